@@ -54,20 +54,20 @@ impl Timeframe {
     /// Whether bars of `self` can be built from bars of `sub`: a whole multiple.
     #[must_use]
     pub const fn is_multiple_of(self, sub: Timeframe) -> bool {
-        self.0 >= sub.0 && self.0 % sub.0 == 0
+        self.0 >= sub.0 && self.0.is_multiple_of(sub.0)
     }
 }
 
 impl fmt::Display for Timeframe {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.0;
-        if s % 604_800 == 0 {
+        if s.is_multiple_of(604_800) {
             write!(f, "{}w", s / 604_800)
-        } else if s % 86_400 == 0 {
+        } else if s.is_multiple_of(86_400) {
             write!(f, "{}d", s / 86_400)
-        } else if s % 3600 == 0 {
+        } else if s.is_multiple_of(3600) {
             write!(f, "{}h", s / 3600)
-        } else if s % 60 == 0 {
+        } else if s.is_multiple_of(60) {
             write!(f, "{}m", s / 60)
         } else {
             write!(f, "{s}s")

@@ -1,0 +1,222 @@
+//! Performance statistics of a finished run.
+//!
+//! Money is converted to `f64` here and only here. Sharpe and Sortino are
+//! annualised from per-main-bar returns of the equity curve, with the number
+//! of periods per year measured from the data itself (bars ÷ years spanned),
+//! so a 24/7 crypto series and a 6.5-hour equity session are both annualised
+//! by what they actually contain. Risk-free rate 0. Ratios that are undefined
+//! (no variance, no losing trade) are `None` (`null` in JSON), never a
+//! sentinel like `f64::MAX`.
+
+use crate::broker::TradeRecord;
+use crate::Instrument;
+use serde::Serialize;
+
+const MS_PER_YEAR: f64 = 365.25 * 86_400_000.0;
+
+/// All statistics of one run (the `PerformanceMetrics` record of the API).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PerformanceMetrics {
+    /// Starting cash.
+    pub initial_equity: f64,
+    /// Equity at the last close (open position marked to market).
+    pub final_equity: f64,
+    /// `final − initial`.
+    pub net_profit: f64,
+    /// Net profit in % of initial equity.
+    pub total_return_pct: f64,
+    /// Compound annual growth rate in %.
+    pub annualized_return_pct: Option<f64>,
+    /// Largest peak-to-trough fall of equity, money.
+    pub max_drawdown: f64,
+    /// Largest peak-to-trough fall of equity in % of the peak.
+    pub max_drawdown_pct: f64,
+    /// Annualised Sharpe ratio of per-bar returns (risk-free 0).
+    pub sharpe: Option<f64>,
+    /// Annualised Sortino ratio of per-bar returns.
+    pub sortino: Option<f64>,
+    /// Gross profit ÷ gross loss of closed trades.
+    pub profit_factor: Option<f64>,
+    /// `totalReturnPct ÷ maxDrawdownPct`.
+    pub return_over_drawdown: Option<f64>,
+    /// Winning closed trades in %.
+    pub win_rate: Option<f64>,
+    /// Closed trades.
+    pub trade_count: u64,
+    /// Closed trades with pnl > 0.
+    pub winning_trades: u64,
+    /// Closed trades with pnl < 0.
+    pub losing_trades: u64,
+    /// Mean pnl of winners.
+    pub average_win: Option<f64>,
+    /// Mean pnl of losers (negative).
+    pub average_loss: Option<f64>,
+    /// Mean pnl per closed trade.
+    pub expectancy: Option<f64>,
+    /// Best closed trade.
+    pub largest_win: Option<f64>,
+    /// Worst closed trade.
+    pub largest_loss: Option<f64>,
+    /// Share of main bars that closed with a position, %.
+    pub exposure_pct: f64,
+    /// All commission paid.
+    pub total_commission: f64,
+    /// Main bars the strategy saw.
+    pub main_bars: u64,
+    /// Sub-bars the run covered (the run's total work).
+    pub sub_bars: u64,
+    /// Wall-clock time of the simulation, ms.
+    pub wall_time_ms: f64,
+    /// Sub-bars per second of wall time.
+    pub sub_bars_per_second: f64,
+}
+
+/// Inputs of [`compute`].
+#[derive(Debug, Clone, Copy)]
+pub struct MetricsInput<'a> {
+    /// Instrument (for the money scale).
+    pub instrument: &'a Instrument,
+    /// Initial cash, money raw.
+    pub initial_cash: i64,
+    /// Equity at each main-bar close, money raw.
+    pub equity: &'a [i64],
+    /// Main-bar open times, ms.
+    pub times: &'a [i64],
+    /// Main timeframe in ms (to count the last bar's span).
+    pub bar_ms: i64,
+    /// Closed trades.
+    pub trades: &'a [TradeRecord],
+    /// Main bars that closed with a position.
+    pub exposure_bars: u64,
+    /// Commission paid, money raw.
+    pub total_commission: i64,
+    /// Sub-bars covered.
+    pub sub_bars: u64,
+    /// Wall time, seconds.
+    pub wall_secs: f64,
+}
+
+/// Computes every metric from an equity curve and a trade list.
+#[must_use]
+pub fn compute(inp: &MetricsInput<'_>) -> PerformanceMetrics {
+    let m = |raw: i64| inp.instrument.money_f64(crate::Money::from_raw(raw));
+    let initial = m(inp.initial_cash);
+    let final_equity = inp.equity.last().map_or(initial, |&e| m(e));
+    let net = final_equity - initial;
+    let total_return_pct = pct(net, initial);
+
+    let span_ms = match (inp.times.first(), inp.times.last()) {
+        (Some(a), Some(b)) => (b - a + inp.bar_ms) as f64,
+        _ => 0.0,
+    };
+    let years = span_ms / MS_PER_YEAR;
+    let annualized_return_pct = (years > 0.0 && initial > 0.0).then(|| {
+        if final_equity <= 0.0 {
+            -100.0
+        } else {
+            ((final_equity / initial).powf(1.0 / years) - 1.0) * 100.0
+        }
+    });
+
+    // drawdown and returns in one pass
+    let (mut peak, mut max_dd, mut max_dd_pct) = (initial, 0.0f64, 0.0f64);
+    let (mut prev, mut n, mut mean, mut m2, mut down_sq) = (initial, 0u64, 0.0f64, 0.0f64, 0.0f64);
+    for &raw in inp.equity {
+        let e = m(raw);
+        if e > peak {
+            peak = e;
+        }
+        let dd = peak - e;
+        if dd > max_dd {
+            max_dd = dd;
+        }
+        if peak > 0.0 && dd / peak > max_dd_pct {
+            max_dd_pct = dd / peak;
+        }
+        if prev != 0.0 {
+            let r = e / prev - 1.0;
+            n += 1;
+            let delta = r - mean;
+            mean += delta / n as f64;
+            m2 += delta * (r - mean);
+            if r < 0.0 {
+                down_sq += r * r;
+            }
+        }
+        prev = e;
+    }
+    let periods_per_year = if years > 0.0 {
+        inp.equity.len() as f64 / years
+    } else {
+        0.0
+    };
+    let ann = periods_per_year.sqrt();
+    let std = if n > 1 {
+        (m2 / (n - 1) as f64).sqrt()
+    } else {
+        0.0
+    };
+    let sharpe = (n > 1 && std > 0.0 && ann > 0.0).then(|| mean / std * ann);
+    let down_dev = if n > 0 {
+        (down_sq / n as f64).sqrt()
+    } else {
+        0.0
+    };
+    let sortino = (n > 1 && down_dev > 0.0 && ann > 0.0).then(|| mean / down_dev * ann);
+
+    let mut wins = (0u64, 0.0f64, f64::MIN);
+    let mut losses = (0u64, 0.0f64, f64::MAX);
+    let mut total_pnl = 0.0;
+    for t in inp.trades {
+        let p = m(t.pnl);
+        total_pnl += p;
+        if t.pnl > 0 {
+            wins = (wins.0 + 1, wins.1 + p, wins.2.max(p));
+        } else if t.pnl < 0 {
+            losses = (losses.0 + 1, losses.1 + p, losses.2.min(p));
+        }
+    }
+    let count = inp.trades.len() as u64;
+    let max_drawdown_pct = max_dd_pct * 100.0;
+    PerformanceMetrics {
+        initial_equity: initial,
+        final_equity,
+        net_profit: net,
+        total_return_pct,
+        annualized_return_pct,
+        max_drawdown: max_dd,
+        max_drawdown_pct,
+        sharpe,
+        sortino,
+        profit_factor: (losses.0 > 0).then(|| wins.1 / -losses.1),
+        return_over_drawdown: (max_drawdown_pct > 0.0).then(|| total_return_pct / max_drawdown_pct),
+        win_rate: (count > 0).then(|| wins.0 as f64 / count as f64 * 100.0),
+        trade_count: count,
+        winning_trades: wins.0,
+        losing_trades: losses.0,
+        average_win: (wins.0 > 0).then(|| wins.1 / wins.0 as f64),
+        average_loss: (losses.0 > 0).then(|| losses.1 / losses.0 as f64),
+        expectancy: (count > 0).then(|| total_pnl / count as f64),
+        largest_win: (wins.0 > 0).then_some(wins.2),
+        largest_loss: (losses.0 > 0).then_some(losses.2),
+        exposure_pct: pct(inp.exposure_bars as f64, inp.equity.len() as f64),
+        total_commission: m(inp.total_commission),
+        main_bars: inp.equity.len() as u64,
+        sub_bars: inp.sub_bars,
+        wall_time_ms: inp.wall_secs * 1000.0,
+        sub_bars_per_second: if inp.wall_secs > 0.0 {
+            inp.sub_bars as f64 / inp.wall_secs
+        } else {
+            0.0
+        },
+    }
+}
+
+fn pct(a: f64, b: f64) -> f64 {
+    if b == 0.0 {
+        0.0
+    } else {
+        a / b * 100.0
+    }
+}

@@ -1,0 +1,250 @@
+//! A finished backtest as users see it: metrics, equity curve, trades.
+//!
+//! Times are epoch milliseconds (UTC); money and prices are converted to
+//! display `f64` from the engine's integers here, at the edge.
+
+use crate::bars::MarketData;
+use crate::broker::{Broker, TradeRecord};
+use crate::failure::{catch, Failure};
+use crate::metrics::{compute, MetricsInput, PerformanceMetrics};
+use crate::order::{BacktestConfig, ExitReason, Side};
+use crate::params::{ParamError, Params};
+use crate::run::{simulate, Observer, SimError};
+use crate::strategy::Strategy;
+use serde::Serialize;
+use std::time::Instant;
+
+/// The outcome of one backtest.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BacktestReport {
+    /// Strategy name.
+    pub strategy: &'static str,
+    /// Strategy version.
+    pub strategy_version: &'static str,
+    /// Resolved parameters.
+    pub params: Params,
+    /// Instrument symbol.
+    pub symbol: String,
+    /// Main timeframe.
+    pub timeframe: String,
+    /// The data's own timeframe.
+    pub sub_timeframe: String,
+    /// First main bar's open time, ms.
+    pub from_ms: i64,
+    /// Last main bar's open time, ms.
+    pub to_ms: i64,
+    /// Statistics.
+    pub metrics: PerformanceMetrics,
+    /// Orders refused as unaffordable or of zero size.
+    pub rejected_orders: u32,
+    /// Sub-bars where stop-loss and take-profit were both reachable (resolved adverse-first).
+    pub ambiguous_bracket_fills: u32,
+    /// The position still open at the end, marked at the last close.
+    pub open_position: Option<OpenPosition>,
+    /// Equity at each main-bar close.
+    pub equity_curve: Vec<EquityPoint>,
+    /// Closed trades, in exit order.
+    pub trades: Vec<Trade>,
+}
+
+/// One point of the equity curve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EquityPoint {
+    /// Main bar open time, ms.
+    pub time: i64,
+    /// Equity at its close.
+    pub equity: f64,
+}
+
+/// A closed trade for display.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Trade {
+    /// `buy` = long, `sell` = short.
+    pub side: Side,
+    /// Quantity.
+    pub quantity: f64,
+    /// Entry fill time, ms.
+    pub entry_time: i64,
+    /// Average entry price.
+    pub entry_price: f64,
+    /// Exit fill time, ms.
+    pub exit_time: i64,
+    /// Exit price.
+    pub exit_price: f64,
+    /// Net P&L after commissions.
+    pub pnl: f64,
+    /// Entry + exit commission.
+    pub commission: f64,
+    /// What closed it.
+    pub exit_reason: ExitReason,
+}
+
+/// The position left open at the end of the data.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenPosition {
+    /// `buy` = long, `sell` = short.
+    pub side: Side,
+    /// Quantity.
+    pub quantity: f64,
+    /// Average entry price.
+    pub entry_price: f64,
+    /// Last close.
+    pub mark_price: f64,
+}
+
+/// Why a backtest did not produce a report.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunFailure {
+    /// The parameters were refused before the run.
+    #[error(transparent)]
+    Params(#[from] ParamError),
+    /// The strategy returned an error or panicked; message and backtrace kept.
+    #[error("{}", .0.message)]
+    Failed(Failure),
+    /// Cancelled on request.
+    #[error("cancelled after {processed} sub-bars")]
+    Cancelled {
+        /// Sub-bars done when it stopped.
+        processed: u64,
+    },
+}
+
+impl RunFailure {
+    /// The stored error message and stack trace, for failed runs.
+    #[must_use]
+    pub fn failure(&self) -> Option<&Failure> {
+        match self {
+            Self::Failed(f) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+/// Runs one backtest of `S` with `params` over `data`: the whole pipeline
+/// from parameters to report, with panics caught and timed.
+///
+/// # Errors
+/// [`RunFailure`] when parameters are inconsistent, the strategy fails or
+/// panics, or `obs` cancels the run.
+pub fn backtest<S: Strategy, O: Observer>(
+    data: &MarketData,
+    cfg: &BacktestConfig,
+    params: &Params,
+    obs: &mut O,
+) -> Result<BacktestReport, RunFailure> {
+    let mut strategy = S::from_params(params)?;
+    let mut broker = Broker::new(data.instrument.clone(), *cfg);
+    let mut equity = Vec::new();
+    let started = Instant::now();
+    let sim = catch(|| simulate(data, &mut strategy, &mut broker, &mut equity, obs));
+    let wall = started.elapsed().as_secs_f64();
+    let stats = match sim {
+        Err(f) => return Err(RunFailure::Failed(f)),
+        Ok(Err(SimError::Strategy(e))) => {
+            return Err(RunFailure::Failed(Failure {
+                message: e.message,
+                backtrace: e.backtrace,
+            }))
+        }
+        Ok(Err(SimError::Cancelled { processed })) => {
+            return Err(RunFailure::Cancelled { processed })
+        }
+        Ok(Err(e @ SimError::Overflow(_))) => {
+            return Err(RunFailure::Failed(Failure {
+                message: e.to_string(),
+                backtrace: String::new(),
+            }))
+        }
+        Ok(Ok(s)) => s,
+    };
+    Ok(build_report::<S>(
+        data,
+        cfg,
+        params,
+        &broker,
+        &equity,
+        stats.exposure_bars,
+        stats.sub_bars,
+        wall,
+    ))
+}
+
+#[allow(
+    clippy::too_many_arguments,
+    reason = "internal assembly step; every argument is a distinct part of the run"
+)]
+fn build_report<S: Strategy>(
+    data: &MarketData,
+    cfg: &BacktestConfig,
+    params: &Params,
+    broker: &Broker,
+    equity: &[i64],
+    exposure_bars: u64,
+    sub_bars: u64,
+    wall_secs: f64,
+) -> BacktestReport {
+    let inst = &data.instrument;
+    let main = data.main_bars();
+    let metrics = compute(&MetricsInput {
+        instrument: inst,
+        initial_cash: cfg.initial_cash.raw(),
+        equity,
+        times: &main.ts,
+        bar_ms: data.main_timeframe.millis(),
+        trades: broker.trades(),
+        exposure_bars,
+        total_commission: broker.total_commission(),
+        sub_bars,
+        wall_secs,
+    });
+    let money = |raw: i64| inst.money_f64(crate::Money::from_raw(raw));
+    let trade = |t: &TradeRecord| Trade {
+        side: t.side,
+        quantity: inst.qty_f64(t.qty),
+        entry_time: t.entry_ts,
+        entry_price: inst.price_f64(t.entry_price),
+        exit_time: t.exit_ts,
+        exit_price: inst.price_f64(t.exit_price),
+        pnl: money(t.pnl),
+        commission: money(t.commission),
+        exit_reason: t.exit_reason,
+    };
+    let pos = broker.position().raw();
+    let last_close = main.close.last().copied().unwrap_or(0);
+    BacktestReport {
+        strategy: S::NAME,
+        strategy_version: S::VERSION,
+        params: params.clone(),
+        symbol: inst.symbol.clone(),
+        timeframe: data.main_timeframe.to_string(),
+        sub_timeframe: data.sub_timeframe.to_string(),
+        from_ms: main.ts.first().copied().unwrap_or(0),
+        to_ms: main.ts.last().copied().unwrap_or(0),
+        metrics,
+        rejected_orders: broker.rejected_orders(),
+        ambiguous_bracket_fills: broker.ambiguous_brackets(),
+        open_position: (pos != 0).then(|| OpenPosition {
+            side: if pos > 0 { Side::Buy } else { Side::Sell },
+            quantity: inst.qty_f64(pos.abs()),
+            entry_price: broker
+                .entry_price()
+                .map_or(0.0, |p| inst.price_f64(p.raw())),
+            mark_price: inst.price_f64(last_close),
+        }),
+        equity_curve: main
+            .ts
+            .iter()
+            .zip(equity)
+            .map(|(&time, &e)| EquityPoint {
+                time,
+                equity: money(e),
+            })
+            .collect(),
+        trades: broker.trades().iter().map(trade).collect(),
+    }
+}

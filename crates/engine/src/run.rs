@@ -1,0 +1,173 @@
+//! The backtest loop and its observers.
+//!
+//! [`simulate`] is generic over the strategy and the [`Observer`], so with
+//! [`Silent`] every progress check compiles away, and with [`Progress`] the
+//! loop publishes a relaxed atomic counter and reads a cancellation flag
+//! once per [`PROGRESS_EVERY`] sub-bars: never a lock, never per bar.
+//!
+//! Sub-bars in which nothing can fill (no pending order, no stop-loss or
+//! take-profit) are skipped without being read: they cannot change the
+//! account, and the strategy only sees main bars.
+
+use crate::bars::MarketData;
+use crate::broker::{Broker, BrokerEvent, OverflowError};
+use crate::strategy::{Ctx, Strategy, StrategyError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Sub-bars between two progress reports / cancellation checks.
+pub const PROGRESS_EVERY: usize = 4096;
+
+/// Receives what a run does, chosen at compile time.
+pub trait Observer {
+    /// Whether [`Observer::progress`] is called at all (compile-time switch).
+    const TRACKS_PROGRESS: bool = false;
+
+    /// `processed` sub-bars are done; return `false` to cancel the run.
+    #[inline]
+    fn progress(&mut self, _processed: u64) -> bool {
+        true
+    }
+
+    /// A fill or a fill ambiguity happened.
+    #[inline]
+    fn on_event(&mut self, _event: BrokerEvent) {}
+}
+
+/// An observer that watches nothing and costs nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Silent;
+
+impl Observer for Silent {}
+
+/// Shared progress counter and cancellation flag of one run: written by the
+/// engine, read by progress bars, HTTP status handlers and cancel requests.
+#[derive(Debug, Default)]
+pub struct Progress {
+    processed: AtomicU64,
+    cancelled: AtomicBool,
+}
+
+impl Progress {
+    /// A fresh counter at zero, not cancelled.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sub-bars processed so far.
+    #[must_use]
+    pub fn processed(&self) -> u64 {
+        self.processed.load(Ordering::Relaxed)
+    }
+
+    /// Asks the run to stop at its next check.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether cancellation was requested.
+    #[must_use]
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+}
+
+impl Observer for &Progress {
+    const TRACKS_PROGRESS: bool = true;
+
+    #[inline]
+    fn progress(&mut self, processed: u64) -> bool {
+        self.processed.store(processed, Ordering::Relaxed);
+        !self.cancelled.load(Ordering::Relaxed)
+    }
+}
+
+/// Why a simulation stopped early.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// The strategy returned an error.
+    #[error("strategy error: {0}")]
+    Strategy(StrategyError),
+    /// Cancellation was requested.
+    #[error("cancelled after {processed} sub-bars")]
+    Cancelled {
+        /// Sub-bars done when it stopped.
+        processed: u64,
+    },
+    /// Account arithmetic overflowed.
+    #[error(transparent)]
+    Overflow(#[from] OverflowError),
+}
+
+/// Counters of a finished simulation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SimStats {
+    /// Main bars that closed with a position.
+    pub exposure_bars: u64,
+    /// Sub-bars covered.
+    pub sub_bars: u64,
+}
+
+/// Runs `strategy` over `data` on `broker` (already reset), writing the
+/// equity at every main-bar close into `equity` (cleared first; its
+/// capacity is reused).
+///
+/// # Errors
+/// [`SimError`] when the strategy fails, the run is cancelled, or the
+/// account overflows.
+pub fn simulate<S: Strategy, O: Observer>(
+    data: &MarketData,
+    strategy: &mut S,
+    broker: &mut Broker,
+    equity: &mut Vec<i64>,
+    obs: &mut O,
+) -> Result<SimStats, SimError> {
+    let main = data.main_bars();
+    let sub = data.sub_bars();
+    let ends = data.main_ends();
+    equity.clear();
+    equity.reserve(main.len());
+    let mut j = 0usize;
+    let mut next_report = PROGRESS_EVERY;
+    let mut exposure = 0u64;
+    for k in 0..main.len() {
+        let end = match ends {
+            Some(e) => e[k] as usize,
+            None => k + 1,
+        };
+        while j < end {
+            if broker.is_idle() {
+                j = end;
+                break;
+            }
+            broker.on_sub_bar(sub.ts[j], sub.open[j], sub.high[j], sub.low[j], &mut |e| {
+                obs.on_event(e)
+            })?;
+            j += 1;
+        }
+        let mut ctx = Ctx {
+            bars: main,
+            index: k,
+            broker,
+        };
+        strategy.on_bar(&mut ctx).map_err(SimError::Strategy)?;
+        equity.push(broker.equity_at(main.close[k]));
+        exposure += u64::from(broker.position().raw() != 0);
+        if O::TRACKS_PROGRESS && j >= next_report {
+            if !obs.progress(j as u64) {
+                return Err(SimError::Cancelled {
+                    processed: j as u64,
+                });
+            }
+            next_report = j + PROGRESS_EVERY;
+        }
+    }
+    if O::TRACKS_PROGRESS {
+        obs.progress(sub.len() as u64);
+    }
+    Ok(SimStats {
+        exposure_bars: exposure,
+        sub_bars: sub.len() as u64,
+    })
+}

@@ -1,0 +1,16 @@
+//! Built-in strategies and the registry that makes them runnable by name.
+//!
+//! To add a strategy: write it in a file here implementing
+//! [`crate::Strategy`], then add one line to [`registry!`]'s list below.
+
+mod bollinger_reversion;
+mod donchian_breakout;
+mod ema_cross;
+mod rsi_reversion;
+mod sma_cross;
+
+pub use bollinger_reversion::BollingerReversion;
+pub use donchian_breakout::DonchianBreakout;
+pub use ema_cross::EmaCross;
+pub use rsi_reversion::RsiReversion;
+pub use sma_cross::SmaCross;
