@@ -1,1 +1,38 @@
-fn main() {}
+//! `atf`: the AlgoTradeForge command line.
+//!
+//! A thin shell over the library crates: it parses arguments, opens the
+//! data directory, calls `atf-data` and `atf-engine`, draws progress bars and
+//! prints results. Errors end as one line on stderr and a non-zero exit:
+//! `2` for bad input (unknown names, values out of range, empty periods),
+//! `1` for failures while running.
+
+mod args;
+mod backtest_cmd;
+mod data_cmd;
+mod exit;
+mod progress;
+mod render;
+mod setup;
+mod strategies_cmd;
+
+use args::{Cli, Command, DataCommand};
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Data {
+            command: DataCommand::Import(a),
+        } => data_cmd::import(&cli.global, &a),
+        Command::Data {
+            command: DataCommand::List(a),
+        } => data_cmd::list(&cli.global, &a),
+        Command::Backtest(a) => backtest_cmd::run(&cli.global, &a),
+        Command::Strategies(a) => strategies_cmd::run(&a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => e.report(),
+    }
+}

@@ -196,6 +196,15 @@ impl Broker {
     #[inline]
     #[must_use]
     pub fn equity_at(&self, price: i64) -> i64 {
+        if self.money_to_notional == 1 {
+            if let Some(v) = self
+                .pos
+                .checked_mul(price)
+                .and_then(|v| v.checked_add(self.cash))
+            {
+                return v;
+            }
+        }
         let v = i128::from(self.cash) + self.inst.market_value(price, self.pos);
         clamp_i64(v)
     }

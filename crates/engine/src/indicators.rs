@@ -75,11 +75,21 @@ impl Sma {
         self.win.is_full()
     }
 
-    /// Whether `n` values have been seen.
+    /// Advances over a series that grows by one value per call (`series`
+    /// ends with the newest value): adds it and drops the value `n` back by
+    /// reading the series itself, with no ring-buffer traffic. Use either
+    /// this or [`Sma::push`] on one instance, not both. Returns whether the
+    /// average is defined.
     #[inline]
-    #[must_use]
-    pub fn is_ready(&self) -> bool {
-        self.win.is_full()
+    pub fn update(&mut self, series: &[i64]) -> bool {
+        let len = series.len();
+        if let Some(&x) = series.last() {
+            self.sum += i128::from(x);
+        }
+        if len > self.n {
+            self.sum -= i128::from(series[len - 1 - self.n]);
+        }
+        len >= self.n
     }
 
     /// Sum of the window (exact).

@@ -119,33 +119,35 @@ pub fn compute(inp: &MetricsInput<'_>) -> PerformanceMetrics {
         }
     });
 
-    // drawdown and returns in one pass
+    // Drawdown and returns in one pass, without divisions except the return
+    // itself: this loop runs once per main bar of every run and trial.
+    let inv_unit = 1.0 / inp.instrument.money_scale.unit() as f64;
     let (mut peak, mut max_dd, mut max_dd_pct) = (initial, 0.0f64, 0.0f64);
-    let (mut prev, mut n, mut mean, mut m2, mut down_sq) = (initial, 0u64, 0.0f64, 0.0f64, 0.0f64);
+    let (mut prev, mut n, mut sum, mut sum_sq, mut down_sq) =
+        (initial, 0u64, 0.0f64, 0.0f64, 0.0f64);
     for &raw in inp.equity {
-        let e = m(raw);
+        let e = raw as f64 * inv_unit;
         if e > peak {
             peak = e;
-        }
-        let dd = peak - e;
-        if dd > max_dd {
-            max_dd = dd;
-        }
-        if peak > 0.0 && dd / peak > max_dd_pct {
-            max_dd_pct = dd / peak;
+        } else {
+            let dd = peak - e;
+            max_dd = max_dd.max(dd);
+            if dd > max_dd_pct * peak && peak > 0.0 {
+                max_dd_pct = dd / peak;
+            }
         }
         if prev != 0.0 {
             let r = e / prev - 1.0;
             n += 1;
-            let delta = r - mean;
-            mean += delta / n as f64;
-            m2 += delta * (r - mean);
-            if r < 0.0 {
-                down_sq += r * r;
-            }
+            sum += r;
+            sum_sq += r * r;
+            let d = r.min(0.0);
+            down_sq += d * d;
         }
         prev = e;
     }
+    let mean = if n > 0 { sum / n as f64 } else { 0.0 };
+    let m2 = (sum_sq - sum * mean).max(0.0);
     let periods_per_year = if years > 0.0 {
         inp.equity.len() as f64 / years
     } else {

@@ -45,9 +45,9 @@ impl Strategy for SmaCross {
 
     #[inline]
     fn on_bar(&mut self, ctx: &mut Ctx<'_>) -> Result<(), StrategyError> {
-        let c = ctx.close();
-        let a = self.fast.push(c);
-        let b = self.slow.push(c);
+        let closes = ctx.closes();
+        let a = self.fast.update(closes);
+        let b = self.slow.update(closes);
         if !(a && b) {
             return Ok(());
         }

@@ -1,0 +1,140 @@
+//! Command-line arguments (clap derive; the doc comments are the help text).
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// AlgoTradeForge: fast, honest backtests and parameter optimization.
+#[derive(Debug, Parser)]
+#[command(name = "atf", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options accepted before any subcommand.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Where datasets, the catalog and run results live
+    /// [default: $XDG_DATA_HOME/atf or ~/.local/share/atf]
+    #[arg(long, env = "ATF_DATA_DIR", global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import and list market data.
+    Data {
+        #[command(subcommand)]
+        command: DataCommand,
+    },
+    /// Backtest one strategy on one dataset.
+    Backtest(Box<BacktestArgs>),
+    /// List the strategies and their parameters.
+    Strategies(StrategiesArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Import a CSV (optionally .gz), Binance kline, MetaTrader or Parquet file.
+    Import(ImportArgs),
+    /// List imported datasets.
+    List(ListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file to import.
+    pub file: PathBuf,
+    /// Dataset name [default: the file name without extensions].
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Instrument symbol [default: the name's first word, uppercased].
+    #[arg(long)]
+    pub symbol: Option<String>,
+    /// Price decimals to enforce instead of detecting them.
+    #[arg(long, value_name = "N")]
+    pub price_decimals: Option<u8>,
+    /// Print the imported dataset as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StrategiesArgs {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Costs, cash and sizing, shared by every command that runs the engine.
+#[derive(Debug, Args, Clone)]
+pub struct RunSettings {
+    /// Initial cash in the quote currency.
+    #[arg(long, default_value = "10000")]
+    pub cash: String,
+    /// Commission in percent of each fill's notional (0.1 = 0.1 %).
+    #[arg(long, default_value = "0", value_name = "PCT")]
+    pub commission_pct: String,
+    /// Fixed commission per order, in the quote currency.
+    #[arg(long, default_value = "0", value_name = "AMOUNT")]
+    pub commission_fixed: String,
+    /// Slippage in ticks against the trader on market and stop fills.
+    #[arg(long, default_value_t = 0, value_name = "TICKS")]
+    pub slippage_ticks: i64,
+    /// Order size as percent of equity (100 = all-in).
+    #[arg(
+        long,
+        default_value = "100",
+        value_name = "PCT",
+        conflicts_with = "size_qty"
+    )]
+    pub size_pct: String,
+    /// Fixed order quantity instead of a percent of equity.
+    #[arg(long, value_name = "QTY")]
+    pub size_qty: Option<String>,
+    /// Decimal places of quantities (0 = whole units; 3 for 0.001 BTC).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub qty_decimals: u8,
+    /// Dataset name or id [default: spy-1m, the bundled demo].
+    #[arg(long, default_value = "spy-1m")]
+    pub dataset: String,
+    /// First bar to include (date or timestamp, UTC).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Last bar to include (a date includes that whole day).
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// Strategy timeframe (1m, 5m, 15m, 1h, 4h, 1d, …) [default: the dataset's].
+    #[arg(long, value_name = "TF")]
+    pub timeframe: Option<String>,
+    /// Strategy parameter, repeatable: --param fast=10.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    /// Strategy name (see `atf strategies`).
+    #[arg(long, default_value = "sma-cross")]
+    pub strategy: String,
+    #[command(flatten)]
+    pub settings: RunSettings,
+    /// Print one JSON object (metrics, equity curve, trades) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the trades to this CSV file.
+    #[arg(long, value_name = "FILE")]
+    pub trades_csv: Option<PathBuf>,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}

@@ -1,0 +1,67 @@
+//! `atf data import` and `atf data list`.
+
+use crate::args::{Global, ImportArgs, ListArgs};
+use crate::exit::CliResult;
+use crate::render::print_json;
+use crate::setup::open_catalog;
+use atf_data::{time::format_iso, ImportOptions};
+
+pub fn import(global: &Global, a: &ImportArgs) -> CliResult {
+    let catalog = open_catalog(global)?;
+    let opts = ImportOptions {
+        name: a.name.clone(),
+        symbol: a.symbol.clone(),
+        price_decimals: a.price_decimals,
+    };
+    let r = catalog.import(&a.file, &opts)?;
+    if a.json {
+        return print_json(&r.dataset);
+    }
+    let d = &r.dataset;
+    println!(
+        "imported '{}' (id {}): {} {} bars of {}, {} → {}, {} price decimals, {:?} format",
+        d.name,
+        d.id,
+        d.rows,
+        d.timeframe,
+        d.symbol,
+        format_iso(d.first_ts_ms),
+        format_iso(d.last_ts_ms),
+        d.price_decimals,
+        r.format
+    );
+    if r.gaps > 0 {
+        println!(
+            "note: {} gaps in time ({} missing bars); gaps are kept as they are, not filled",
+            r.gaps, r.missing_bars
+        );
+    }
+    println!("sha256 {}", d.sha256);
+    Ok(())
+}
+
+pub fn list(global: &Global, a: &ListArgs) -> CliResult {
+    let catalog = open_catalog(global)?;
+    let list = catalog.list()?;
+    if a.json {
+        return print_json(&list);
+    }
+    println!(
+        "{:>4}  {:<32} {:<8} {:>4} {:>9}  {:<20}  {:<20}  {:>3}",
+        "id", "name", "symbol", "tf", "rows", "first", "last", "dp"
+    );
+    for d in list {
+        println!(
+            "{:>4}  {:<32} {:<8} {:>4} {:>9}  {:<20}  {:<20}  {:>3}",
+            d.id,
+            d.name,
+            d.symbol,
+            d.timeframe.to_string(),
+            d.rows,
+            format_iso(d.first_ts_ms),
+            format_iso(d.last_ts_ms),
+            d.price_decimals
+        );
+    }
+    Ok(())
+}

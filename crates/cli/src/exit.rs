@@ -1,0 +1,67 @@
+//! How the binary fails: one line on stderr and an exit code that tells
+//! bad input (2) from a failed run (1).
+
+use std::process::ExitCode;
+
+/// An error at the binary's edge.
+#[derive(Debug)]
+pub enum CliError {
+    /// The user asked for something invalid: exit 2.
+    Usage(String),
+    /// Something failed while working: exit 1, with optional detail (a stack trace).
+    Failed {
+        message: String,
+        detail: Option<String>,
+    },
+}
+
+impl CliError {
+    /// Prints the error and returns the exit code.
+    pub fn report(self) -> ExitCode {
+        match self {
+            Self::Usage(m) => {
+                eprintln!("error: {m}");
+                ExitCode::from(2)
+            }
+            Self::Failed { message, detail } => {
+                eprintln!("error: {message}");
+                if let Some(d) = detail.filter(|d| !d.is_empty()) {
+                    eprintln!("stack trace:\n{d}");
+                }
+                ExitCode::from(1)
+            }
+        }
+    }
+
+    /// A bad-input error.
+    pub fn usage(m: impl std::fmt::Display) -> Self {
+        Self::Usage(m.to_string())
+    }
+
+    /// A failure while working.
+    pub fn failed(m: impl std::fmt::Display) -> Self {
+        Self::Failed {
+            message: m.to_string(),
+            detail: None,
+        }
+    }
+}
+
+impl From<atf_data::DataError> for CliError {
+    fn from(e: atf_data::DataError) -> Self {
+        if e.is_user_error() {
+            Self::Usage(e.to_string())
+        } else {
+            Self::failed(e)
+        }
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        Self::failed(e)
+    }
+}
+
+/// Result of a command.
+pub type CliResult = Result<(), CliError>;

@@ -1,0 +1,198 @@
+//! Human and machine output: tables, JSON, CSV.
+
+use crate::exit::{CliError, CliResult};
+use atf_data::{time::format_iso, DatasetInfo};
+use atf_engine::{BacktestReport, ExitReason, Side};
+use serde::Serialize;
+use std::io::Write;
+use std::path::Path;
+
+/// The dataset a run used, as printed in JSON output.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DatasetRef<'a> {
+    pub id: i64,
+    pub name: &'a str,
+    pub sha256: &'a str,
+}
+
+impl<'a> From<&'a DatasetInfo> for DatasetRef<'a> {
+    fn from(d: &'a DatasetInfo) -> Self {
+        Self {
+            id: d.id,
+            name: &d.name,
+            sha256: &d.sha256,
+        }
+    }
+}
+
+/// `atf backtest --json`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BacktestOutput<'a> {
+    pub dataset: DatasetRef<'a>,
+    #[serde(flatten)]
+    pub report: &'a BacktestReport,
+}
+
+/// Prints one JSON document on stdout.
+pub fn print_json<T: Serialize>(value: &T) -> CliResult {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    serde_json::to_writer(&mut out, value).map_err(CliError::failed)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
+fn opt(v: Option<f64>, decimals: usize) -> String {
+    v.map_or_else(|| "—".to_owned(), |x| format!("{x:.decimals$}"))
+}
+
+fn money(x: f64) -> String {
+    format!("{x:.2}")
+}
+
+/// The metrics table of a backtest.
+pub fn print_backtest(ds: &DatasetInfo, r: &BacktestReport) {
+    let m = &r.metrics;
+    let params: Vec<String> = r.params.iter().map(|(n, v)| format!("{n}={v}")).collect();
+    let rows: Vec<(&str, String)> = vec![
+        (
+            "Strategy",
+            format!(
+                "{} {} ({})",
+                r.strategy,
+                r.strategy_version,
+                params.join(", ")
+            ),
+        ),
+        (
+            "Dataset",
+            format!(
+                "{} ({}, {} bars of {})",
+                ds.name, r.symbol, m.sub_bars, r.sub_timeframe
+            ),
+        ),
+        (
+            "Period",
+            format!(
+                "{} → {} at {}",
+                format_iso(r.from_ms),
+                format_iso(r.to_ms),
+                r.timeframe
+            ),
+        ),
+        ("Initial equity", money(m.initial_equity)),
+        ("Final equity", money(m.final_equity)),
+        ("Net profit", money(m.net_profit)),
+        ("Total return", format!("{:.2} %", m.total_return_pct)),
+        ("Annualized return", opt(m.annualized_return_pct, 2) + " %"),
+        (
+            "Max drawdown",
+            format!("{} ({:.2} %)", money(m.max_drawdown), m.max_drawdown_pct),
+        ),
+        ("Sharpe", opt(m.sharpe, 3)),
+        ("Sortino", opt(m.sortino, 3)),
+        ("Profit factor", opt(m.profit_factor, 3)),
+        ("Return / drawdown", opt(m.return_over_drawdown, 3)),
+        (
+            "Trades",
+            format!(
+                "{} ({} won, {} lost)",
+                m.trade_count, m.winning_trades, m.losing_trades
+            ),
+        ),
+        ("Win rate", opt(m.win_rate, 2) + " %"),
+        (
+            "Average win / loss",
+            format!("{} / {}", opt(m.average_win, 2), opt(m.average_loss, 2)),
+        ),
+        ("Expectancy", opt(m.expectancy, 2)),
+        (
+            "Largest win / loss",
+            format!("{} / {}", opt(m.largest_win, 2), opt(m.largest_loss, 2)),
+        ),
+        ("Exposure", format!("{:.2} %", m.exposure_pct)),
+        ("Commission paid", money(m.total_commission)),
+        (
+            "Open position",
+            r.open_position.map_or_else(
+                || "none".to_owned(),
+                |p| {
+                    format!(
+                        "{} {} @ {} (last {})",
+                        side(p.side),
+                        p.quantity,
+                        p.entry_price,
+                        p.mark_price
+                    )
+                },
+            ),
+        ),
+        (
+            "Wall time",
+            format!(
+                "{:.1} ms ({:.1} M sub-bars/s)",
+                m.wall_time_ms,
+                m.sub_bars_per_second / 1e6
+            ),
+        ),
+    ];
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, v) in rows {
+        println!("{k:<width$}  {v}");
+    }
+    if r.rejected_orders > 0 {
+        println!(
+            "note: {} orders were rejected as unaffordable or of zero size",
+            r.rejected_orders
+        );
+    }
+    if r.ambiguous_bracket_fills > 0 {
+        println!(
+            "note: in {} sub-bars both stop-loss and take-profit were reachable; the stop-loss was assumed to fill first",
+            r.ambiguous_bracket_fills
+        );
+    }
+}
+
+fn side(s: Side) -> &'static str {
+    match s {
+        Side::Buy => "long",
+        Side::Sell => "short",
+    }
+}
+
+fn reason(r: ExitReason) -> &'static str {
+    match r {
+        ExitReason::Signal => "signal",
+        ExitReason::StopLoss => "stop_loss",
+        ExitReason::TakeProfit => "take_profit",
+    }
+}
+
+/// Writes the trade list as CSV.
+pub fn write_trades_csv(path: &Path, r: &BacktestReport) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(
+        out,
+        "side,quantity,entry_time,entry_price,exit_time,exit_price,pnl,commission,exit_reason"
+    )?;
+    for t in &r.trades {
+        writeln!(
+            out,
+            "{},{},{},{},{},{},{:.4},{:.4},{}",
+            side(t.side),
+            t.quantity,
+            format_iso(t.entry_time),
+            t.entry_price,
+            format_iso(t.exit_time),
+            t.exit_price,
+            t.pnl,
+            t.commission,
+            reason(t.exit_reason)
+        )?;
+    }
+    out.flush()
+}

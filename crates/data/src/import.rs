@@ -1,0 +1,168 @@
+//! From source bytes to validated bars: options, naming rules, the report.
+
+use crate::detect::{self, Detected, SourceFormat};
+use crate::error::DataError;
+use crate::validate::{BarsBuilder, Validated, MAX_DETECTED_DECIMALS};
+use crate::{csv_source, parquet_source, DatasetInfo};
+use serde::Serialize;
+
+/// Longest dataset name.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// Choices the user can make when importing; everything else is detected.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// Dataset name; default: the file name without `.gz`, `.csv`, `.parquet`.
+    pub name: Option<String>,
+    /// Instrument symbol; default: the name up to the first `_` or `-`, uppercased.
+    pub symbol: Option<String>,
+    /// Price decimal places; default: the most written in any price. When
+    /// given, a price with more non-zero decimals is an error.
+    pub price_decimals: Option<u8>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportReport {
+    /// The new catalog entry.
+    pub dataset: DatasetInfo,
+    /// The detected source format.
+    pub format: SourceFormat,
+    /// Whether the source was gzip-compressed.
+    pub gzipped: bool,
+    /// Bars imported.
+    pub rows: u64,
+    /// Places where consecutive bars are more than one timeframe apart.
+    pub gaps: u64,
+    /// Whole bar intervals skipped by those gaps.
+    pub missing_bars: u64,
+    /// Whether some volumes were written with more decimals than fit in
+    /// 18 digits next to the largest volume, and were rounded (prices never are).
+    pub volume_rounded: bool,
+}
+
+/// The parsed, validated content of a source.
+pub(crate) struct Parsed {
+    pub(crate) validated: Validated,
+    pub(crate) format: SourceFormat,
+    pub(crate) gzipped: bool,
+}
+
+/// Detects the format of `bytes` and reads and validates every row.
+pub(crate) fn parse(
+    file: &str,
+    bytes: &[u8],
+    price_decimals: Option<u8>,
+) -> Result<Parsed, DataError> {
+    if let Some(d) = price_decimals.filter(|&d| d > MAX_DETECTED_DECIMALS) {
+        return Err(DataError::InvalidOption(format!(
+            "price decimals {d} is above the maximum of {MAX_DETECTED_DECIMALS}"
+        )));
+    }
+    let (bytes, gzipped) = detect::gunzip(file, bytes)?;
+    let mut builder = BarsBuilder::new(file, price_decimals);
+    let format = match detect::detect(file, &bytes)? {
+        Detected::Parquet => {
+            parquet_source::read(file, bytes.into_owned(), &mut builder)?;
+            SourceFormat::Parquet
+        }
+        Detected::Csv(layout) => {
+            csv_source::read(file, detect::strip_bom(&bytes), &layout, &mut builder)?;
+            layout.format
+        }
+    };
+    Ok(Parsed {
+        validated: builder.finish()?,
+        format,
+        gzipped,
+    })
+}
+
+/// The default dataset name for a source file name: the base name without
+/// `.gz`, then `.csv`/`.tsv`/`.txt`/`.parquet`, with characters outside
+/// `[A-Za-z0-9._-]` replaced by `_`.
+#[must_use]
+pub fn default_name(file_name: &str) -> String {
+    let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
+    let mut stem = base;
+    for ext in [".gz", ".csv", ".tsv", ".txt", ".parquet"] {
+        if stem.len() > ext.len() && stem.to_ascii_lowercase().ends_with(ext) {
+            stem = &stem[..stem.len() - ext.len()];
+        }
+    }
+    let name: String = stem
+        .chars()
+        .map(|c| if is_name_char(c) { c } else { '_' })
+        .take(MAX_NAME_LEN)
+        .collect();
+    if name.is_empty() {
+        "dataset".to_owned()
+    } else {
+        name
+    }
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
+}
+
+/// Checks a dataset name: 1 to 64 characters of `[A-Za-z0-9._-]`, not all digits
+/// (so it cannot be confused with an id).
+///
+/// # Errors
+/// [`DataError::InvalidName`] naming the rule broken.
+pub fn validate_name(name: &str) -> Result<(), DataError> {
+    let reason = if name.is_empty() || name.len() > MAX_NAME_LEN {
+        Some(format!("must be 1 to {MAX_NAME_LEN} characters long"))
+    } else if let Some(c) = name.chars().find(|&c| !is_name_char(c)) {
+        Some(format!(
+            "'{c}' is not allowed; use letters, digits, '.', '_' and '-'"
+        ))
+    } else if name.bytes().all(|b| b.is_ascii_digit()) {
+        Some("must not be only digits (it would look like an id)".to_owned())
+    } else if name.starts_with('.') {
+        Some("must not start with '.'".to_owned())
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(DataError::InvalidName {
+            name: name.to_owned(),
+            reason,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The default symbol for a dataset name: up to the first `_` or `-`, uppercased.
+#[must_use]
+pub fn default_symbol(name: &str) -> String {
+    name.split(['_', '-'])
+        .next()
+        .filter(|s| !s.is_empty())
+        .unwrap_or(name)
+        .to_ascii_uppercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_symbols() {
+        assert_eq!(
+            default_name("data/spy_1d_lean_1998_2021.csv.gz"),
+            "spy_1d_lean_1998_2021"
+        );
+        assert_eq!(default_name("x/My Bars.PARQUET"), "My_Bars");
+        assert_eq!(default_name("btc.csv"), "btc");
+        assert_eq!(default_symbol("eurusd_1m_histdata"), "EURUSD");
+        assert_eq!(default_symbol("spy-1m"), "SPY");
+        assert_eq!(default_symbol("6eh4"), "6EH4");
+        assert!(validate_name("spy-1m.v2").is_ok());
+        for bad in ["", "a b", "123", ".hidden", &"x".repeat(65), "a/b"] {
+            assert!(validate_name(bad).is_err(), "{bad}");
+        }
+    }
+}
