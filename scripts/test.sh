@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every check and test of AlgoTradeForge on a fresh machine.
+# Installs what the tests need when missing (Rust components, a Python venv
+# with pandas/pyarrow/polars for the Parquet interoperability check), builds,
+# and runs: rustfmt, clippy, docs, all cargo tests (release), the pandas/polars
+# read-back of a stored dataset. Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+if [ ! -d ../shared/data ]; then
+  echo "error: ../shared/data is missing (the tests read the real market data beside the checkout)" >&2
+  exit 1
+fi
+
+step "toolchain components"
+command -v cargo >/dev/null || { echo "error: cargo not found; install Rust (rustup)" >&2; exit 1; }
+cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+
+step "python venv for the Parquet read-back check"
+VENV=${ATF_TEST_VENV:-$HOME/.cache/atf-test-venv}
+if ! "$VENV/bin/python" -c 'import pandas, pyarrow, polars' >/dev/null 2>&1; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check pandas pyarrow polars
+fi
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo doc -D warnings"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+
+step "cargo test (release)"
+cargo test --workspace --release --locked
+
+step "stored Parquet reads in pandas and polars"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+target/release/atf --data-dir "$TMP" data import ../shared/data/eurusd_1m_histdata_2017h1.csv.gz --name eurusd-1m >/dev/null
+FILE=$(ls "$TMP"/datasets/*eurusd-1m.parquet)
+"$VENV/bin/python" crates/data/tests/read_with_pandas.py "$FILE" 186348 1.051900
+echo "1 passed, 0 failed"
