@@ -129,6 +129,12 @@ impl Scale {
 #[must_use]
 pub fn div_round(value: i128, divisor: i128) -> i128 {
     debug_assert!(divisor > 0);
+    // i128 division is a slow library call; most operands fit in i64.
+    if let (Ok(v), Ok(d)) = (i64::try_from(value), i64::try_from(divisor)) {
+        let (q, r) = (v / d, v % d);
+        let bump = i64::from(r.unsigned_abs() >= d.unsigned_abs() - r.unsigned_abs()) * v.signum();
+        return i128::from(q + bump);
+    }
     let q = value / divisor;
     let r = value % divisor;
     if 2 * r.abs() >= divisor {
@@ -142,6 +148,9 @@ pub fn div_round(value: i128, divisor: i128) -> i128 {
 #[must_use]
 pub fn div_floor(value: i128, divisor: i128) -> i128 {
     debug_assert!(divisor > 0);
+    if let (Ok(v), Ok(d)) = (i64::try_from(value), i64::try_from(divisor)) {
+        return i128::from(v.div_euclid(d));
+    }
     value.div_euclid(divisor)
 }
 
@@ -422,6 +431,17 @@ mod tests {
         assert_eq!(rescale_i128(-125, 2, 1), -13);
         assert_eq!(rescale_i128(124, 2, 1), 12);
         assert_eq!(rescale_i128(12, 1, 3), 1200);
+    }
+
+    #[test]
+    fn fast_and_wide_division_agree() {
+        for v in [-7i128, -6, -5, -1, 0, 1, 5, 6, 7, 149, 150, 151, -150, 123_456_789] {
+            for d in [1i128, 2, 3, 10, 300] {
+                let wide = |x: i128| x * (1i128 << 70);
+                assert_eq!(div_round(v, d), div_round(wide(v), wide(d)), "{v}/{d}");
+                assert_eq!(div_floor(v, d), div_floor(wide(v), wide(d)), "{v}/{d}");
+            }
+        }
     }
 
     #[test]
