@@ -435,7 +435,22 @@ mod tests {
 
     #[test]
     fn fast_and_wide_division_agree() {
-        for v in [-7i128, -6, -5, -1, 0, 1, 5, 6, 7, 149, 150, 151, -150, 123_456_789] {
+        for v in [
+            -7i128,
+            -6,
+            -5,
+            -1,
+            0,
+            1,
+            5,
+            6,
+            7,
+            149,
+            150,
+            151,
+            -150,
+            123_456_789,
+        ] {
             for d in [1i128, 2, 3, 10, 300] {
                 let wide = |x: i128| x * (1i128 << 70);
                 assert_eq!(div_round(v, d), div_round(wide(v), wide(d)), "{v}/{d}");

@@ -43,9 +43,59 @@ pub struct BacktestReport {
     /// The position still open at the end, marked at the last close.
     pub open_position: Option<OpenPosition>,
     /// Equity at each main-bar close.
-    pub equity_curve: Vec<EquityPoint>,
+    pub equity_curve: EquityCurve,
     /// Closed trades, in exit order.
     pub trades: Vec<Trade>,
+}
+
+/// Equity at each main-bar close, kept as the engine's integers and turned
+/// into display numbers only when serialized (as `[{time, equity}, …]`), so a
+/// million-bar run does not build a second, float copy of its curve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EquityCurve {
+    times: Vec<i64>,
+    raw: Vec<i64>,
+    scale: crate::Scale,
+}
+
+impl EquityCurve {
+    /// Number of points.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.raw.len()
+    }
+
+    /// Whether the curve is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// Point `i` as (time ms, equity).
+    #[must_use]
+    pub fn point(&self, i: usize) -> Option<EquityPoint> {
+        Some(EquityPoint {
+            time: *self.times.get(i)?,
+            equity: self.scale.to_f64(*self.raw.get(i)?),
+        })
+    }
+
+    /// All points.
+    pub fn points(&self) -> impl Iterator<Item = EquityPoint> + '_ {
+        self.times
+            .iter()
+            .zip(&self.raw)
+            .map(|(&time, &e)| EquityPoint {
+                time,
+                equity: self.scale.to_f64(e),
+            })
+    }
+}
+
+impl Serialize for EquityCurve {
+    fn serialize<Ser: serde::Serializer>(&self, s: Ser) -> Result<Ser::Ok, Ser::Error> {
+        s.collect_seq(self.points())
+    }
 }
 
 /// One point of the equity curve.
@@ -167,7 +217,7 @@ pub fn backtest<S: Strategy, O: Observer>(
         cfg,
         params,
         &broker,
-        &equity,
+        equity,
         stats.exposure_bars,
         stats.sub_bars,
         wall,
@@ -183,7 +233,7 @@ fn build_report<S: Strategy>(
     cfg: &BacktestConfig,
     params: &Params,
     broker: &Broker,
-    equity: &[i64],
+    equity: Vec<i64>,
     exposure_bars: u64,
     sub_bars: u64,
     wall_secs: f64,
@@ -193,7 +243,7 @@ fn build_report<S: Strategy>(
     let metrics = compute(&MetricsInput {
         instrument: inst,
         initial_cash: cfg.initial_cash.raw(),
-        equity,
+        equity: &equity,
         times: &main.ts,
         bar_ms: data.main_timeframe.millis(),
         trades: broker.trades(),
@@ -236,15 +286,11 @@ fn build_report<S: Strategy>(
                 .map_or(0.0, |p| inst.price_f64(p.raw())),
             mark_price: inst.price_f64(last_close),
         }),
-        equity_curve: main
-            .ts
-            .iter()
-            .zip(equity)
-            .map(|(&time, &e)| EquityPoint {
-                time,
-                equity: money(e),
-            })
-            .collect(),
+        equity_curve: EquityCurve {
+            times: main.ts.clone(),
+            raw: equity,
+            scale: inst.money_scale,
+        },
         trades: broker.trades().iter().map(trade).collect(),
     }
 }
