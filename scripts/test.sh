@@ -19,6 +19,9 @@ command -v cargo >/dev/null || { echo "error: cargo not found; install Rust (rus
 cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 
+step "tools the tests use"
+command -v script >/dev/null || { apt-get update -qq && apt-get install -y -qq bsdutils; }
+
 step "python venv for the Parquet read-back check"
 VENV=${ATF_TEST_VENV:-$HOME/.cache/atf-test-venv}
 if ! "$VENV/bin/python" -c 'import pandas, pyarrow, polars' >/dev/null 2>&1; then

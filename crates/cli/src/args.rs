@@ -79,16 +79,31 @@ pub struct StrategiesArgs {
 #[derive(Debug, Args, Clone)]
 pub struct RunSettings {
     /// Initial cash in the quote currency.
-    #[arg(long, default_value = "10000")]
+    #[arg(long, default_value = "10000", allow_hyphen_values = true)]
     pub cash: String,
     /// Commission in percent of each fill's notional (0.1 = 0.1 %).
-    #[arg(long, default_value = "0", value_name = "PCT")]
+    #[arg(
+        long,
+        default_value = "0",
+        value_name = "PCT",
+        allow_hyphen_values = true
+    )]
     pub commission_pct: String,
     /// Fixed commission per order, in the quote currency.
-    #[arg(long, default_value = "0", value_name = "AMOUNT")]
+    #[arg(
+        long,
+        default_value = "0",
+        value_name = "AMOUNT",
+        allow_hyphen_values = true
+    )]
     pub commission_fixed: String,
     /// Slippage in ticks against the trader on market and stop fills.
-    #[arg(long, default_value_t = 0, value_name = "TICKS")]
+    #[arg(
+        long,
+        default_value_t = 0,
+        value_name = "TICKS",
+        allow_hyphen_values = true
+    )]
     pub slippage_ticks: i64,
     /// Order size as percent of equity (100 = all-in).
     #[arg(
@@ -102,7 +117,7 @@ pub struct RunSettings {
     #[arg(long, value_name = "QTY")]
     pub size_qty: Option<String>,
     /// Decimal places of quantities (0 = whole units; 3 for 0.001 BTC).
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=8))]
     pub qty_decimals: u8,
     /// Dataset name or id [default: spy-1m, the bundled demo].
     #[arg(long, default_value = "spy-1m")]

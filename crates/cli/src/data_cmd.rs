@@ -46,13 +46,14 @@ pub fn list(global: &Global, a: &ListArgs) -> CliResult {
     if a.json {
         return print_json(&list);
     }
+    let w = list.iter().map(|d| d.name.len()).max().unwrap_or(4).max(4);
     println!(
-        "{:>4}  {:<32} {:<8} {:>4} {:>9}  {:<20}  {:<20}  {:>3}",
+        "{:>4}  {:<w$}  {:<8} {:>4} {:>9}  {:<20}  {:<20}  {:>3}",
         "id", "name", "symbol", "tf", "rows", "first", "last", "dp"
     );
     for d in list {
         println!(
-            "{:>4}  {:<32} {:<8} {:>4} {:>9}  {:<20}  {:<20}  {:>3}",
+            "{:>4}  {:<w$}  {:<8} {:>4} {:>9}  {:<20}  {:<20}  {:>3}",
             d.id,
             d.name,
             d.symbol,

@@ -63,5 +63,27 @@ impl From<std::io::Error> for CliError {
     }
 }
 
+/// Prints a clap error as one line (help and version pass through) and
+/// returns its exit code.
+pub fn clap_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let text = e.render().to_string();
+    let line = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("invalid arguments");
+    eprintln!("{} (see --help)", line.trim_end());
+    ExitCode::from(2)
+}
+
 /// Result of a command.
 pub type CliResult = Result<(), CliError>;

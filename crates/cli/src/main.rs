@@ -20,7 +20,10 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => return exit::clap_error(&e),
+    };
     let result = match cli.command {
         Command::Data {
             command: DataCommand::Import(a),

@@ -2,7 +2,7 @@
 
 use crate::exit::{CliError, CliResult};
 use atf_data::{time::format_iso, DatasetInfo};
-use atf_engine::{BacktestReport, ExitReason, Side};
+use atf_engine::{report::Direction, BacktestReport, ExitReason};
 use serde::Serialize;
 use std::io::Write;
 use std::path::Path;
@@ -133,7 +133,7 @@ pub fn print_backtest(ds: &DatasetInfo, r: &BacktestReport) {
         (
             "Wall time",
             format!(
-                "{:.1} ms ({:.1} M sub-bars/s)",
+                "{:.3} ms ({:.1} M sub-bars/s)",
                 m.wall_time_ms,
                 m.sub_bars_per_second / 1e6
             ),
@@ -157,10 +157,10 @@ pub fn print_backtest(ds: &DatasetInfo, r: &BacktestReport) {
     }
 }
 
-fn side(s: Side) -> &'static str {
+fn side(s: Direction) -> &'static str {
     match s {
-        Side::Buy => "long",
-        Side::Sell => "short",
+        Direction::Long => "long",
+        Direction::Short => "short",
     }
 }
 

@@ -111,7 +111,7 @@ fn sma_cross_agrees_with_backtesting_py() {
             .zip(case["trades"].as_array().unwrap())
             .enumerate()
         {
-            let sign = if t["side"] == "buy" { 1.0 } else { -1.0 };
+            let sign = if t["side"] == "long" { 1.0 } else { -1.0 };
             assert_eq!(
                 t["quantity"].as_f64().unwrap() * sign,
                 w["size"].as_f64().unwrap(),

@@ -108,12 +108,31 @@ pub struct EquityPoint {
     pub equity: f64,
 }
 
+/// Long or short, as trades and positions are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Direction {
+    /// Bought first.
+    Long,
+    /// Sold first.
+    Short,
+}
+
+impl From<Side> for Direction {
+    fn from(s: Side) -> Self {
+        match s {
+            Side::Buy => Self::Long,
+            Side::Sell => Self::Short,
+        }
+    }
+}
+
 /// A closed trade for display.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Trade {
     /// `buy` = long, `sell` = short.
-    pub side: Side,
+    pub side: Direction,
     /// Quantity.
     pub quantity: f64,
     /// Entry fill time, ms.
@@ -137,7 +156,7 @@ pub struct Trade {
 #[serde(rename_all = "camelCase")]
 pub struct OpenPosition {
     /// `buy` = long, `sell` = short.
-    pub side: Side,
+    pub side: Direction,
     /// Quantity.
     pub quantity: f64,
     /// Average entry price.
@@ -254,7 +273,7 @@ fn build_report<S: Strategy>(
     });
     let money = |raw: i64| inst.money_f64(crate::Money::from_raw(raw));
     let trade = |t: &TradeRecord| Trade {
-        side: t.side,
+        side: t.side.into(),
         quantity: inst.qty_f64(t.qty),
         entry_time: t.entry_ts,
         entry_price: inst.price_f64(t.entry_price),
@@ -279,7 +298,11 @@ fn build_report<S: Strategy>(
         rejected_orders: broker.rejected_orders(),
         ambiguous_bracket_fills: broker.ambiguous_brackets(),
         open_position: (pos != 0).then(|| OpenPosition {
-            side: if pos > 0 { Side::Buy } else { Side::Sell },
+            side: if pos > 0 {
+                Direction::Long
+            } else {
+                Direction::Short
+            },
             quantity: inst.qty_f64(pos.abs()),
             entry_price: broker
                 .entry_price()

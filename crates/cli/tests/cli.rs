@@ -1,0 +1,503 @@
+//! End-to-end tests of the `atf` binary as a user runs it: importing the
+//! real datasets in `../shared/data`, rejecting broken input with one line
+//! and exit code 2, backtest output (table, JSON, trades CSV), determinism,
+//! every strategy, and the progress bar on a terminal.
+//!
+//! Each test works in its own temporary `--data-dir`. A missing
+//! `../shared/data` fails the tests; it never skips them.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn shared_dir() -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    assert!(
+        p.is_dir(),
+        "{} is missing: the tests need ../shared/data beside the checkout",
+        p.display()
+    );
+    p
+}
+
+fn atf(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_atf"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("runs atf")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs atf and asserts exit 0; returns stdout.
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = atf(dir, args);
+    assert!(
+        out.status.success(),
+        "atf {args:?} exited {:?}: {}",
+        out.status.code(),
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+/// Runs atf and asserts exit 2 with exactly one `error: …` line on stderr
+/// and nothing on stdout; returns that line.
+fn usage_error(dir: &Path, args: &[&str]) -> String {
+    let out = atf(dir, args);
+    let err = stderr(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "atf {args:?} should exit 2; stderr: {err}"
+    );
+    assert_eq!(
+        err.lines().count(),
+        1,
+        "atf {args:?}: stderr should be one line, got:\n{err}"
+    );
+    assert!(err.ends_with('\n'), "atf {args:?}: {err:?}");
+    assert!(
+        err.starts_with("error: "),
+        "atf {args:?}: stderr should start with 'error: ': {err}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "atf {args:?}: nothing expected on stdout, got {}",
+        stdout(&out)
+    );
+    err.trim_end().to_owned()
+}
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// `data list --json` as name → rows.
+fn list_rows(dir: &Path) -> BTreeMap<String, u64> {
+    let list = json(&ok(dir, &["data", "list", "--json"]));
+    list.as_array()
+        .expect("data list --json is an array")
+        .iter()
+        .map(|d| {
+            (
+                d["name"].as_str().expect("name").to_owned(),
+                d["rows"].as_u64().expect("rows"),
+            )
+        })
+        .collect()
+}
+
+fn dataset_files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir.join("datasets"))
+        .expect("datasets/ exists")
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+const DEMO: [(&str, u64); 2] = [("spy-1m", 31_757), ("spy-1d", 5_849)];
+
+/// Rows of each shared file (the dataset name is the file name without `.csv.gz`).
+const SHARED: [(&str, u64); 11] = [
+    ("spy_1m_lean_2013-10", 4_839),
+    ("eurusd_1m_histdata_2017h1", 186_348),
+    ("gbpusd_1m_fxcm_bid_2012-02", 30_117),
+    ("btcperp_1m_2022-01", 45_031),
+    ("6eh4_1m_cme_2024-01", 29_996),
+    ("spy_1h_lean_1998_2021", 40_832),
+    ("eurusd_1h_oanda_bid_lean_2007_2018", 74_439),
+    ("goog_1d_backtestingpy_2004_2013", 2_148),
+    ("eurusd_1h_backtestingpy_2017_2018", 5_000),
+    ("spy_1d_lean_1998_2021", 5_849),
+    ("spy_1m_ninjatrader_2011-01_2011-03", 31_757),
+];
+
+/// Rows per file from MANIFEST.md's summary table.
+fn manifest_rows(dir: &Path) -> BTreeMap<String, u64> {
+    let text = std::fs::read_to_string(dir.join("MANIFEST.md")).expect("MANIFEST.md");
+    text.lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let file = cells.get(1)?.strip_prefix('`')?.strip_suffix(".csv.gz`")?;
+            let rows = cells.get(2)?.replace(',', "").parse().ok()?;
+            Some((file.to_owned(), rows))
+        })
+        .collect()
+}
+
+#[test]
+fn every_shared_file_imports_with_the_manifest_row_count() {
+    let shared = shared_dir();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&shared)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".csv.gz"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 11, "expected 11 .csv.gz files in {shared:?}");
+
+    let expected: BTreeMap<String, u64> = SHARED.iter().map(|&(n, r)| (n.to_owned(), r)).collect();
+    assert_eq!(
+        manifest_rows(&shared),
+        expected,
+        "MANIFEST.md's row counts differ from this test's"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    for f in &files {
+        let out = ok(dir.path(), &["data", "import", f.to_str().unwrap()]);
+        assert!(out.starts_with("imported '"), "{f:?}: {out}");
+    }
+
+    let mut want = expected;
+    for (n, r) in DEMO {
+        want.insert(n.to_owned(), r);
+    }
+    assert_eq!(list_rows(dir.path()), want);
+    assert_eq!(dataset_files(dir.path()).len(), 13);
+}
+
+#[test]
+fn broken_csv_is_rejected_with_file_line_and_reason_and_nothing_is_stored() {
+    const HEADER: &str = "timestamp,open,high,low,close,volume\n";
+    let cases: [(&str, String, &[&str]); 5] = [
+        (
+            "high_below_low.csv",
+            format!(
+                "{HEADER}2020-01-01T00:00:00Z,1,2,0.5,1.5,10\n\
+                 2020-01-01T00:01:00Z,1,2,0.5,1.5,10\n\
+                 2020-01-01T00:02:00Z,1,0.4,0.5,0.45,10\n\
+                 2020-01-01T00:03:00Z,1,2,0.5,1.5,10\n"
+            ),
+            &[":4:", "high", "low"],
+        ),
+        (
+            "bad_number.csv",
+            format!(
+                "{HEADER}2020-01-01T00:00:00Z,1,2,0.5,1.5,10\n\
+                 2020-01-01T00:01:00Z,1,2,0.5,abc,10\n"
+            ),
+            &[":3:", "close", "'abc'", "not a number"],
+        ),
+        (
+            "duplicate.csv",
+            format!(
+                "{HEADER}2020-01-01T00:00:00Z,1,2,0.5,1.5,10\n\
+                 2020-01-01T00:01:00Z,1,2,0.5,1.5,10\n\
+                 2020-01-01T00:01:00Z,1,2,0.5,1.5,10\n"
+            ),
+            &[":4:", "duplicate timestamp", "2020-01-01T00:01:00Z"],
+        ),
+        // No rows at all: there is no line to name, only the reason.
+        ("empty.csv", String::new(), &["no data rows"]),
+        ("header_only.csv", HEADER.to_owned(), &["no data rows"]),
+    ];
+
+    let dir = tempfile::tempdir().unwrap();
+    let src = tempfile::tempdir().unwrap();
+    let before = list_rows(dir.path());
+    let files_before = dataset_files(dir.path());
+    assert_eq!(files_before.len(), 2, "{files_before:?}");
+
+    for (name, content, needles) in cases {
+        let path = src.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        let line = usage_error(dir.path(), &["data", "import", path.to_str().unwrap()]);
+        assert!(
+            line.contains(path.to_str().unwrap()),
+            "{name}: message should name the file: {line}"
+        );
+        for n in needles {
+            assert!(line.contains(n), "{name}: expected {n:?} in: {line}");
+        }
+        assert_eq!(
+            list_rows(dir.path()),
+            before,
+            "{name} left a dataset behind"
+        );
+        assert_eq!(
+            dataset_files(dir.path()),
+            files_before,
+            "{name} left a file in datasets/"
+        );
+    }
+}
+
+#[test]
+fn importing_the_same_name_twice_suggests_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = shared_dir().join("goog_1d_backtestingpy_2004_2013.csv.gz");
+    let f = f.to_str().unwrap();
+    ok(dir.path(), &["data", "import", f]);
+    let before = list_rows(dir.path());
+    let files_before = dataset_files(dir.path());
+
+    let line = usage_error(dir.path(), &["data", "import", f]);
+    assert!(line.contains("goog_1d_backtestingpy_2004_2013"), "{line}");
+    assert!(line.contains("--name"), "{line}");
+
+    // Clashing with a demo dataset's name is the same error.
+    let line = usage_error(dir.path(), &["data", "import", f, "--name", "spy-1m"]);
+    assert!(
+        line.contains("'spy-1m'") && line.contains("--name"),
+        "{line}"
+    );
+
+    assert_eq!(list_rows(dir.path()), before);
+    assert_eq!(dataset_files(dir.path()), files_before);
+
+    // And --name is indeed the way out.
+    ok(dir.path(), &["data", "import", f, "--name", "goog-again"]);
+    assert_eq!(list_rows(dir.path())["goog-again"], 2_148);
+}
+
+fn backtest_json(dir: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["backtest", "--json"];
+    args.extend_from_slice(extra);
+    let text = ok(dir, &args);
+    assert_eq!(
+        text.trim_end().lines().count(),
+        1,
+        "--json should print one line"
+    );
+    json(&text)
+}
+
+#[test]
+fn backtest_prints_a_table_when_piped_and_json_is_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+
+    let out = atf(dir.path(), &["backtest", "--timeframe", "1h"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    assert!(table.contains("Final equity"), "{table}");
+    assert!(
+        table.contains("spy-1m"),
+        "default dataset is spy-1m: {table}"
+    );
+    assert!(table.contains("sma-cross"), "default strategy: {table}");
+    let err = stderr(&out);
+    for bar in ["Processed", "[=", "\u{1b}[", "\r", "ETA"] {
+        assert!(
+            !err.contains(bar),
+            "no progress bar when stderr is not a terminal; stderr: {err:?}"
+        );
+    }
+
+    let a = backtest_json(dir.path(), &["--timeframe", "1h"]);
+    let m = &a["metrics"];
+    for key in [
+        "finalEquity",
+        "tradeCount",
+        "wallTimeMs",
+        "subBarsPerSecond",
+        "mainBars",
+    ] {
+        assert!(m[key].is_number(), "metrics.{key} missing: {m}");
+    }
+    let curve = a["equityCurve"].as_array().expect("equityCurve array");
+    let trades = a["trades"].as_array().expect("trades array");
+    assert_eq!(curve.len() as u64, m["mainBars"].as_u64().unwrap());
+    assert_eq!(trades.len() as u64, m["tradeCount"].as_u64().unwrap());
+    assert!(m["tradeCount"].as_u64().unwrap() > 0, "{m}");
+    assert_eq!(m["subBars"].as_u64(), Some(31_757));
+    // 1h bars from ~3 months of 1m data with gaps: far fewer than sub-bars.
+    assert!(
+        curve.len() > 100 && curve.len() < 31_757 / 30,
+        "{}",
+        curve.len()
+    );
+    assert_eq!(a["dataset"]["name"], "spy-1m");
+    assert_eq!(a["timeframe"], "1h");
+
+    // The table and the JSON describe the same run.
+    let final_equity = format!("{:.2}", m["finalEquity"].as_f64().unwrap());
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("Final equity") && l.trim_end().ends_with(&final_equity)),
+        "table's final equity differs from JSON's {final_equity}: {table}"
+    );
+
+    let b = backtest_json(dir.path(), &["--timeframe", "1h"]);
+    assert_eq!(a["trades"], b["trades"], "trades differ between runs");
+    assert_eq!(a["equityCurve"], b["equityCurve"], "equity differs");
+    assert_eq!(m["finalEquity"], b["metrics"]["finalEquity"]);
+}
+
+#[test]
+fn trades_csv_has_a_header_and_one_row_per_trade() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("trades.csv");
+    let r = backtest_json(
+        dir.path(),
+        &["--timeframe", "1h", "--trades-csv", csv.to_str().unwrap()],
+    );
+    let text = std::fs::read_to_string(&csv).expect("trades CSV written");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "side,quantity,entry_time,entry_price,exit_time,exit_price,pnl,commission,exit_reason"
+    );
+    let count = r["metrics"]["tradeCount"].as_u64().unwrap();
+    assert!(count > 0);
+    assert_eq!(lines.len() as u64 - 1, count, "{text}");
+    for l in &lines[1..] {
+        assert_eq!(l.split(',').count(), 9, "{l}");
+    }
+    // Each row's P&L matches the JSON's trade at the CSV's 4 decimals.
+    for (l, t) in lines[1..].iter().zip(r["trades"].as_array().unwrap()) {
+        let pnl: f64 = l.split(',').nth(6).unwrap().parse().unwrap();
+        assert!(
+            (pnl - t["pnl"].as_f64().unwrap()).abs() < 1e-4,
+            "{l} vs {t}"
+        );
+    }
+}
+
+#[test]
+fn bad_backtest_input_exits_2_with_one_helpful_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let strategies = [
+        "sma-cross",
+        "ema-cross",
+        "rsi-reversion",
+        "bollinger-reversion",
+        "donchian-breakout",
+    ];
+
+    let line = usage_error(d, &["backtest", "--strategy", "nope"]);
+    assert!(line.contains("'nope'"), "{line}");
+    for s in strategies {
+        assert!(line.contains(s), "should list {s}: {line}");
+    }
+
+    let line = usage_error(d, &["backtest", "--param", "fast=0"]);
+    assert!(
+        line.contains("fast") && line.contains("1..=10000"),
+        "{line}"
+    );
+
+    let line = usage_error(d, &["backtest", "--param", "nope=1"]);
+    assert!(line.contains("unknown parameter 'nope'"), "{line}");
+    assert!(line.contains("fast") && line.contains("slow"), "{line}");
+
+    let line = usage_error(d, &["backtest", "--from", "2030-01-01"]);
+    assert!(line.contains("empty period"), "{line}");
+    assert!(
+        line.contains("2011-01-03T09:00:00Z"),
+        "names the data's range: {line}"
+    );
+
+    let line = usage_error(
+        d,
+        &["backtest", "--from", "2011-03-01", "--to", "2011-02-01"],
+    );
+    assert!(line.contains("empty period"), "{line}");
+
+    let line = usage_error(d, &["backtest", "--timeframe", "7x"]);
+    assert!(line.contains("'7x'"), "{line}");
+
+    let line = usage_error(d, &["backtest", "--dataset", "missing"]);
+    assert!(line.contains("'missing'"), "{line}");
+    assert!(
+        line.contains("spy-1m") && line.contains("spy-1d"),
+        "lists available datasets: {line}"
+    );
+
+    let line = usage_error(d, &["backtest", "--commission-pct", "abc"]);
+    assert!(
+        line.contains("--commission-pct") && line.contains("'abc'"),
+        "{line}"
+    );
+
+    let line = usage_error(d, &["backtest", "--param", "long_only=maybe"]);
+    assert!(line.contains("long_only"), "{line}");
+
+    // None of this touched the catalog.
+    assert_eq!(
+        list_rows(d),
+        DEMO.iter().map(|&(n, r)| (n.to_owned(), r)).collect()
+    );
+}
+
+#[test]
+fn every_strategy_backtests_both_ways_on_the_demo_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = json(&ok(dir.path(), &["strategies", "--json"]));
+    let list = list.as_array().expect("strategies --json is an array");
+    assert_eq!(list.len(), 5, "{list:?}");
+    for s in list {
+        let name = s["name"].as_str().unwrap();
+        let has_long_only = s["params"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "long_only");
+        let mut args = vec![
+            "--strategy",
+            name,
+            "--dataset",
+            "spy-1m",
+            "--timeframe",
+            "15m",
+        ];
+        if has_long_only {
+            args.extend(["--param", "long_only=false"]);
+        }
+        let r = backtest_json(dir.path(), &args);
+        assert_eq!(r["strategy"], name);
+        assert_eq!(r["timeframe"], "15m");
+        let m = &r["metrics"];
+        assert!(m["finalEquity"].as_f64().unwrap() > 0.0, "{name}: {m}");
+        assert_eq!(
+            r["equityCurve"].as_array().unwrap().len() as u64,
+            m["mainBars"].as_u64().unwrap(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn progress_bar_draws_on_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    // `script` (util-linux) runs the command on a pseudo-terminal.
+    let cmd = format!(
+        "'{}' --data-dir '{}' backtest --dataset spy-1m",
+        env!("CARGO_BIN_EXE_atf"),
+        dir.path().display()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .expect("runs `script` from util-linux (needed for a pty)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("Processed") && text.contains("bars"),
+        "no progress bar on a terminal: {text:?}"
+    );
+    assert!(text.contains("Final equity"), "{text}");
+
+    // --no-progress turns it off even on a terminal.
+    let out = Command::new("script")
+        .args(["-qec", &format!("{cmd} --no-progress"), "/dev/null"])
+        .output()
+        .expect("runs script");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(!text.contains("Processed"), "{text:?}");
+    assert!(text.contains("Final equity"), "{text}");
+}
