@@ -69,20 +69,35 @@ fn main() {
         .expect("valid");
     println!("SMA crossover (10, 30), long only, all-in, {BARS} one-minute bars, one thread, median of {REPS}");
     {
+        // The bar loop alone, buffers reused (as an optimizer thread does):
+        // isolates the cost of progress + cancellation checks.
         use atf_engine::{simulate, strategies::SmaCross, Broker, Silent, Strategy};
-        let data = MarketData::new(inst.clone(), bars.clone(), Timeframe::M1, Timeframe::M1)
-            .expect("data");
-        let mut v = Vec::new();
+        let data = MarketData::new(inst.clone(), bars.clone(), Timeframe::M1, Timeframe::M1).expect("data");
+        let (mut silent, mut tracked) = (Vec::new(), Vec::new());
         let mut broker = Broker::new(inst.clone(), cfg);
         let mut eq = Vec::new();
-        for _ in 0..REPS {
+        for rep in 0..REPS * 2 {
             broker.reset(cfg);
-            let mut s = SmaCross::from_params(&params).unwrap();
+            let mut s = SmaCross::from_params(&params).expect("params");
+            let progress = Progress::new();
             let t = Instant::now();
-            simulate(&data, &mut s, &mut broker, &mut eq, &mut Silent).unwrap();
-            v.push(t.elapsed().as_secs_f64());
+            if rep % 2 == 0 {
+                simulate(black_box(&data), &mut s, &mut broker, &mut eq, &mut Silent).expect("run");
+                silent.push(t.elapsed().as_secs_f64());
+            } else {
+                simulate(black_box(&data), &mut s, &mut broker, &mut eq, &mut &progress).expect("run");
+                tracked.push(t.elapsed().as_secs_f64());
+                assert_eq!(progress.processed(), BARS as u64);
+            }
+            assert!(broker.trades().len() > 100);
         }
-        println!("  simulate only: {:.1} M/s", BARS as f64 / median(v) / 1e6);
+        let (a, b) = (median(silent), median(tracked));
+        println!(
+            "  bar loop only (simulate), main 1m: {:>6.1} M sub-bars/s silent, {:>6.1} M/s with progress + cancel checks ({:+.2} %)",
+            BARS as f64 / a / 1e6,
+            BARS as f64 / b / 1e6,
+            (b / a - 1.0) * 100.0
+        );
     }
     for main_tf in [Timeframe::M1, Timeframe::H1] {
         let data =
@@ -112,12 +127,10 @@ fn main() {
         assert!(trades > 100, "the strategy traded ({trades} trades)");
         let (a, b) = (median(silent), median(tracked));
         println!(
-            "  main timeframe {main_tf:>3}: {:>7.1} M sub-bars/s without progress, {:>7.1} M/s with progress + cancel checks ({:+.2} %), {trades} trades",
+            "  full backtest() incl. metrics and report, main {main_tf:>2}: {:>7.1} M sub-bars/s silent, {:>7.1} M/s with progress ({:+.2} %), {trades} trades",
             BARS as f64 / a / 1e6,
             BARS as f64 / b / 1e6,
             (b / a - 1.0) * 100.0
         );
     }
 }
-#[allow(dead_code)]
-fn sim_only() {}
