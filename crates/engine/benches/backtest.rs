@@ -72,7 +72,8 @@ fn main() {
         // The bar loop alone, buffers reused (as an optimizer thread does):
         // isolates the cost of progress + cancellation checks.
         use atf_engine::{simulate, strategies::SmaCross, Broker, Silent, Strategy};
-        let data = MarketData::new(inst.clone(), bars.clone(), Timeframe::M1, Timeframe::M1).expect("data");
+        let data = MarketData::new(inst.clone(), bars.clone(), Timeframe::M1, Timeframe::M1)
+            .expect("data");
         let (mut silent, mut tracked) = (Vec::new(), Vec::new());
         let mut broker = Broker::new(inst.clone(), cfg);
         let mut eq = Vec::new();
@@ -85,7 +86,14 @@ fn main() {
                 simulate(black_box(&data), &mut s, &mut broker, &mut eq, &mut Silent).expect("run");
                 silent.push(t.elapsed().as_secs_f64());
             } else {
-                simulate(black_box(&data), &mut s, &mut broker, &mut eq, &mut &progress).expect("run");
+                simulate(
+                    black_box(&data),
+                    &mut s,
+                    &mut broker,
+                    &mut eq,
+                    &mut &progress,
+                )
+                .expect("run");
                 tracked.push(t.elapsed().as_secs_f64());
                 assert_eq!(progress.processed(), BARS as u64);
             }
