@@ -1,7 +1,7 @@
 //! Built-in strategies and the registry that makes them runnable by name.
 //!
 //! To add a strategy: write it in a file here implementing
-//! [`crate::Strategy`], then add one line to [`registry!`]'s list below.
+//! [`crate::Strategy`], then add its type to the `registry!` list in [`crate::registry`].
 
 mod bollinger_reversion;
 mod donchian_breakout;
