@@ -39,12 +39,13 @@ step "cargo doc -D warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 
 step "cargo test (release)"
-cargo test --workspace --release --locked
-
-step "stored Parquet reads in pandas and polars"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+cargo test --workspace --release --locked 2>&1 | tee "$TMP/test.log"
+PASSED=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$TMP/test.log" | awk '{s+=$4} END {print s+0}')
+
+step "stored Parquet reads in pandas and polars"
 target/release/atf --data-dir "$TMP" data import ../shared/data/eurusd_1m_histdata_2017h1.csv.gz --name eurusd-1m >/dev/null
 FILE=$(ls "$TMP"/datasets/*eurusd-1m.parquet)
 "$VENV/bin/python" crates/data/tests/read_with_pandas.py "$FILE" 186348 1.051900
-echo "1 passed, 0 failed"
+echo "checks: $((PASSED + 1)) passed, 0 failed"
