@@ -46,7 +46,7 @@ impl Strategy for BollingerReversion {
         })
     }
 
-    #[inline]
+    #[inline(always)]
     fn on_bar(&mut self, ctx: &mut Ctx<'_>) -> Result<(), StrategyError> {
         let c = ctx.close();
         let Some((mid, sd)) = self.bands.push(c) else {

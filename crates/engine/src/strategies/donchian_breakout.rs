@@ -85,7 +85,7 @@ impl Strategy for DonchianBreakout {
         })
     }
 
-    #[inline]
+    #[inline(always)]
     fn on_bar(&mut self, ctx: &mut Ctx<'_>) -> Result<(), StrategyError> {
         if !self.brackets_set {
             ctx.set_brackets_pct(self.brackets.0, self.brackets.1);

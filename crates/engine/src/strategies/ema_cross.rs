@@ -39,7 +39,7 @@ impl Strategy for EmaCross {
         })
     }
 
-    #[inline]
+    #[inline(always)]
     fn on_bar(&mut self, ctx: &mut Ctx<'_>) -> Result<(), StrategyError> {
         let c = ctx.close();
         let a = self.fast.push(c);

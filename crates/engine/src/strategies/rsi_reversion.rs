@@ -61,7 +61,7 @@ impl Strategy for RsiReversion {
         })
     }
 
-    #[inline]
+    #[inline(always)]
     fn on_bar(&mut self, ctx: &mut Ctx<'_>) -> Result<(), StrategyError> {
         let Some(rsi) = self.rsi.push(ctx.close()) else {
             return Ok(());

@@ -43,7 +43,7 @@ impl Strategy for SmaCross {
         })
     }
 
-    #[inline]
+    #[inline(always)]
     fn on_bar(&mut self, ctx: &mut Ctx<'_>) -> Result<(), StrategyError> {
         let closes = ctx.closes();
         let a = self.fast.update(closes);
