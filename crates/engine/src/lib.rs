@@ -32,6 +32,7 @@ pub mod bars;
 pub mod broker;
 pub mod failure;
 pub mod fixed;
+pub mod grid;
 pub mod indicators;
 pub mod instrument;
 pub mod metrics;
