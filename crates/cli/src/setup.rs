@@ -87,9 +87,6 @@ pub fn prepare(catalog: &Catalog, s: &RunSettings) -> Result<Prepared, CliError>
     };
     let mut instrument: Instrument = dataset.instrument();
     if s.qty_decimals > 0 {
-        if s.qty_decimals > 8 {
-            return Err(CliError::usage("--qty-decimals: at most 8"));
-        }
         instrument = Instrument::with_qty(
             instrument.symbol.clone(),
             dataset.price_decimals,

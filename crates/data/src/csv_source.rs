@@ -65,17 +65,9 @@ pub(crate) fn layout_from_header(
     };
     let ts = match (find(&["date"]), find(&["time"])) {
         (Some(d), Some(t)) => TsCols::DateTime(d, t),
-        _ => find(&[
-            "timestamp",
-            "datetime",
-            "date_time",
-            "open_time",
-            "time",
-            "date",
-            "ts",
-        ])
-        .map(TsCols::Single)
-        .ok_or_else(|| missing(file, "timestamp", &names))?,
+        _ => find(TIMESTAMP_ALIASES)
+            .map(TsCols::Single)
+            .ok_or_else(|| missing(file, "timestamp", &names))?,
     };
     let mut ohlc = [0; 4];
     for (slot, name) in ohlc.iter_mut().zip(["open", "high", "low", "close"]) {
@@ -249,6 +241,18 @@ fn join<'a>(buf: &'a mut [u8; 64], date: &[u8], time: &[u8]) -> &'a [u8] {
 fn memchr_count(text: &[u8]) -> usize {
     text.iter().filter(|&&b| b == b'\n').count()
 }
+
+/// Column names accepted for the timestamp, in order of preference
+/// (shared with the Parquet reader).
+pub(crate) const TIMESTAMP_ALIASES: &[&str] = &[
+    "timestamp",
+    "datetime",
+    "date_time",
+    "open_time",
+    "time",
+    "date",
+    "ts",
+];
 
 #[cfg(test)]
 mod tests {

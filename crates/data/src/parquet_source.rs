@@ -71,17 +71,10 @@ pub(crate) fn read(file: &str, bytes: Vec<u8>, builder: &mut BarsBuilder) -> Res
             ),
         )
     };
-    let ts_col = find(&[
-        "timestamp",
-        "datetime",
-        "date_time",
-        "open_time",
-        "time",
-        "date",
-        "ts",
-        "__index_level_0__",
-    ])
-    .ok_or_else(|| missing("timestamp"))?;
+    // pandas stores an unnamed index as `__index_level_0__`
+    let ts_col = find(crate::csv_source::TIMESTAMP_ALIASES)
+        .or_else(|| find(&["__index_level_0__"]))
+        .ok_or_else(|| missing("timestamp"))?;
     let mut price_cols = [0usize; 4];
     for (slot, name) in price_cols.iter_mut().zip(["open", "high", "low", "close"]) {
         *slot = find(&[name]).ok_or_else(|| missing(name))?;
