@@ -134,8 +134,8 @@ pub fn print_backtest(ds: &DatasetInfo, r: &BacktestReport) {
             "Wall time",
             format!(
                 "{:.3} ms ({:.1} M sub-bars/s)",
-                m.wall_time_ms,
-                m.sub_bars_per_second / 1e6
+                m.wall_time_ms.unwrap_or(0.0),
+                m.sub_bars_per_second.unwrap_or(0.0) / 1e6
             ),
         ),
     ];

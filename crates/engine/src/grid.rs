@@ -247,6 +247,19 @@ impl Constraint {
     }
 }
 
+impl std::fmt::Display for Constraint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let op = match self.cmp {
+            Cmp::Lt => "<",
+            Cmp::Le => "<=",
+            Cmp::Gt => ">",
+            Cmp::Ge => ">=",
+            Cmp::Ne => "!=",
+        };
+        write!(f, "{} {op} {}", self.left, self.right)
+    }
+}
+
 /// Numeric value of a parameter for constraint checks.
 #[must_use]
 pub fn numeric(v: ParamValue) -> Option<f64> {

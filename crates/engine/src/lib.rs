@@ -10,6 +10,7 @@
 //! - [`strategy`], [`params`], [`indicators`], [`strategies`]: the [`Strategy`] trait and the built-ins;
 //! - [`run`]: the generic bar loop with zero-cost progress and cancellation;
 //! - [`metrics`], [`report`]: statistics and the user-facing [`BacktestReport`];
+//! - [`grid`], [`optimize`]: parameter grids and the parallel optimizer;
 //! - [`failure`]: panics turned into recorded failures with backtraces;
 //! - [`registry`]: strategies by name.
 //!
@@ -36,6 +37,7 @@ pub mod grid;
 pub mod indicators;
 pub mod instrument;
 pub mod metrics;
+pub mod optimize;
 pub mod order;
 pub mod params;
 pub mod registry;

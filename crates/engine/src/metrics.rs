@@ -66,10 +66,176 @@ pub struct PerformanceMetrics {
     pub main_bars: u64,
     /// Sub-bars the run covered (the run's total work).
     pub sub_bars: u64,
-    /// Wall-clock time of the simulation, ms.
-    pub wall_time_ms: f64,
-    /// Sub-bars per second of wall time.
-    pub sub_bars_per_second: f64,
+    /// Wall-clock time of the simulation, ms (absent for optimization
+    /// trials, whose results must not depend on timing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wall_time_ms: Option<f64>,
+    /// Sub-bars per second of wall time (absent for optimization trials).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_bars_per_second: Option<f64>,
+}
+
+/// The compact statistics every optimization trial keeps (112 bytes): what
+/// [`PerformanceMetrics`] holds minus what is the same for all trials of a
+/// run (initial equity, bar counts) or derived from the rest. `NaN` stands
+/// for an undefined ratio inside; the accessors return `Option`. Equality is
+/// bit-for-bit (so two undefined ratios are equal), which is what
+/// determinism checks need.
+#[derive(Debug, Clone, Copy)]
+pub struct TrialMetrics {
+    final_equity: f64,
+    annualized_return_pct: f64,
+    max_drawdown: f64,
+    max_drawdown_pct: f64,
+    sharpe: f64,
+    sortino: f64,
+    gross_profit: f64,
+    gross_loss: f64,
+    largest_win: f64,
+    largest_loss: f64,
+    exposure_pct: f64,
+    total_commission: f64,
+    trade_count: u32,
+    winning_trades: u32,
+    losing_trades: u32,
+}
+
+impl TrialMetrics {
+    fn floats(&self) -> [f64; 12] {
+        [
+            self.final_equity,
+            self.annualized_return_pct,
+            self.max_drawdown,
+            self.max_drawdown_pct,
+            self.sharpe,
+            self.sortino,
+            self.gross_profit,
+            self.gross_loss,
+            self.largest_win,
+            self.largest_loss,
+            self.exposure_pct,
+            self.total_commission,
+        ]
+    }
+}
+
+impl PartialEq for TrialMetrics {
+    fn eq(&self, other: &Self) -> bool {
+        self.floats()
+            .iter()
+            .zip(other.floats().iter())
+            .all(|(a, b)| a.to_bits() == b.to_bits())
+            && (self.trade_count, self.winning_trades, self.losing_trades)
+                == (other.trade_count, other.winning_trades, other.losing_trades)
+    }
+}
+
+fn nan_none(x: f64) -> Option<f64> {
+    (!x.is_nan()).then_some(x)
+}
+
+fn count32(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl TrialMetrics {
+    /// Equity at the last close.
+    #[must_use]
+    pub fn final_equity(&self) -> f64 {
+        self.final_equity
+    }
+
+    /// Annualised Sharpe ratio, if defined.
+    #[must_use]
+    pub fn sharpe(&self) -> Option<f64> {
+        nan_none(self.sharpe)
+    }
+
+    /// Annualised Sortino ratio, if defined.
+    #[must_use]
+    pub fn sortino(&self) -> Option<f64> {
+        nan_none(self.sortino)
+    }
+
+    /// Gross profit ÷ gross loss, if any trade lost.
+    #[must_use]
+    pub fn profit_factor(&self) -> Option<f64> {
+        (self.losing_trades > 0).then(|| self.gross_profit / -self.gross_loss)
+    }
+
+    /// Winning closed trades in %, if any trade closed.
+    #[must_use]
+    pub fn win_rate(&self) -> Option<f64> {
+        (self.trade_count > 0)
+            .then(|| f64::from(self.winning_trades) / f64::from(self.trade_count) * 100.0)
+    }
+
+    /// Closed trades.
+    #[must_use]
+    pub fn trade_count(&self) -> u64 {
+        u64::from(self.trade_count)
+    }
+
+    /// Every metric, given what all trials of a run share.
+    #[must_use]
+    pub fn expand(&self, common: &RunCommon, wall_secs: Option<f64>) -> PerformanceMetrics {
+        let initial = common.initial_equity;
+        let net = self.final_equity - initial;
+        let total_return_pct = pct(net, initial);
+        let (wins, losses, count) = (
+            u64::from(self.winning_trades),
+            u64::from(self.losing_trades),
+            u64::from(self.trade_count),
+        );
+        PerformanceMetrics {
+            initial_equity: initial,
+            final_equity: self.final_equity,
+            net_profit: net,
+            total_return_pct,
+            annualized_return_pct: nan_none(self.annualized_return_pct),
+            max_drawdown: self.max_drawdown,
+            max_drawdown_pct: self.max_drawdown_pct,
+            sharpe: self.sharpe(),
+            sortino: self.sortino(),
+            profit_factor: self.profit_factor(),
+            return_over_drawdown: (self.max_drawdown_pct > 0.0)
+                .then(|| total_return_pct / self.max_drawdown_pct),
+            win_rate: self.win_rate(),
+            trade_count: count,
+            winning_trades: wins,
+            losing_trades: losses,
+            average_win: (wins > 0).then(|| self.gross_profit / wins as f64),
+            average_loss: (losses > 0).then(|| self.gross_loss / losses as f64),
+            expectancy: (count > 0).then(|| (self.gross_profit + self.gross_loss) / count as f64),
+            largest_win: nan_none(self.largest_win),
+            largest_loss: nan_none(self.largest_loss),
+            exposure_pct: self.exposure_pct,
+            total_commission: self.total_commission,
+            main_bars: common.main_bars,
+            sub_bars: common.sub_bars,
+            wall_time_ms: wall_secs.map(|w| w * 1000.0),
+            sub_bars_per_second: wall_secs.map(|w| {
+                if w > 0.0 {
+                    common.sub_bars as f64 / w
+                } else {
+                    0.0
+                }
+            }),
+        }
+    }
+}
+
+/// What every run over the same data and cash shares: kept once per
+/// optimization instead of once per trial.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunCommon {
+    /// Starting cash.
+    pub initial_equity: f64,
+    /// Main bars the strategy saw.
+    pub main_bars: u64,
+    /// Sub-bars covered.
+    pub sub_bars: u64,
 }
 
 /// Inputs of [`compute`].
@@ -100,11 +266,28 @@ pub struct MetricsInput<'a> {
 /// Computes every metric from an equity curve and a trade list.
 #[must_use]
 pub fn compute(inp: &MetricsInput<'_>) -> PerformanceMetrics {
+    compute_trial(inp).expand(&common(inp), Some(inp.wall_secs))
+}
+
+/// What `inp` shares with every other run over the same data and cash.
+#[must_use]
+pub fn common(inp: &MetricsInput<'_>) -> RunCommon {
+    RunCommon {
+        initial_equity: inp
+            .instrument
+            .money_f64(crate::Money::from_raw(inp.initial_cash)),
+        main_bars: inp.equity.len() as u64,
+        sub_bars: inp.sub_bars,
+    }
+}
+
+/// Computes the compact statistics (all of [`compute`] but the shared and
+/// derived parts); `sub_bars` and `wall_secs` of `inp` are not read.
+#[must_use]
+pub fn compute_trial(inp: &MetricsInput<'_>) -> TrialMetrics {
     let m = |raw: i64| inp.instrument.money_f64(crate::Money::from_raw(raw));
     let initial = m(inp.initial_cash);
     let final_equity = inp.equity.last().map_or(initial, |&e| m(e));
-    let net = final_equity - initial;
-    let total_return_pct = pct(net, initial);
 
     let span_ms = match (inp.times.first(), inp.times.last()) {
         (Some(a), Some(b)) => (b - a + inp.bar_ms) as f64,
@@ -167,51 +350,32 @@ pub fn compute(inp: &MetricsInput<'_>) -> PerformanceMetrics {
     };
     let sortino = (n > 1 && down_dev > 0.0 && ann > 0.0).then(|| mean / down_dev * ann);
 
-    let mut wins = (0u64, 0.0f64, f64::MIN);
-    let mut losses = (0u64, 0.0f64, f64::MAX);
-    let mut total_pnl = 0.0;
+    let mut wins = (0u64, 0.0f64, f64::NAN);
+    let mut losses = (0u64, 0.0f64, f64::NAN);
     for t in inp.trades {
         let p = m(t.pnl);
-        total_pnl += p;
         if t.pnl > 0 {
-            wins = (wins.0 + 1, wins.1 + p, wins.2.max(p));
+            wins = (wins.0 + 1, wins.1 + p, p.max(wins.2));
         } else if t.pnl < 0 {
-            losses = (losses.0 + 1, losses.1 + p, losses.2.min(p));
+            losses = (losses.0 + 1, losses.1 + p, p.min(losses.2));
         }
     }
-    let count = inp.trades.len() as u64;
-    let max_drawdown_pct = max_dd_pct * 100.0;
-    PerformanceMetrics {
-        initial_equity: initial,
+    TrialMetrics {
         final_equity,
-        net_profit: net,
-        total_return_pct,
-        annualized_return_pct,
+        annualized_return_pct: annualized_return_pct.unwrap_or(f64::NAN),
         max_drawdown: max_dd,
-        max_drawdown_pct,
-        sharpe,
-        sortino,
-        profit_factor: (losses.0 > 0).then(|| wins.1 / -losses.1),
-        return_over_drawdown: (max_drawdown_pct > 0.0).then(|| total_return_pct / max_drawdown_pct),
-        win_rate: (count > 0).then(|| wins.0 as f64 / count as f64 * 100.0),
-        trade_count: count,
-        winning_trades: wins.0,
-        losing_trades: losses.0,
-        average_win: (wins.0 > 0).then(|| wins.1 / wins.0 as f64),
-        average_loss: (losses.0 > 0).then(|| losses.1 / losses.0 as f64),
-        expectancy: (count > 0).then(|| total_pnl / count as f64),
-        largest_win: (wins.0 > 0).then_some(wins.2),
-        largest_loss: (losses.0 > 0).then_some(losses.2),
+        max_drawdown_pct: max_dd_pct * 100.0,
+        sharpe: sharpe.unwrap_or(f64::NAN),
+        sortino: sortino.unwrap_or(f64::NAN),
+        gross_profit: wins.1,
+        gross_loss: losses.1,
+        largest_win: wins.2,
+        largest_loss: losses.2,
         exposure_pct: pct(inp.exposure_bars as f64, inp.equity.len() as f64),
         total_commission: m(inp.total_commission),
-        main_bars: inp.equity.len() as u64,
-        sub_bars: inp.sub_bars,
-        wall_time_ms: inp.wall_secs * 1000.0,
-        sub_bars_per_second: if inp.wall_secs > 0.0 {
-            inp.sub_bars as f64 / inp.wall_secs
-        } else {
-            0.0
-        },
+        trade_count: count32(inp.trades.len() as u64),
+        winning_trades: count32(wins.0),
+        losing_trades: count32(losses.0),
     }
 }
 

@@ -445,6 +445,18 @@ impl Params {
         }
     }
 
+    /// Position of `name` among the declared parameters.
+    #[must_use]
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| *n == name)
+    }
+
+    /// Overwrites the value at `position` (as given by [`Params::position`])
+    /// without checks: for values already checked, e.g. a grid's.
+    pub(crate) fn set_at(&mut self, position: usize, value: ParamValue) {
+        self.values[position] = value;
+    }
+
     /// `(name, value)` pairs in declaration order.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, ParamValue)> + '_ {
         self.names.iter().copied().zip(self.values.iter().copied())

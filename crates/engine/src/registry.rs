@@ -5,11 +5,16 @@
 //! loop has no virtual calls.
 
 use crate::bars::MarketData;
+use crate::optimize::{
+    optimize, OptimizationProgress, OptimizationReport, OptimizeError, OptimizeSpec,
+};
 use crate::order::BacktestConfig;
 use crate::params::{ParamSpace, Params};
 use crate::report::{backtest, BacktestReport, RunFailure};
 use crate::run::{Progress, Silent};
-use crate::strategies::{BollingerReversion, DonchianBreakout, EmaCross, RsiReversion, SmaCross};
+use crate::strategies::{
+    BollingerReversion, DonchianBreakout, EmaCross, FaultInjection, RsiReversion, SmaCross,
+};
 use crate::strategy::Strategy;
 use serde::Serialize;
 use std::marker::PhantomData;
@@ -44,6 +49,20 @@ pub trait StrategyEntry: Sync {
         params: &Params,
         progress: Option<&Progress>,
     ) -> Result<BacktestReport, RunFailure>;
+
+    /// Runs every combination of `spec` on `threads` threads (see
+    /// [`optimize`]); the trials are monomorphised like a backtest.
+    ///
+    /// # Errors
+    /// See [`optimize`].
+    fn optimize(
+        &self,
+        data: &MarketData,
+        cfg: &BacktestConfig,
+        spec: &OptimizeSpec,
+        progress: &OptimizationProgress,
+        threads: usize,
+    ) -> Result<OptimizationReport, OptimizeError>;
 }
 
 struct Entry<S>(PhantomData<fn() -> S>);
@@ -70,6 +89,17 @@ impl<S: Strategy> StrategyEntry for Entry<S> {
             None => backtest::<S, _>(data, cfg, params, &mut Silent),
         }
     }
+
+    fn optimize(
+        &self,
+        data: &MarketData,
+        cfg: &BacktestConfig,
+        spec: &OptimizeSpec,
+        progress: &OptimizationProgress,
+        threads: usize,
+    ) -> Result<OptimizationReport, OptimizeError> {
+        optimize::<S>(data, cfg, spec, progress, threads)
+    }
 }
 
 macro_rules! registry {
@@ -84,7 +114,8 @@ registry![
     EmaCross,
     RsiReversion,
     BollingerReversion,
-    DonchianBreakout
+    DonchianBreakout,
+    FaultInjection
 ];
 
 /// An unknown strategy name.

@@ -247,7 +247,7 @@ pub fn backtest<S: Strategy, O: Observer>(
     clippy::too_many_arguments,
     reason = "internal assembly step; every argument is a distinct part of the run"
 )]
-fn build_report<S: Strategy>(
+pub(crate) fn build_report<S: Strategy>(
     data: &MarketData,
     cfg: &BacktestConfig,
     params: &Params,

@@ -137,7 +137,7 @@ fn same_inputs_give_bit_identical_results() {
             mb.wall_time_ms,
             ma.sub_bars_per_second,
             mb.sub_bars_per_second,
-        ) = (0.0, 0.0, 0.0, 0.0);
+        ) = (None, None, None, None);
         assert_eq!(ma, mb);
         assert!(
             a.metrics.trade_count > 0,

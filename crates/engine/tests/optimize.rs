@@ -1,0 +1,310 @@
+//! Grid optimization: isolation of failing trials, constraints, ranking,
+//! determinism across thread counts, agreement with single backtests and
+//! cancellation.
+
+use atf_engine::grid::{Axis, Constraint, Grid};
+use atf_engine::optimize::{Fitness, OptimizationProgress, OptimizeSpec, TrialOutcome};
+use atf_engine::{
+    registry, BacktestConfig, Bar, Bars, Costs, Instrument, MarketData, Money, Ratio, Sizing,
+    Timeframe,
+};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A deterministic pseudo-random walk (xorshift), prices in cents.
+fn walk(n: usize) -> MarketData {
+    let mut bars = Bars::with_capacity(n);
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut p: i64 = 10_000;
+    for i in 0..n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let step = (x % 41) as i64 - 20;
+        let open = p;
+        p = (p + step).max(100);
+        bars.push(Bar {
+            ts: i as i64 * 60_000,
+            open,
+            high: open.max(p) + (x % 7) as i64,
+            low: (open.min(p) - (x % 5) as i64).max(1),
+            close: p,
+            volume: 1,
+        });
+    }
+    MarketData::new(Instrument::new("W", 2), bars, Timeframe::M1, Timeframe::M1).unwrap()
+}
+
+fn cfg() -> BacktestConfig {
+    BacktestConfig {
+        initial_cash: Money::from_raw(1_000_000),
+        costs: Costs {
+            commission_rate: Ratio::from_percent_str("0.05").unwrap(),
+            ..Costs::default()
+        },
+        sizing: Sizing::default(),
+    }
+}
+
+fn spec(strategy: &str, axes: &[&str], constraints: &[&str], fitness: Fitness) -> OptimizeSpec {
+    let space = registry::find(strategy).unwrap().info().params;
+    OptimizeSpec {
+        grid: Grid::new(
+            axes.iter()
+                .map(|a| Axis::parse(a, &space).unwrap())
+                .collect(),
+            1_000_000,
+        )
+        .unwrap(),
+        constraints: constraints
+            .iter()
+            .map(|c| Constraint::parse(c, &space).unwrap())
+            .collect(),
+        base: space.defaults(),
+        fitness,
+        top: 5,
+    }
+}
+
+#[test]
+fn failing_trials_are_recorded_and_the_rest_complete() {
+    let data = walk(2_000);
+    let s = registry::find("fault-injection").unwrap();
+    let spec = spec(
+        "fault-injection",
+        &["period=10..50:10", "fault=none,panic,error"],
+        &[],
+        Fitness::NetProfit,
+    );
+    let progress = OptimizationProgress::new();
+    let r = s.optimize(&data, &cfg(), &spec, &progress, 2).unwrap();
+    assert_eq!(r.total_combinations(), 15);
+    assert_eq!((r.completed, r.failed, r.skipped), (5, 10, 0));
+    assert_eq!(
+        (
+            progress.completed(),
+            progress.failed(),
+            progress.processed()
+        ),
+        (5, 10, 15)
+    );
+    assert!(!r.cancelled);
+    assert_eq!(r.trials.len(), 15);
+    for t in &r.trials {
+        let params = spec.params_of(t.index);
+        let period = params.int("period");
+        match (params.choice("fault"), &t.outcome) {
+            ("none", TrialOutcome::Completed(m)) => assert!(m.trade_count() > 0),
+            ("panic", TrialOutcome::Failed(f)) => {
+                assert!(
+                    f.message
+                        .contains(&format!("injected panic at bar 50 (period {period})")),
+                    "{}",
+                    f.message
+                );
+                assert!(f.message.contains("fault_injection.rs"), "{}", f.message);
+                assert!(f.backtrace.contains("fault_injection"), "{}", f.backtrace);
+            }
+            ("error", TrialOutcome::Failed(f)) => {
+                assert_eq!(
+                    &*f.message,
+                    format!("injected error at bar 50 (period {period})")
+                );
+                assert!(!f.backtrace.is_empty());
+            }
+            (fault, outcome) => panic!("fault={fault} gave {outcome:?}"),
+        }
+    }
+    // failed trials rank after every completed one
+    let ranking = r.ranking();
+    assert!(ranking[..5]
+        .iter()
+        .all(|&i| matches!(r.trials[i].outcome, TrialOutcome::Completed(_))));
+    assert_eq!(r.top.len(), 5);
+}
+
+#[test]
+fn constraints_skip_combinations_without_failing_them() {
+    let data = walk(3_000);
+    let s = registry::find("sma-cross").unwrap();
+    let spec = spec(
+        "sma-cross",
+        &["fast=5..50:5", "slow=20..200:10"],
+        &["fast<slow"],
+        Fitness::Sharpe,
+    );
+    let r = s
+        .optimize(&data, &cfg(), &spec, &OptimizationProgress::new(), 2)
+        .unwrap();
+    assert_eq!(r.total_combinations(), 190);
+    assert_eq!((r.completed, r.failed, r.skipped), (174, 0, 16));
+    assert_eq!(r.trials.len(), 174);
+    for t in &r.trials {
+        let p = spec.params_of(t.index);
+        assert!(p.int("fast") < p.int("slow"), "{:?}", p);
+    }
+    // trials come back in index order
+    assert!(r.trials.windows(2).all(|w| w[0].index < w[1].index));
+}
+
+#[test]
+fn results_are_identical_whatever_the_thread_count() {
+    let data = walk(5_000);
+    let s = registry::find("sma-cross").unwrap();
+    let spec = spec(
+        "sma-cross",
+        &["fast=2..20:2", "slow=10..60:5", "long_only=true,false"],
+        &[],
+        Fitness::ReturnOverDrawdown,
+    );
+    let runs: Vec<_> = [1, 2, 3, 4]
+        .into_iter()
+        .map(|threads| {
+            s.optimize(&data, &cfg(), &spec, &OptimizationProgress::new(), threads)
+                .unwrap()
+        })
+        .collect();
+    let json = |r: &atf_engine::optimize::OptimizationReport| {
+        let mut v = serde_json::to_value(r).unwrap();
+        let obj = v.as_object_mut().unwrap();
+        obj.remove("wallTimeMs");
+        obj.remove("threads");
+        for t in obj["top"].as_array_mut().unwrap() {
+            let m = t["metrics"].as_object_mut().unwrap();
+            m.remove("wallTimeMs");
+            m.remove("subBarsPerSecond");
+        }
+        v
+    };
+    let first = json(&runs[0]);
+    for r in &runs[1..] {
+        assert_eq!(runs[0].trials, r.trials, "{} threads", r.threads);
+        assert_eq!(first, json(r), "{} threads", r.threads);
+    }
+}
+
+#[test]
+fn every_trial_equals_the_backtest_of_its_parameters() {
+    let data = walk(4_000);
+    let s = registry::find("donchian-breakout").unwrap();
+    let spec = spec(
+        "donchian-breakout",
+        &["entry=10..40:10", "stop_loss_pct=0,2"],
+        &[],
+        Fitness::Sharpe,
+    );
+    let r = s
+        .optimize(&data, &cfg(), &spec, &OptimizationProgress::new(), 2)
+        .unwrap();
+    assert_eq!(r.trials.len(), 8);
+    for t in &r.trials {
+        let params = spec.params_of(t.index);
+        let single = s.backtest(&data, &cfg(), &params, None).unwrap();
+        let TrialOutcome::Completed(m) = &t.outcome else {
+            panic!("trial {} failed", t.index)
+        };
+        let mut expected = single.metrics.clone();
+        (expected.wall_time_ms, expected.sub_bars_per_second) = (None, None);
+        assert_eq!(m.expand(&r.common, None), expected, "{params:?}");
+    }
+    // the kept best reports are the full backtests of their parameters
+    for top in &r.top {
+        let single = s
+            .backtest(&data, &cfg(), &spec.params_of(top.index), None)
+            .unwrap();
+        assert_eq!(top.report.trades, single.trades);
+        assert_eq!(top.report.equity_curve, single.equity_curve);
+    }
+}
+
+#[test]
+fn ranking_is_by_fitness_then_index_and_top_k_matches_it() {
+    let data = walk(3_000);
+    let s = registry::find("sma-cross").unwrap();
+    for fitness in Fitness::ALL {
+        let spec = spec(
+            "sma-cross",
+            &["fast=3..15:3", "slow=20..50:10"],
+            &[],
+            fitness,
+        );
+        let r = s
+            .optimize(&data, &cfg(), &spec, &OptimizationProgress::new(), 2)
+            .unwrap();
+        let ranking = r.ranking();
+        let scores: Vec<(Option<f64>, u64)> = ranking
+            .iter()
+            .map(|&i| (r.fitness_of(&r.trials[i]), r.trials[i].index))
+            .collect();
+        for w in scores.windows(2) {
+            let ((a, ia), (b, ib)) = (w[0], w[1]);
+            let ordered = match (a, b) {
+                (Some(a), Some(b)) => a > b || (a == b && ia < ib),
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => ia < ib,
+            };
+            assert!(ordered, "{fitness}: {:?} before {:?}", w[0], w[1]);
+        }
+        assert_eq!(r.top.len(), 5);
+        for (k, top) in r.top.iter().enumerate() {
+            assert_eq!(top.rank, k + 1);
+            assert_eq!(top.index, r.trials[ranking[k]].index, "{fitness}");
+        }
+    }
+}
+
+#[test]
+fn cancellation_stops_every_thread_quickly() {
+    let data = walk(200_000);
+    let s = registry::find("sma-cross").unwrap();
+    let spec = spec(
+        "sma-cross",
+        &["fast=1..100:1", "slow=1..100:1"],
+        &[],
+        Fitness::Sharpe,
+    );
+    let progress = Arc::new(OptimizationProgress::new());
+    let watcher = {
+        let p = Arc::clone(&progress);
+        std::thread::spawn(move || {
+            while p.processed() < 4 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            p.cancel();
+            Instant::now()
+        })
+    };
+    let r = s.optimize(&data, &cfg(), &spec, &progress, 2).unwrap();
+    let stopped = Instant::now();
+    let cancelled_at = watcher.join().unwrap();
+    assert!(r.cancelled);
+    assert!(r.completed >= 4 && r.completed < 10_000, "{}", r.completed);
+    assert_eq!(r.trials.len() as u64, r.completed);
+    // generous bound (a loaded CI machine): the point is "not the whole grid"
+    assert!(
+        stopped.duration_since(cancelled_at) < Duration::from_secs(2),
+        "took {:?} to stop",
+        stopped.duration_since(cancelled_at)
+    );
+}
+
+#[test]
+fn leaders_show_the_best_so_far() {
+    let data = walk(2_000);
+    let s = registry::find("sma-cross").unwrap();
+    let spec = spec(
+        "sma-cross",
+        &["fast=2..30:2", "slow=10..100:10"],
+        &[],
+        Fitness::NetProfit,
+    );
+    let progress = OptimizationProgress::new();
+    let r = s.optimize(&data, &cfg(), &spec, &progress, 2).unwrap();
+    let leaders = progress.leaders();
+    assert_eq!(leaders.len(), 10);
+    let ranking = r.ranking();
+    for (l, &i) in leaders.iter().zip(&ranking) {
+        assert_eq!(l.index, r.trials[i].index);
+    }
+}
