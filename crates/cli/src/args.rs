@@ -31,6 +31,8 @@ pub enum Command {
     },
     /// Backtest one strategy on one dataset.
     Backtest(Box<BacktestArgs>),
+    /// Run every combination of a parameter grid and rank them.
+    Optimize(Box<OptimizeArgs>),
     /// List the strategies and their parameters.
     Strategies(StrategiesArgs),
 }
@@ -152,4 +154,51 @@ pub struct BacktestArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OptimizeArgs {
+    /// Strategy name (see `atf strategies`).
+    #[arg(long, default_value = "sma-cross")]
+    pub strategy: String,
+    /// Parameter axis, repeatable: a range `fast=5..50:5` or a list `fast=5,8,13`.
+    #[arg(long = "axis", value_name = "NAME=MIN..MAX:STEP", required = true)]
+    pub axes: Vec<String>,
+    /// Skip combinations that break a relation, repeatable: `fast<slow`
+    /// (also <=, >, >=, !=). Skipped combinations are counted, not failed.
+    #[arg(long = "constraint", value_name = "A<B")]
+    pub constraints: Vec<String>,
+    /// The metric to rank by.
+    #[arg(long, default_value = "sharpe", value_parser = parse_fitness)]
+    pub maximize: atf_engine::optimize::Fitness,
+    /// Best combinations kept with equity curve and trades (and shown in the table).
+    #[arg(long, default_value_t = 20, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub top: u32,
+    /// Worker threads [default: all cores].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// Largest grid accepted, in combinations.
+    #[arg(
+        long,
+        default_value_t = 1_000_000,
+        env = "ATF_MAX_COMBINATIONS",
+        value_name = "N"
+    )]
+    pub max_combinations: u64,
+    #[command(flatten)]
+    pub settings: RunSettings,
+    /// Print one JSON object (every trial ranked, the best with equity curves and trades).
+    #[arg(long)]
+    pub json: bool,
+    /// Write every trial (rank, parameters, metrics, error if failed) to this CSV file.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+fn parse_fitness(s: &str) -> Result<atf_engine::optimize::Fitness, String> {
+    s.parse()
+        .map_err(|e: atf_engine::optimize::UnknownFitness| e.to_string())
 }

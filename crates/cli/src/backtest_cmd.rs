@@ -14,12 +14,12 @@ pub fn run(global: &Global, a: &BacktestArgs) -> CliResult {
     let catalog = open_catalog(global)?;
     let p = prepare(&catalog, &a.settings)?;
     let progress = Arc::new(Progress::new());
-    let watcher = Watcher::start(
-        Arc::clone(&progress),
-        p.data.total_sub_bars(),
-        "bars",
-        !a.no_progress,
-    );
+    let watcher = {
+        let progress = Arc::clone(&progress);
+        Watcher::start(p.data.total_sub_bars(), "bars", !a.no_progress, move || {
+            (progress.processed(), String::new())
+        })
+    };
     let result = strategy.backtest(&p.data, &p.config, &params, Some(&progress));
     drop(watcher);
     let report = match result {

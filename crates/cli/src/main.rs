@@ -10,8 +10,10 @@ mod args;
 mod backtest_cmd;
 mod data_cmd;
 mod exit;
+mod optimize_cmd;
 mod progress;
 mod render;
+mod render_optimize;
 mod setup;
 mod strategies_cmd;
 
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
             command: DataCommand::List(a),
         } => data_cmd::list(&cli.global, &a),
         Command::Backtest(a) => backtest_cmd::run(&cli.global, &a),
+        Command::Optimize(a) => optimize_cmd::run(&cli.global, &a),
         Command::Strategies(a) => strategies_cmd::run(&a),
     };
     match result {

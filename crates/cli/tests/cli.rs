@@ -6,10 +6,13 @@
 //! Each test works in its own temporary `--data-dir`. A missing
 //! `../shared/data` fails the tests; it never skips them.
 
+mod common;
+
+use common::{atf, json, ok, stderr, stdout, usage_error};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 fn shared_dir() -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
@@ -19,67 +22,6 @@ fn shared_dir() -> PathBuf {
         p.display()
     );
     p
-}
-
-fn atf(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_atf"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("runs atf")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Runs atf and asserts exit 0; returns stdout.
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = atf(dir, args);
-    assert!(
-        out.status.success(),
-        "atf {args:?} exited {:?}: {}",
-        out.status.code(),
-        stderr(&out)
-    );
-    stdout(&out)
-}
-
-/// Runs atf and asserts exit 2 with exactly one `error: …` line on stderr
-/// and nothing on stdout; returns that line.
-fn usage_error(dir: &Path, args: &[&str]) -> String {
-    let out = atf(dir, args);
-    let err = stderr(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "atf {args:?} should exit 2; stderr: {err}"
-    );
-    assert_eq!(
-        err.lines().count(),
-        1,
-        "atf {args:?}: stderr should be one line, got:\n{err}"
-    );
-    assert!(err.ends_with('\n'), "atf {args:?}: {err:?}");
-    assert!(
-        err.starts_with("error: "),
-        "atf {args:?}: stderr should start with 'error: ': {err}"
-    );
-    assert!(
-        out.stdout.is_empty(),
-        "atf {args:?}: nothing expected on stdout, got {}",
-        stdout(&out)
-    );
-    err.trim_end().to_owned()
-}
-
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
 /// `data list --json` as name → rows.
@@ -438,7 +380,7 @@ fn every_strategy_backtests_both_ways_on_the_demo_data() {
     let dir = tempfile::tempdir().unwrap();
     let list = json(&ok(dir.path(), &["strategies", "--json"]));
     let list = list.as_array().expect("strategies --json is an array");
-    assert_eq!(list.len(), 5, "{list:?}");
+    assert_eq!(list.len(), 6, "{list:?}");
     for s in list {
         let name = s["name"].as_str().unwrap();
         let has_long_only = s["params"]
@@ -459,6 +401,7 @@ fn every_strategy_backtests_both_ways_on_the_demo_data() {
         }
         let r = backtest_json(dir.path(), &args);
         assert_eq!(r["strategy"], name);
+        // fault-injection is here too: with its default fault=none it trades normally
         assert_eq!(r["timeframe"], "15m");
         let m = &r["metrics"];
         assert!(m["finalEquity"].as_f64().unwrap() > 0.0, "{name}: {m}");

@@ -10,7 +10,8 @@
 //! - [`strategy`], [`params`], [`indicators`], [`strategies`]: the [`Strategy`] trait and the built-ins;
 //! - [`run`]: the generic bar loop with zero-cost progress and cancellation;
 //! - [`metrics`], [`report`]: statistics and the user-facing [`BacktestReport`];
-//! - [`grid`], [`optimize`]: parameter grids and the parallel optimizer;
+//! - [`grid`], [`optimize`], [`series`]: parameter grids, the parallel optimizer and the
+//!   indicator series its trials share;
 //! - [`failure`]: panics turned into recorded failures with backtraces;
 //! - [`registry`]: strategies by name.
 //!
@@ -43,6 +44,7 @@ pub mod params;
 pub mod registry;
 pub mod report;
 pub mod run;
+pub mod series;
 pub mod strategies;
 pub mod strategy;
 pub mod timeframe;

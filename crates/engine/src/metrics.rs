@@ -302,33 +302,48 @@ pub fn compute_trial(inp: &MetricsInput<'_>) -> TrialMetrics {
         }
     });
 
-    // Drawdown and returns in one pass, without divisions except the return
-    // itself: this loop runs once per main bar of every run and trial.
+    // Drawdown and returns in one pass over the integer curve. This loop
+    // runs once per main bar of every run and every optimization trial, so:
+    // a bar whose equity did not move (no position: often half the bars)
+    // costs one comparison — its return is exactly 0 and it cannot change
+    // a drawdown — and drawdowns are tracked in integers, the % one by
+    // cross-multiplication, leaving one division per moving bar.
     let inv_unit = 1.0 / inp.instrument.money_scale.unit() as f64;
-    let (mut peak, mut max_dd, mut max_dd_pct) = (initial, 0.0f64, 0.0f64);
-    let (mut prev, mut n, mut sum, mut sum_sq, mut down_sq) =
-        (initial, 0u64, 0.0f64, 0.0f64, 0.0f64);
+    let initial_raw = inp.initial_cash;
+    let (mut peak, mut max_dd) = (initial_raw, 0i64);
+    // the largest (drawdown, its peak) by drawdown ÷ peak, peaks > 0 only
+    let (mut pct_dd, mut pct_peak) = (0i64, 1i64);
+    let (mut prev, mut flat, mut moving) = (initial_raw, 0u64, 0u64);
+    let (mut sum, mut sum_sq, mut down_sq) = (0.0f64, 0.0f64, 0.0f64);
     for &raw in inp.equity {
-        let e = raw as f64 * inv_unit;
-        if e > peak {
-            peak = e;
+        if raw == prev {
+            flat += u64::from(prev != 0);
+            continue;
+        }
+        if raw > peak {
+            peak = raw;
         } else {
-            let dd = peak - e;
+            let dd = peak - raw;
             max_dd = max_dd.max(dd);
-            if dd > max_dd_pct * peak && peak > 0.0 {
-                max_dd_pct = dd / peak;
+            if peak > 0
+                && i128::from(dd) * i128::from(pct_peak) > i128::from(pct_dd) * i128::from(peak)
+            {
+                (pct_dd, pct_peak) = (dd, peak);
             }
         }
-        if prev != 0.0 {
-            let r = e / prev - 1.0;
-            n += 1;
+        if prev != 0 {
+            let r = (raw - prev) as f64 / prev as f64;
+            moving += 1;
             sum += r;
             sum_sq += r * r;
             let d = r.min(0.0);
             down_sq += d * d;
         }
-        prev = e;
+        prev = raw;
     }
+    let n = flat + moving;
+    let max_dd = max_dd as f64 * inv_unit;
+    let max_dd_pct = pct_dd as f64 / pct_peak as f64;
     let mean = if n > 0 { sum / n as f64 } else { 0.0 };
     let m2 = (sum_sq - sum * mean).max(0.0);
     let periods_per_year = if years > 0.0 {

@@ -30,6 +30,7 @@ use crate::order::BacktestConfig;
 use crate::params::{ParamValue, Params};
 use crate::report::{build_report, BacktestReport};
 use crate::run::{simulate, Observer, SimError};
+use crate::series::{self, SeriesCache};
 use crate::strategy::Strategy;
 use rayon::prelude::*;
 use serde::ser::{SerializeMap, SerializeStruct};
@@ -624,6 +625,8 @@ struct Shared<'a> {
     progress: &'a OptimizationProgress,
     top: Mutex<TopK>,
     backtraces: Backtraces,
+    series: SeriesCache,
+    times: Arc<[i64]>,
 }
 
 enum TrialRun {
@@ -683,6 +686,10 @@ impl Shared<'_> {
             Ok(s) => s,
             Err(e) => return self.failed(index, e.to_string(), String::new()),
         };
+        let sim = catch(|| strategy.prepare(self.data.main_bars(), &self.series));
+        if let Err(f) = sim {
+            return self.failed(index, f.message, f.backtrace);
+        }
         w.broker.reset(*self.cfg);
         let mut obs = CancelCheck(&self.progress.cancelled);
         let sim = catch(|| {
@@ -718,6 +725,7 @@ impl Shared<'_> {
         if lock(&self.top).admits(&key) {
             let report = build_report::<S>(
                 self.data,
+                Arc::clone(&self.times),
                 self.cfg,
                 &w.params,
                 &w.broker,
@@ -813,6 +821,8 @@ pub fn optimize<S: Strategy>(
             entries: Vec::new(),
         }),
         backtraces: Backtraces::default(),
+        series: SeriesCache::new(series::DEFAULT_BUDGET),
+        times: Arc::from(main.ts.as_slice()),
     };
     let total = spec.grid.size();
     let chunk = chunk_size(total, threads);

@@ -53,7 +53,8 @@ pub struct BacktestReport {
 /// million-bar run does not build a second, float copy of its curve.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EquityCurve {
-    times: Vec<i64>,
+    /// Shared by every curve over the same bars (the best trials of an optimization).
+    times: std::sync::Arc<[i64]>,
     raw: Vec<i64>,
     scale: crate::Scale,
 }
@@ -210,7 +211,10 @@ pub fn backtest<S: Strategy, O: Observer>(
     let mut broker = Broker::new(data.instrument.clone(), *cfg);
     let mut equity = Vec::new();
     let started = Instant::now();
-    let sim = catch(|| simulate(data, &mut strategy, &mut broker, &mut equity, obs));
+    let sim = catch(|| {
+        strategy.prepare(data.main_bars(), &crate::series::SeriesCache::unshared());
+        simulate(data, &mut strategy, &mut broker, &mut equity, obs)
+    });
     let wall = started.elapsed().as_secs_f64();
     let stats = match sim {
         Err(f) => return Err(RunFailure::Failed(f)),
@@ -233,6 +237,7 @@ pub fn backtest<S: Strategy, O: Observer>(
     };
     Ok(build_report::<S>(
         data,
+        std::sync::Arc::from(data.main_bars().ts.as_slice()),
         cfg,
         params,
         &broker,
@@ -249,6 +254,7 @@ pub fn backtest<S: Strategy, O: Observer>(
 )]
 pub(crate) fn build_report<S: Strategy>(
     data: &MarketData,
+    times: std::sync::Arc<[i64]>,
     cfg: &BacktestConfig,
     params: &Params,
     broker: &Broker,
@@ -310,7 +316,7 @@ pub(crate) fn build_report<S: Strategy>(
             mark_price: inst.price_f64(last_close),
         }),
         equity_curve: EquityCurve {
-            times: main.ts.clone(),
+            times,
             raw: equity,
             scale: inst.money_scale,
         },

@@ -110,7 +110,8 @@ pub struct SimStats {
 }
 
 /// Runs `strategy` over `data` on `broker` (already reset), writing the
-/// equity at every main-bar close into `equity` (cleared first; its
+/// equity at every main-bar close into `equity` (resized to the main bars,
+/// its contents unspecified when an error is returned; its
 /// capacity is reused).
 ///
 /// # Errors
@@ -126,25 +127,48 @@ pub fn simulate<S: Strategy, O: Observer>(
     let main = data.main_bars();
     let sub = data.sub_bars();
     let ends = data.main_ends();
-    equity.clear();
-    equity.reserve(main.len());
+    // Written by index into a pre-sized buffer: a `push` per bar would
+    // store the length back to memory on every iteration.
+    if equity.len() != main.len() {
+        equity.clear();
+        equity.resize(main.len(), 0);
+    }
+    let out = &mut equity[..main.len()];
     let mut j = 0usize;
     let mut next_report = PROGRESS_EVERY;
     let mut exposure = 0u64;
     for k in 0..main.len() {
-        let end = match ends {
-            Some(e) => e[k] as usize,
-            None => k + 1,
-        };
-        while j < end {
-            if broker.is_idle() {
-                j = end;
-                break;
+        match ends {
+            // Main bars are the sub-bars: at most one sub-bar to fill in.
+            None => {
+                if !broker.is_idle() {
+                    broker.on_sub_bar(
+                        sub.ts[k],
+                        sub.open[k],
+                        sub.high[k],
+                        sub.low[k],
+                        &mut |e| obs.on_event(e),
+                    )?;
+                }
+                j = k + 1;
             }
-            broker.on_sub_bar(sub.ts[j], sub.open[j], sub.high[j], sub.low[j], &mut |e| {
-                obs.on_event(e)
-            })?;
-            j += 1;
+            Some(e) => {
+                let end = e[k] as usize;
+                while j < end {
+                    if broker.is_idle() {
+                        j = end;
+                        break;
+                    }
+                    broker.on_sub_bar(
+                        sub.ts[j],
+                        sub.open[j],
+                        sub.high[j],
+                        sub.low[j],
+                        &mut |e| obs.on_event(e),
+                    )?;
+                    j += 1;
+                }
+            }
         }
         let mut ctx = Ctx {
             bars: main,
@@ -152,7 +176,7 @@ pub fn simulate<S: Strategy, O: Observer>(
             broker,
         };
         strategy.on_bar(&mut ctx).map_err(SimError::Strategy)?;
-        equity.push(broker.equity_at(main.close[k]));
+        out[k] = broker.equity_at(main.close[k]);
         exposure += u64::from(broker.position().raw() != 0);
         if O::TRACKS_PROGRESS && j >= next_report {
             if !obs.progress(j as u64) {

@@ -39,6 +39,14 @@ pub trait Strategy: Sized + Send + 'static {
     /// # Errors
     /// A [`StrategyError`] fails the run (or the optimization trial).
     fn on_bar(&mut self, ctx: &mut Ctx<'_>) -> Result<(), StrategyError>;
+
+    /// Called once before the first bar with the run's main bars and a
+    /// cache of indicator series shared by every trial of an optimization:
+    /// a strategy may take precomputed series here (see
+    /// [`crate::series`]) instead of updating indicators bar by bar, so
+    /// trials with the same parameter value share the work. Nothing by
+    /// default.
+    fn prepare(&mut self, _bars: &crate::Bars, _series: &crate::series::SeriesCache) {}
 }
 
 /// A strategy's own failure: its message and where it happened.

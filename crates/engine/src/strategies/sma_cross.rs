@@ -1,8 +1,14 @@
 //! SMA crossover: long when the fast average crosses above the slow one.
 
+use crate::bars::Bars;
 use crate::indicators::{Cross, Relation, Sma};
 use crate::params::{ParamError, ParamSpace, ParamSpec, Params};
+use crate::series::SeriesCache;
 use crate::strategy::{Ctx, Strategy, StrategyError};
+use std::sync::Arc;
+
+/// A precomputed series shared between trials.
+type Series = Arc<[i64]>;
 
 /// Fast/slow simple-moving-average crossover, decided exactly in integers.
 ///
@@ -12,6 +18,9 @@ use crate::strategy::{Ctx, Strategy, StrategyError};
 pub struct SmaCross {
     fast: Sma,
     slow: Sma,
+    /// Rolling sums of both periods, precomputed and shared between trials
+    /// when they fit `i64` (then the [`Sma`]s are not updated).
+    sums: Option<(Series, Series)>,
     rel: Relation,
     long_only: bool,
 }
@@ -38,20 +47,43 @@ impl Strategy for SmaCross {
         Ok(Self {
             fast: Sma::new(p.int("fast") as usize),
             slow: Sma::new(p.int("slow") as usize),
+            sums: None,
             rel: Relation::default(),
             long_only: p.bool("long_only"),
         })
     }
 
+    fn prepare(&mut self, bars: &Bars, series: &SeriesCache) {
+        let (f, s) = (self.fast.period(), self.slow.period());
+        self.sums = series
+            .close_sma_sums(bars, f)
+            .zip(series.close_sma_sums(bars, s));
+    }
+
     #[inline(always)]
     fn on_bar(&mut self, ctx: &mut Ctx<'_>) -> Result<(), StrategyError> {
-        let closes = ctx.closes();
-        let a = self.fast.update(closes);
-        let b = self.slow.update(closes);
-        if !(a && b) {
-            return Ok(());
-        }
-        match self.rel.update(self.fast.cmp_exact(&self.slow)) {
+        let (nf, ns) = (self.fast.period(), self.slow.period());
+        let ord = if let Some((f, s)) = &self.sums {
+            let k = ctx.index();
+            if k + 1 < nf.max(ns) {
+                return Ok(());
+            }
+            // sum_f / nf vs sum_s / ns, exactly
+            let (a, b) = (f[k], s[k]);
+            match (a.checked_mul(ns as i64), b.checked_mul(nf as i64)) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                _ => (i128::from(a) * ns as i128).cmp(&(i128::from(b) * nf as i128)),
+            }
+        } else {
+            let closes = ctx.closes();
+            let a = self.fast.update(closes);
+            let b = self.slow.update(closes);
+            if !(a && b) {
+                return Ok(());
+            }
+            self.fast.cmp_exact(&self.slow)
+        };
+        match self.rel.update(ord) {
             Cross::Above => ctx.go_long(),
             Cross::Below if self.long_only => ctx.close_position(),
             Cross::Below => ctx.go_short(),

@@ -1,0 +1,69 @@
+//! Helpers shared by the end-to-end tests: run the `atf` binary in a data
+//! directory and check how it ended.
+#![allow(dead_code, reason = "each test file uses a different subset")]
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs `atf --data-dir DIR ARGS…`.
+pub fn atf(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_atf"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("runs atf")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs atf and asserts exit 0; returns stdout.
+pub fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = atf(dir, args);
+    assert!(
+        out.status.success(),
+        "atf {args:?} exited {:?}: {}",
+        out.status.code(),
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+/// Runs atf and asserts exit 2 with exactly one `error: …` line on stderr
+/// and nothing on stdout; returns that line.
+pub fn usage_error(dir: &Path, args: &[&str]) -> String {
+    let out = atf(dir, args);
+    let err = stderr(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "atf {args:?} should exit 2; stderr: {err}"
+    );
+    assert_eq!(
+        err.lines().count(),
+        1,
+        "atf {args:?}: stderr should be one line, got:\n{err}"
+    );
+    assert!(err.ends_with('\n'), "atf {args:?}: {err:?}");
+    assert!(
+        err.starts_with("error: "),
+        "atf {args:?}: stderr should start with 'error: ': {err}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "atf {args:?}: nothing expected on stdout, got {}",
+        stdout(&out)
+    );
+    err.trim_end().to_owned()
+}
+
+pub fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
