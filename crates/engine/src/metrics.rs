@@ -238,6 +238,97 @@ pub struct RunCommon {
     pub sub_bars: u64,
 }
 
+/// Running statistics of an equity curve (drawdowns, sums of per-bar
+/// returns), fed one main-bar close at a time — by the bar loop itself, so
+/// a trial's curve is never read back for its metrics.
+///
+/// A bar whose equity did not move (no position: often half the bars)
+/// costs one comparison: its return is exactly 0 and it cannot change a
+/// drawdown. Drawdowns are tracked in integers, the % one by
+/// cross-multiplication, leaving one division per moving bar.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CurveStats {
+    peak: i64,
+    max_dd: i64,
+    /// The largest (drawdown, its peak) by drawdown ÷ peak, peaks > 0 only.
+    pct_dd: i64,
+    pct_peak: i64,
+    prev: i64,
+    flat: u64,
+    moving: u64,
+    sum: f64,
+    sum_sq: f64,
+    down_sq: f64,
+}
+
+impl CurveStats {
+    /// Before the first bar, with the initial equity (money raw).
+    #[must_use]
+    pub fn new(initial: i64) -> Self {
+        Self {
+            peak: initial,
+            max_dd: 0,
+            pct_dd: 0,
+            pct_peak: 1,
+            prev: initial,
+            flat: 0,
+            moving: 0,
+            sum: 0.0,
+            sum_sq: 0.0,
+            down_sq: 0.0,
+        }
+    }
+
+    /// The statistics of a whole curve.
+    #[must_use]
+    pub fn of(initial: i64, equity: &[i64]) -> Self {
+        let mut s = Self::new(initial);
+        for &e in equity {
+            s.push(e);
+        }
+        s
+    }
+
+    /// Adds the equity at the next main-bar close (money raw).
+    #[inline(always)]
+    pub fn push(&mut self, raw: i64) {
+        if raw == self.prev {
+            self.flat += u64::from(raw != 0);
+            return;
+        }
+        if raw > self.peak {
+            self.peak = raw;
+        } else {
+            let dd = self.peak - raw;
+            self.max_dd = self.max_dd.max(dd);
+            // dd ÷ peak > pct_dd ÷ pct_peak, cross-multiplied (i128 only
+            // when the i64 products overflow)
+            let deeper = match (
+                dd.checked_mul(self.pct_peak),
+                self.pct_dd.checked_mul(self.peak),
+            ) {
+                (Some(a), Some(b)) => a > b,
+                _ => {
+                    i128::from(dd) * i128::from(self.pct_peak)
+                        > i128::from(self.pct_dd) * i128::from(self.peak)
+                }
+            };
+            if self.peak > 0 && deeper {
+                (self.pct_dd, self.pct_peak) = (dd, self.peak);
+            }
+        }
+        if self.prev != 0 {
+            let r = (raw - self.prev) as f64 / self.prev as f64;
+            self.moving += 1;
+            self.sum += r;
+            self.sum_sq += r * r;
+            let d = r.min(0.0);
+            self.down_sq += d * d;
+        }
+        self.prev = raw;
+    }
+}
+
 /// Inputs of [`compute`].
 #[derive(Debug, Clone, Copy)]
 pub struct MetricsInput<'a> {
@@ -247,6 +338,9 @@ pub struct MetricsInput<'a> {
     pub initial_cash: i64,
     /// Equity at each main-bar close, money raw.
     pub equity: &'a [i64],
+    /// The curve's statistics if the bar loop gathered them (else they
+    /// are computed from `equity`).
+    pub curve: Option<&'a CurveStats>,
     /// Main-bar open times, ms.
     pub times: &'a [i64],
     /// Main timeframe in ms (to count the last bar's span).
@@ -302,45 +396,22 @@ pub fn compute_trial(inp: &MetricsInput<'_>) -> TrialMetrics {
         }
     });
 
-    // Drawdown and returns in one pass over the integer curve. This loop
-    // runs once per main bar of every run and every optimization trial, so:
-    // a bar whose equity did not move (no position: often half the bars)
-    // costs one comparison — its return is exactly 0 and it cannot change
-    // a drawdown — and drawdowns are tracked in integers, the % one by
-    // cross-multiplication, leaving one division per moving bar.
     let inv_unit = 1.0 / inp.instrument.money_scale.unit() as f64;
-    let initial_raw = inp.initial_cash;
-    let (mut peak, mut max_dd) = (initial_raw, 0i64);
-    // the largest (drawdown, its peak) by drawdown ÷ peak, peaks > 0 only
-    let (mut pct_dd, mut pct_peak) = (0i64, 1i64);
-    let (mut prev, mut flat, mut moving) = (initial_raw, 0u64, 0u64);
-    let (mut sum, mut sum_sq, mut down_sq) = (0.0f64, 0.0f64, 0.0f64);
-    for &raw in inp.equity {
-        if raw == prev {
-            flat += u64::from(prev != 0);
-            continue;
-        }
-        if raw > peak {
-            peak = raw;
-        } else {
-            let dd = peak - raw;
-            max_dd = max_dd.max(dd);
-            if peak > 0
-                && i128::from(dd) * i128::from(pct_peak) > i128::from(pct_dd) * i128::from(peak)
-            {
-                (pct_dd, pct_peak) = (dd, peak);
-            }
-        }
-        if prev != 0 {
-            let r = (raw - prev) as f64 / prev as f64;
-            moving += 1;
-            sum += r;
-            sum_sq += r * r;
-            let d = r.min(0.0);
-            down_sq += d * d;
-        }
-        prev = raw;
-    }
+    let curve = match inp.curve {
+        Some(c) => *c,
+        None => CurveStats::of(inp.initial_cash, inp.equity),
+    };
+    let CurveStats {
+        max_dd,
+        pct_dd,
+        pct_peak,
+        flat,
+        moving,
+        sum,
+        sum_sq,
+        down_sq,
+        ..
+    } = curve;
     let n = flat + moving;
     let max_dd = max_dd as f64 * inv_unit;
     let max_dd_pct = pct_dd as f64 / pct_peak as f64;

@@ -712,6 +712,7 @@ impl Shared<'_> {
             instrument: &self.data.instrument,
             initial_cash: self.cfg.initial_cash.raw(),
             equity: &w.equity,
+            curve: Some(&stats.curve),
             times: &self.data.main_bars().ts,
             bar_ms: self.data.main_timeframe.millis(),
             trades: w.broker.trades(),
@@ -730,8 +731,7 @@ impl Shared<'_> {
                 &w.params,
                 &w.broker,
                 w.equity.clone(),
-                stats.exposure_bars,
-                stats.sub_bars,
+                &stats,
                 started.elapsed().as_secs_f64(),
             );
             let mut top = lock(&self.top);

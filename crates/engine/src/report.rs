@@ -9,7 +9,7 @@ use crate::failure::{catch, Failure};
 use crate::metrics::{compute, MetricsInput, PerformanceMetrics};
 use crate::order::{BacktestConfig, ExitReason, Side};
 use crate::params::{ParamError, Params};
-use crate::run::{simulate, Observer, SimError};
+use crate::run::{simulate, Observer, SimError, SimStats};
 use crate::strategy::Strategy;
 use serde::Serialize;
 use std::time::Instant;
@@ -242,8 +242,7 @@ pub fn backtest<S: Strategy, O: Observer>(
         params,
         &broker,
         equity,
-        stats.exposure_bars,
-        stats.sub_bars,
+        &stats,
         wall,
     ))
 }
@@ -259,8 +258,7 @@ pub(crate) fn build_report<S: Strategy>(
     params: &Params,
     broker: &Broker,
     equity: Vec<i64>,
-    exposure_bars: u64,
-    sub_bars: u64,
+    stats: &SimStats,
     wall_secs: f64,
 ) -> BacktestReport {
     let inst = &data.instrument;
@@ -269,12 +267,13 @@ pub(crate) fn build_report<S: Strategy>(
         instrument: inst,
         initial_cash: cfg.initial_cash.raw(),
         equity: &equity,
+        curve: Some(&stats.curve),
         times: &main.ts,
         bar_ms: data.main_timeframe.millis(),
         trades: broker.trades(),
-        exposure_bars,
+        exposure_bars: stats.exposure_bars,
         total_commission: broker.total_commission(),
-        sub_bars,
+        sub_bars: stats.sub_bars,
         wall_secs,
     });
     let money = |raw: i64| inst.money_f64(crate::Money::from_raw(raw));

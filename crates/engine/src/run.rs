@@ -11,6 +11,7 @@
 
 use crate::bars::MarketData;
 use crate::broker::{Broker, BrokerEvent, OverflowError};
+use crate::metrics::CurveStats;
 use crate::strategy::{Ctx, Strategy, StrategyError};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -101,12 +102,14 @@ pub enum SimError {
 }
 
 /// Counters of a finished simulation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SimStats {
     /// Main bars that closed with a position.
     pub exposure_bars: u64,
     /// Sub-bars covered.
     pub sub_bars: u64,
+    /// Drawdown and return statistics of the equity curve.
+    pub curve: CurveStats,
 }
 
 /// Runs `strategy` over `data` on `broker` (already reset), writing the
@@ -137,6 +140,7 @@ pub fn simulate<S: Strategy, O: Observer>(
     let mut j = 0usize;
     let mut next_report = PROGRESS_EVERY;
     let mut exposure = 0u64;
+    let mut curve = CurveStats::new(broker.cash().raw());
     for k in 0..main.len() {
         match ends {
             // Main bars are the sub-bars: at most one sub-bar to fill in.
@@ -176,7 +180,9 @@ pub fn simulate<S: Strategy, O: Observer>(
             broker,
         };
         strategy.on_bar(&mut ctx).map_err(SimError::Strategy)?;
-        out[k] = broker.equity_at(main.close[k]);
+        let e = broker.equity_at(main.close[k]);
+        out[k] = e;
+        curve.push(e);
         exposure += u64::from(broker.position().raw() != 0);
         if O::TRACKS_PROGRESS && j >= next_report {
             if !obs.progress(j as u64) {
@@ -193,5 +199,6 @@ pub fn simulate<S: Strategy, O: Observer>(
     Ok(SimStats {
         exposure_bars: exposure,
         sub_bars: sub.len() as u64,
+        curve,
     })
 }
