@@ -536,7 +536,9 @@ impl Broker {
         let per_unit = i128::from(price) * (one + rate);
         let mut qty = div_floor(budget * self.money_to_notional * one, per_unit);
         let step = i128::from(self.inst.qty_step.max(1));
-        qty -= qty % step;
+        if step > 1 {
+            qty -= qty % step;
+        }
         // commission rounding can push the exact cost one step over the budget
         while qty > 0 {
             let n = self.notional(price, clamp_i64(qty));

@@ -289,6 +289,17 @@ impl CurveStats {
         s
     }
 
+    /// Adds `count` main-bar closes at the same equity `raw` (a stretch
+    /// without a position): one step, then `count − 1` flat bars.
+    #[inline]
+    pub fn push_run(&mut self, raw: i64, count: u64) {
+        if count == 0 {
+            return;
+        }
+        self.push(raw);
+        self.flat += (count - 1) * u64::from(raw != 0);
+    }
+
     /// Adds the equity at the next main-bar close (money raw).
     #[inline(always)]
     pub fn push(&mut self, raw: i64) {

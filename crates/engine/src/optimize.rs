@@ -14,9 +14,10 @@
 //!   skipped, never as failed.
 //! - Every trial keeps its compact [`TrialMetrics`] (about 130 bytes with
 //!   its index), so a million combinations stay well under 1 GiB. Equity
-//!   curves and trades are kept only for the best K: a trial's full report
-//!   is built when it enters the current top K, which after the first few
-//!   trials is rare.
+//!   curves and trades are kept only for the best K: when every trial has
+//!   run, those K are run again (in parallel) to build their full reports —
+//!   cheaper than copying a curve each time a trial enters the running top
+//!   K, and the same result, runs being deterministic.
 //! - Ranking is a total order — fitness descending, undefined fitness after
 //!   every defined one, failed trials last, ties by combination index — so
 //!   the best K and the ranked list are identical whatever the thread count.
@@ -29,7 +30,7 @@ use crate::metrics::{compute_trial, MetricsInput, RunCommon, TrialMetrics};
 use crate::order::BacktestConfig;
 use crate::params::{ParamValue, Params};
 use crate::report::{build_report, BacktestReport};
-use crate::run::{simulate, Observer, SimError};
+use crate::run::{simulate, Observer, Silent, SimError};
 use crate::series::{self, SeriesCache};
 use crate::strategy::Strategy;
 use rayon::prelude::*;
@@ -562,11 +563,11 @@ impl Observer for CancelCheck<'_> {
     }
 }
 
-/// The best trials so far with their full reports; shared by all workers,
-/// locked once per trial that could enter it, never inside the bar loop.
+/// The best trials so far; shared by all workers, locked once per trial
+/// that could enter it, never inside the bar loop.
 struct TopK {
     capacity: usize,
-    entries: Vec<(RankKey, TrialMetrics, Option<BacktestReport>)>,
+    entries: Vec<(RankKey, TrialMetrics)>,
 }
 
 impl TopK {
@@ -575,18 +576,20 @@ impl TopK {
             || self
                 .entries
                 .last()
-                .is_some_and(|(worst, _, _)| key.cmp(worst) == Ordering::Less)
+                .is_some_and(|(worst, _)| key.cmp(worst) == Ordering::Less)
     }
 
-    fn insert(&mut self, key: RankKey, metrics: TrialMetrics, report: BacktestReport) {
+    /// Inserts if it ranks among the best; returns whether it did.
+    fn insert(&mut self, key: RankKey, metrics: TrialMetrics) -> bool {
         if !self.admits(&key) {
-            return;
+            return false;
         }
         let at = self
             .entries
-            .partition_point(|(k, _, _)| k.cmp(&key) == Ordering::Less);
-        self.entries.insert(at, (key, metrics, Some(report)));
+            .partition_point(|(k, _)| k.cmp(&key) == Ordering::Less);
+        self.entries.insert(at, (key, metrics));
         self.entries.truncate(self.capacity);
+        true
     }
 }
 
@@ -626,6 +629,7 @@ struct Shared<'a> {
     top: Mutex<TopK>,
     backtraces: Backtraces,
     series: SeriesCache,
+    /// Main-bar times, shared by the best trials' equity curves.
     times: Arc<[i64]>,
 }
 
@@ -662,6 +666,36 @@ impl Shared<'_> {
         out
     }
 
+    /// Runs combination `index` again in full, for the best K.
+    fn full_report<S: Strategy>(&self, w: &mut Worker, index: u64) -> Option<BacktestReport> {
+        let params = self.spec.params_of(index);
+        let started = Instant::now();
+        let mut strategy = S::from_params(&params).ok()?;
+        w.broker.reset(*self.cfg);
+        let stats = catch(|| {
+            strategy.prepare(self.data.main_bars(), &self.series);
+            simulate(
+                self.data,
+                &mut strategy,
+                &mut w.broker,
+                &mut w.equity,
+                &mut Silent,
+            )
+        })
+        .ok()?
+        .ok()?;
+        Some(build_report::<S>(
+            self.data,
+            Arc::clone(&self.times),
+            self.cfg,
+            &params,
+            &w.broker,
+            w.equity.clone(),
+            &stats,
+            started.elapsed().as_secs_f64(),
+        ))
+    }
+
     fn failed(&self, index: u64, message: String, backtrace: String) -> TrialRun {
         self.progress.failed.fetch_add(1, AtomicOrdering::Relaxed);
         TrialRun::Done(Trial {
@@ -681,7 +715,6 @@ impl Shared<'_> {
         for (&slot, &(_, v)) in self.slots.iter().zip(&w.combo) {
             w.params.set_at(slot, v);
         }
-        let started = Instant::now();
         let mut strategy = match S::from_params(&w.params) {
             Ok(s) => s,
             Err(e) => return self.failed(index, e.to_string(), String::new()),
@@ -723,24 +756,13 @@ impl Shared<'_> {
         };
         let metrics = compute_trial(&input);
         let key = RankKey::completed(index, &metrics, self.spec.fitness, &self.common);
-        if lock(&self.top).admits(&key) {
-            let report = build_report::<S>(
-                self.data,
-                Arc::clone(&self.times),
-                self.cfg,
-                &w.params,
-                &w.broker,
-                w.equity.clone(),
-                &stats,
-                started.elapsed().as_secs_f64(),
-            );
-            let mut top = lock(&self.top);
-            top.insert(key, metrics, report);
+        let mut top = lock(&self.top);
+        if top.insert(key, metrics) {
             let leaders = top
                 .entries
                 .iter()
                 .take(LEADERBOARD_SIZE)
-                .map(|(k, m, _)| Leader {
+                .map(|(k, m)| Leader {
                     index: k.index,
                     fitness: (k.class == 0).then_some(k.score),
                     metrics: *m,
@@ -748,6 +770,8 @@ impl Shared<'_> {
                 .collect();
             drop(top);
             *lock(&self.progress.leaders) = leaders;
+        } else {
+            drop(top);
         }
         self.progress
             .completed
@@ -827,37 +851,49 @@ pub fn optimize<S: Strategy>(
     let total = spec.grid.size();
     let chunk = chunk_size(total, threads);
     let chunks = total.div_ceil(chunk);
+    // One worker state per pool thread, made on first use: rayon may split
+    // the chunks into many more jobs than threads, and a fresh equity
+    // buffer per job would cost fresh (zeroed) pages each time.
+    let workers: Vec<Mutex<Option<Worker>>> = (0..threads).map(|_| Mutex::new(None)).collect();
     let per_chunk: Vec<Vec<Trial>> = pool.install(|| {
         (0..chunks)
             .into_par_iter()
-            .map_init(
-                || shared.worker(),
-                |w, c| shared.run_chunk::<S>(w, c * chunk..((c + 1) * chunk).min(total)),
-            )
+            .map(|c| {
+                let slot = &workers[rayon::current_thread_index().unwrap_or(0) % threads];
+                let mut guard = lock(slot);
+                let w = guard.get_or_insert_with(|| shared.worker());
+                shared.run_chunk::<S>(w, c * chunk..((c + 1) * chunk).min(total))
+            })
             .collect()
     });
     let mut trials = Vec::with_capacity(per_chunk.iter().map(Vec::len).sum());
     for c in per_chunk {
         trials.extend(c);
     }
-    let top_entries = shared
-        .top
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .entries;
-    let top = top_entries
-        .into_iter()
-        .take(spec.top)
-        .enumerate()
-        .filter_map(|(i, (key, _, report))| {
-            Some(TopTrial {
-                index: key.index,
-                rank: i + 1,
-                fitness: (key.class == 0).then_some(key.score),
-                report: report?,
+    let top_entries = std::mem::take(&mut lock(&shared.top).entries);
+    // The best K again, in full (skipped when cancelled: stop promptly).
+    let best: Vec<(RankKey, TrialMetrics)> = if progress.is_cancelled() {
+        Vec::new()
+    } else {
+        top_entries.into_iter().take(spec.top).collect()
+    };
+    let top: Vec<TopTrial> = pool.install(|| {
+        best.par_iter()
+            .enumerate()
+            .filter_map(|(i, (key, _))| {
+                let slot = &workers[rayon::current_thread_index().unwrap_or(0) % threads];
+                let mut guard = lock(slot);
+                let w = guard.get_or_insert_with(|| shared.worker());
+                let report = shared.full_report::<S>(w, key.index)?;
+                Some(TopTrial {
+                    index: key.index,
+                    rank: i + 1,
+                    fitness: (key.class == 0).then_some(key.score),
+                    report,
+                })
             })
-        })
-        .collect();
+            .collect()
+    });
     let cancelled = progress.is_cancelled() && (trials.len() as u64) + progress.skipped() < total;
     Ok(OptimizationReport {
         strategy: S::NAME,

@@ -141,49 +141,81 @@ pub fn simulate<S: Strategy, O: Observer>(
     let mut next_report = PROGRESS_EVERY;
     let mut exposure = 0u64;
     let mut curve = CurveStats::new(broker.cash().raw());
-    for k in 0..main.len() {
-        match ends {
-            // Main bars are the sub-bars: at most one sub-bar to fill in.
-            None => {
-                if !broker.is_idle() {
-                    broker.on_sub_bar(
-                        sub.ts[k],
-                        sub.open[k],
-                        sub.high[k],
-                        sub.low[k],
-                        &mut |e| obs.on_event(e),
-                    )?;
-                }
-                j = k + 1;
-            }
-            Some(e) => {
-                let end = e[k] as usize;
-                while j < end {
-                    if broker.is_idle() {
-                        j = end;
-                        break;
-                    }
-                    broker.on_sub_bar(
-                        sub.ts[j],
-                        sub.open[j],
-                        sub.high[j],
-                        sub.low[j],
-                        &mut |e| obs.on_event(e),
-                    )?;
-                    j += 1;
-                }
-            }
-        }
-        let mut ctx = Ctx {
-            bars: main,
-            index: k,
-            broker,
+    let n = main.len();
+    let mut k = 0usize;
+    while k < n {
+        // Fast-forward: nothing can fill and the strategy promises to do
+        // nothing before bar `quiet`, so the account cannot change until
+        // then: only the equity curve moves, with the closes.
+        let quiet = if broker.is_idle() {
+            strategy.quiet_until(k).min(n)
+        } else {
+            k
         };
-        strategy.on_bar(&mut ctx).map_err(SimError::Strategy)?;
-        let e = broker.equity_at(main.close[k]);
-        out[k] = e;
-        curve.push(e);
-        exposure += u64::from(broker.position().raw() != 0);
+        if quiet > k {
+            let pos = broker.position().raw();
+            if pos == 0 {
+                let cash = broker.cash().raw();
+                out[k..quiet].fill(cash);
+                curve.push_run(cash, (quiet - k) as u64);
+            } else {
+                for (slot, &close) in out[k..quiet].iter_mut().zip(&main.close[k..quiet]) {
+                    let e = broker.equity_at(close);
+                    *slot = e;
+                    curve.push(e);
+                }
+                exposure += (quiet - k) as u64;
+            }
+            j = match ends {
+                None => quiet,
+                Some(e) => e[quiet - 1] as usize,
+            };
+            k = quiet;
+        } else {
+            match ends {
+                // Main bars are the sub-bars: at most one sub-bar to fill in.
+                None => {
+                    if !broker.is_idle() {
+                        broker.on_sub_bar(
+                            sub.ts[k],
+                            sub.open[k],
+                            sub.high[k],
+                            sub.low[k],
+                            &mut |e| obs.on_event(e),
+                        )?;
+                    }
+                    j = k + 1;
+                }
+                Some(e) => {
+                    let end = e[k] as usize;
+                    while j < end {
+                        if broker.is_idle() {
+                            j = end;
+                            break;
+                        }
+                        broker.on_sub_bar(
+                            sub.ts[j],
+                            sub.open[j],
+                            sub.high[j],
+                            sub.low[j],
+                            &mut |e| obs.on_event(e),
+                        )?;
+                        j += 1;
+                    }
+                }
+            }
+            let mut ctx = Ctx {
+                bars: main,
+                index: k,
+                broker,
+            };
+            strategy.on_bar(&mut ctx).map_err(SimError::Strategy)?;
+            let e = broker.equity_at(main.close[k]);
+            out[k] = e;
+            curve.push(e);
+            exposure += u64::from(broker.position().raw() != 0);
+            k += 1;
+        }
         if O::TRACKS_PROGRESS && j >= next_report {
             if !obs.progress(j as u64) {
                 return Err(SimError::Cancelled {

@@ -47,6 +47,19 @@ pub trait Strategy: Sized + Send + 'static {
     /// trials with the same parameter value share the work. Nothing by
     /// default.
     fn prepare(&mut self, _bars: &crate::Bars, _series: &crate::series::SeriesCache) {}
+
+    /// The first main bar at or after `index` at which [`Strategy::on_bar`]
+    /// could do anything — place, cancel or change an order, or need to see
+    /// the bar to update its state — assuming no order is pending and no
+    /// stop-loss or take-profit is set. The engine skips `on_bar` for the
+    /// bars before it (their equity is still computed), so a strategy that
+    /// knows its next signal in advance (from series taken in
+    /// [`Strategy::prepare`]) runs flat stretches at memory speed. The
+    /// default, `index`, promises nothing.
+    #[inline(always)]
+    fn quiet_until(&self, index: usize) -> usize {
+        index
+    }
 }
 
 /// A strategy's own failure: its message and where it happened.

@@ -1,14 +1,17 @@
 //! SMA crossover: long when the fast average crosses above the slow one.
+//!
+//! Two ways to the same signals: with the rolling sums precomputed (and
+//! shared between optimization trials, see [`crate::series`]), the crosses
+//! are found in one tight pass before the run and the engine fast-forwards
+//! between them; if a sum could overflow `i64`, the averages are updated bar
+//! by bar in `i128`. A test checks both give identical runs.
 
 use crate::bars::Bars;
 use crate::indicators::{Cross, Relation, Sma};
 use crate::params::{ParamError, ParamSpace, ParamSpec, Params};
 use crate::series::SeriesCache;
 use crate::strategy::{Ctx, Strategy, StrategyError};
-use std::sync::Arc;
-
-/// A precomputed series shared between trials.
-type Series = Arc<[i64]>;
+use std::cmp::Ordering;
 
 /// Fast/slow simple-moving-average crossover, decided exactly in integers.
 ///
@@ -18,11 +21,47 @@ type Series = Arc<[i64]>;
 pub struct SmaCross {
     fast: Sma,
     slow: Sma,
-    /// Rolling sums of both periods, precomputed and shared between trials
-    /// when they fit `i64` (then the [`Sma`]s are not updated).
-    sums: Option<(Series, Series)>,
     rel: Relation,
     long_only: bool,
+    /// Every crossover (main-bar index, direction), when precomputed.
+    crosses: Option<Vec<(usize, Cross)>>,
+    /// The next entry of `crosses` to act on.
+    next: usize,
+}
+
+impl SmaCross {
+    fn act(&self, cross: Cross, ctx: &mut Ctx<'_>) {
+        match cross {
+            Cross::Above => ctx.go_long(),
+            Cross::Below if self.long_only => ctx.close_position(),
+            Cross::Below => ctx.go_short(),
+            Cross::None => {}
+        }
+    }
+}
+
+/// Crossovers of `sum_f / nf` vs `sum_s / ns` with [`Relation`]'s strict rule
+/// (below then above, or above then below; touching is not crossing),
+/// compared exactly (`i128` products where `i64` ones overflow). One
+/// branch-light pass: the relation is kept as a sign, and a cross is a sign
+/// flip from −1 to +1 or back.
+fn crossovers(f: &[i64], nf: usize, s: &[i64], ns: usize) -> Vec<(usize, Cross)> {
+    let start = nf.max(ns) - 1;
+    let (nf64, ns64) = (nf as i64, ns as i64);
+    let mut prev = 0i8;
+    let mut out = Vec::new();
+    for (k, (&a, &b)) in f.iter().zip(s).enumerate().skip(start) {
+        let ord = match (a.checked_mul(ns64), b.checked_mul(nf64)) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            _ => (i128::from(a) * i128::from(ns64)).cmp(&(i128::from(b) * i128::from(nf64))),
+        };
+        let now = ord as i8;
+        if prev * now < 0 {
+            out.push((k, if now > 0 { Cross::Above } else { Cross::Below }));
+        }
+        prev = now;
+    }
+    out
 }
 
 impl Strategy for SmaCross {
@@ -47,48 +86,117 @@ impl Strategy for SmaCross {
         Ok(Self {
             fast: Sma::new(p.int("fast") as usize),
             slow: Sma::new(p.int("slow") as usize),
-            sums: None,
             rel: Relation::default(),
             long_only: p.bool("long_only"),
+            crosses: None,
+            next: 0,
         })
     }
 
     fn prepare(&mut self, bars: &Bars, series: &SeriesCache) {
-        let (f, s) = (self.fast.period(), self.slow.period());
-        self.sums = series
-            .close_sma_sums(bars, f)
-            .zip(series.close_sma_sums(bars, s));
+        let (nf, ns) = (self.fast.period(), self.slow.period());
+        if let (Some(f), Some(s)) = (
+            series.close_sma_sums(bars, nf),
+            series.close_sma_sums(bars, ns),
+        ) {
+            self.crosses = Some(crossovers(&f, nf, &s, ns));
+            self.next = 0;
+        }
+    }
+
+    #[inline(always)]
+    fn quiet_until(&self, index: usize) -> usize {
+        match &self.crosses {
+            Some(c) => c.get(self.next).map_or(usize::MAX, |e| e.0),
+            None => index,
+        }
     }
 
     #[inline(always)]
     fn on_bar(&mut self, ctx: &mut Ctx<'_>) -> Result<(), StrategyError> {
-        let (nf, ns) = (self.fast.period(), self.slow.period());
-        let ord = if let Some((f, s)) = &self.sums {
-            let k = ctx.index();
-            if k + 1 < nf.max(ns) {
-                return Ok(());
+        if let Some(crosses) = &self.crosses {
+            if let Some(&(at, cross)) = crosses.get(self.next) {
+                if at == ctx.index() {
+                    self.next += 1;
+                    self.act(cross, ctx);
+                }
             }
-            // sum_f / nf vs sum_s / ns, exactly
-            let (a, b) = (f[k], s[k]);
-            match (a.checked_mul(ns as i64), b.checked_mul(nf as i64)) {
-                (Some(x), Some(y)) => x.cmp(&y),
-                _ => (i128::from(a) * ns as i128).cmp(&(i128::from(b) * nf as i128)),
-            }
-        } else {
-            let closes = ctx.closes();
-            let a = self.fast.update(closes);
-            let b = self.slow.update(closes);
-            if !(a && b) {
-                return Ok(());
-            }
-            self.fast.cmp_exact(&self.slow)
-        };
-        match self.rel.update(ord) {
-            Cross::Above => ctx.go_long(),
-            Cross::Below if self.long_only => ctx.close_position(),
-            Cross::Below => ctx.go_short(),
-            Cross::None => {}
+            return Ok(());
         }
+        let closes = ctx.closes();
+        let a = self.fast.update(closes);
+        let b = self.slow.update(closes);
+        if !(a && b) {
+            return Ok(());
+        }
+        let ord: Ordering = self.fast.cmp_exact(&self.slow);
+        let cross = self.rel.update(ord);
+        self.act(cross, ctx);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bars::{Bar, MarketData};
+    use crate::broker::Broker;
+    use crate::run::{simulate, Silent};
+    use crate::{BacktestConfig, Costs, Instrument, Money, Sizing, Timeframe};
+
+    #[test]
+    fn precomputed_crosses_run_exactly_like_bar_by_bar_updates() {
+        let mut bars = Bars::default();
+        let mut x: u64 = 7;
+        let mut p = 10_000i64;
+        for i in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let open = p;
+            // small steps so exact ties between the averages happen
+            p = (p + (x % 5) as i64 - 2).max(1);
+            bars.push(Bar {
+                ts: i * 60_000,
+                open,
+                high: open.max(p) + 1,
+                low: open.min(p) - 1,
+                close: p,
+                volume: 1,
+            });
+        }
+        let data =
+            MarketData::new(Instrument::new("T", 2), bars, Timeframe::M1, Timeframe::M1).unwrap();
+        let cfg = BacktestConfig {
+            initial_cash: Money::from_raw(1_000_000),
+            costs: Costs::default(),
+            sizing: Sizing::default(),
+        };
+        for (fast, slow, long_only) in [(3, 7, true), (5, 20, false), (20, 5, true), (1, 2, false)]
+        {
+            let params = SmaCross::params()
+                .resolve([
+                    ("fast", fast.to_string().as_str()),
+                    ("slow", slow.to_string().as_str()),
+                    ("long_only", if long_only { "true" } else { "false" }),
+                ])
+                .unwrap();
+            let run = |precompute: bool| {
+                let mut s = SmaCross::from_params(&params).unwrap();
+                if precompute {
+                    s.prepare(data.main_bars(), &SeriesCache::unshared());
+                    assert!(s.crosses.is_some());
+                }
+                let mut broker = Broker::new(data.instrument.clone(), cfg);
+                let mut equity = Vec::new();
+                let stats = simulate(&data, &mut s, &mut broker, &mut equity, &mut Silent).unwrap();
+                (broker.trades().to_vec(), equity, stats)
+            };
+            let (a, b) = (run(true), run(false));
+            assert!(a.0.len() > 10, "({fast}, {slow}) traded");
+            assert_eq!(a.0, b.0, "trades of ({fast}, {slow})");
+            assert_eq!(a.1, b.1, "equity of ({fast}, {slow})");
+            assert_eq!(a.2, b.2, "stats of ({fast}, {slow})");
+        }
     }
 }
