@@ -42,9 +42,25 @@ echo "== side by side (the grid workload of compare.py)"
 
 echo
 echo "== final equity per combination vs the peers"
-"$py" - "$out/atf_grid.csv" "$home/results" <<'EOF'
+"$py" - "$out/atf_grid.csv" "$home/results" "$out/synth-100k.csv" <<'EOF'
 import csv, os, sys
+import numpy as np
+import pandas as pd
 ours = {(int(r["fast"]), int(r["slow"])): float(r["final_equity"]) for r in csv.DictReader(open(sys.argv[1]))}
+close = pd.read_csv(sys.argv[3])["close"]
+exact = np.round(close.values * 10000).astype(np.int64)
+
+
+def float_disagreements(fast, slow):
+    """Bars where the peers' float SMA comparison has another sign than the exact one
+    (integer sums in float64 are exact here: far below 2**53)."""
+    ok = slice(max(fast, slow) - 1, None)
+    fl = np.sign(close.rolling(fast).mean().values[ok] - close.rolling(slow).mean().values[ok])
+    s = pd.Series(exact)
+    ex = np.sign(s.rolling(fast).sum().values[ok] * slow - s.rolling(slow).sum().values[ok] * fast)
+    return int((ex != fl).sum())
+
+
 for peer in ("backtesting", "vectorbt"):
     path = os.path.join(sys.argv[2], f"grid_{peer}.csv")
     if not os.path.exists(path):
@@ -53,11 +69,15 @@ for peer in ("backtesting", "vectorbt"):
     theirs = {(int(r["fast"]), int(r["slow"])): float(r["final_equity"]) for r in csv.DictReader(open(path))}
     common = sorted(set(ours) & set(theirs))
     diffs = [abs(ours[k] - theirs[k]) for k in common]
-    exact = sum(d < 0.005 for d in diffs)
+    same = sum(d < 0.005 for d in diffs)
     worst = max(common, key=lambda k: abs(ours[k] - theirs[k]))
-    print(f"{peer}: {len(common)} combinations compared, {exact} equal to the cent, "
+    print(f"{peer}: {len(common)} combinations compared, {same} equal to the cent, "
           f"largest difference {max(diffs):.4f} at fast={worst[0]} slow={worst[1]} "
           f"(ours {ours[worst]:.2f}, theirs {theirs[worst]:.2f})")
+    differing = [k for k in common if abs(ours[k] - theirs[k]) >= 0.005]
+    explained = [k for k in differing if float_disagreements(*k) > 0]
+    print(f"  {len(explained)} of the {len(differing)} differing combinations have bars where the "
+          f"averages tie or nearly tie and float rounding gives another sign than exact arithmetic")
 EOF
 
 echo

@@ -48,16 +48,23 @@ impl SmaCross {
 fn crossovers(f: &[i64], nf: usize, s: &[i64], ns: usize) -> Vec<(usize, Cross)> {
     let start = nf.max(ns) - 1;
     let (nf64, ns64) = (nf as i64, ns as i64);
+    let (f, s) = (&f[start.min(f.len())..], &s[start.min(s.len())..]);
+    // When no product can overflow (the usual case by far), compare
+    // without overflow checks: the loop is then free of rare branches.
+    let max_abs = |v: &[i64]| v.iter().map(|x| x.unsigned_abs()).max().unwrap_or(0);
+    let fits = |m: u64, n: i64| m.checked_mul(n as u64).is_some_and(|p| p <= i64::MAX as u64);
+    let unchecked = fits(max_abs(f), ns64) && fits(max_abs(s), nf64);
     let mut prev = 0i8;
     let mut out = Vec::new();
-    for (k, (&a, &b)) in f.iter().zip(s).enumerate().skip(start) {
-        let ord = match (a.checked_mul(ns64), b.checked_mul(nf64)) {
-            (Some(x), Some(y)) => x.cmp(&y),
-            _ => (i128::from(a) * i128::from(ns64)).cmp(&(i128::from(b) * i128::from(nf64))),
+    for (i, (&a, &b)) in f.iter().zip(s).enumerate() {
+        let ord = if unchecked {
+            (a * ns64).cmp(&(b * nf64))
+        } else {
+            (i128::from(a) * i128::from(ns64)).cmp(&(i128::from(b) * i128::from(nf64)))
         };
         let now = ord as i8;
         if prev * now < 0 {
-            out.push((k, if now > 0 { Cross::Above } else { Cross::Below }));
+            out.push((start + i, if now > 0 { Cross::Above } else { Cross::Below }));
         }
         prev = now;
     }
