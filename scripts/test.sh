@@ -2,7 +2,7 @@
 # Runs every check and test of AlgoTradeForge on a fresh machine.
 # Installs what the tests need when missing (Rust components, a Python venv
 # with pandas/pyarrow/polars for the Parquet interoperability check), builds,
-# and runs: rustfmt, clippy, docs, all cargo tests (release), the pandas/polars
+# and runs: rustfmt, clippy, docs, all cargo tests (optimized, overflow checks on), the pandas/polars
 # read-back of a stored dataset. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,14 +38,14 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo doc -D warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 
-step "cargo test (release)"
+step "cargo test (profile ci: release optimizations, overflow checks)"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-cargo test --workspace --release --locked 2>&1 | tee "$TMP/test.log"
+cargo test --workspace --profile ci --locked 2>&1 | tee "$TMP/test.log"
 PASSED=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$TMP/test.log" | awk '{s+=$4} END {print s+0}')
 
 step "stored Parquet reads in pandas and polars"
-target/release/atf --data-dir "$TMP" data import ../shared/data/eurusd_1m_histdata_2017h1.csv.gz --name eurusd-1m >/dev/null
+target/ci/atf --data-dir "$TMP" data import ../shared/data/eurusd_1m_histdata_2017h1.csv.gz --name eurusd-1m >/dev/null
 FILE=$(ls "$TMP"/datasets/*eurusd-1m.parquet)
 "$VENV/bin/python" crates/data/tests/read_with_pandas.py "$FILE" 186348 1.051900
 echo "checks: $((PASSED + 1)) passed, 0 failed"

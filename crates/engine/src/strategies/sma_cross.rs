@@ -52,7 +52,10 @@ fn crossovers(f: &[i64], nf: usize, s: &[i64], ns: usize) -> Vec<(usize, Cross)>
     // When no product can overflow (the usual case by far), compare
     // without overflow checks: the loop is then free of rare branches.
     let max_abs = |v: &[i64]| v.iter().map(|x| x.unsigned_abs()).max().unwrap_or(0);
-    let fits = |m: u64, n: i64| m.checked_mul(n as u64).is_some_and(|p| p <= i64::MAX as u64);
+    let fits = |m: u64, n: i64| {
+        m.checked_mul(n as u64)
+            .is_some_and(|p| p <= i64::MAX as u64)
+    };
     let unchecked = fits(max_abs(f), ns64) && fits(max_abs(s), nf64);
     let mut prev = 0i8;
     let mut out = Vec::new();
