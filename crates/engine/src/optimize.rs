@@ -29,8 +29,8 @@ use crate::grid::{numeric, Constraint, Grid};
 use crate::metrics::{compute_trial, MetricsInput, RunCommon, TrialMetrics};
 use crate::order::BacktestConfig;
 use crate::params::{ParamValue, Params};
-use crate::report::{build_report, BacktestReport};
-use crate::run::{simulate, Observer, Silent, SimError};
+use crate::report::{build_report, BacktestReport, Finished};
+use crate::run::{simulate, Observer, SimError};
 use crate::series::{self, SeriesCache};
 use crate::strategy::Strategy;
 use rayon::prelude::*;
@@ -563,11 +563,14 @@ impl Observer for CancelCheck<'_> {
     }
 }
 
-/// The best trials so far; shared by all workers, locked once per trial
-/// that could enter it, never inside the bar loop.
+/// The best trials so far with what their reports need; shared by all
+/// workers, locked once per trial that could enter it, never inside the
+/// bar loop. An entering trial's equity buffer is moved in, not copied, and
+/// the buffer of the trial it pushes out goes to `spare` for the next one.
 struct TopK {
     capacity: usize,
-    entries: Vec<(RankKey, TrialMetrics)>,
+    entries: Vec<(RankKey, TrialMetrics, Finished)>,
+    spare: Vec<Vec<i64>>,
 }
 
 impl TopK {
@@ -576,20 +579,20 @@ impl TopK {
             || self
                 .entries
                 .last()
-                .is_some_and(|(worst, _)| key.cmp(worst) == Ordering::Less)
+                .is_some_and(|(worst, _, _)| key.cmp(worst) == Ordering::Less)
     }
 
-    /// Inserts if it ranks among the best; returns whether it did.
-    fn insert(&mut self, key: RankKey, metrics: TrialMetrics) -> bool {
-        if !self.admits(&key) {
-            return false;
-        }
+    /// Inserts a trial that [`TopK::admits`].
+    fn insert(&mut self, key: RankKey, metrics: TrialMetrics, run: Finished) {
         let at = self
             .entries
-            .partition_point(|(k, _)| k.cmp(&key) == Ordering::Less);
-        self.entries.insert(at, (key, metrics));
-        self.entries.truncate(self.capacity);
-        true
+            .partition_point(|(k, _, _)| k.cmp(&key) == Ordering::Less);
+        self.entries.insert(at, (key, metrics, run));
+        if self.entries.len() > self.capacity {
+            if let Some((_, _, out)) = self.entries.pop() {
+                self.spare.push(out.equity);
+            }
+        }
     }
 }
 
@@ -666,36 +669,6 @@ impl Shared<'_> {
         out
     }
 
-    /// Runs combination `index` again in full, for the best K.
-    fn full_report<S: Strategy>(&self, w: &mut Worker, index: u64) -> Option<BacktestReport> {
-        let params = self.spec.params_of(index);
-        let started = Instant::now();
-        let mut strategy = S::from_params(&params).ok()?;
-        w.broker.reset(*self.cfg);
-        let stats = catch(|| {
-            strategy.prepare(self.data.main_bars(), &self.series);
-            simulate(
-                self.data,
-                &mut strategy,
-                &mut w.broker,
-                &mut w.equity,
-                &mut Silent,
-            )
-        })
-        .ok()?
-        .ok()?;
-        Some(build_report::<S>(
-            self.data,
-            Arc::clone(&self.times),
-            self.cfg,
-            &params,
-            &w.broker,
-            w.equity.clone(),
-            &stats,
-            started.elapsed().as_secs_f64(),
-        ))
-    }
-
     fn failed(&self, index: u64, message: String, backtrace: String) -> TrialRun {
         self.progress.failed.fetch_add(1, AtomicOrdering::Relaxed);
         TrialRun::Done(Trial {
@@ -715,6 +688,7 @@ impl Shared<'_> {
         for (&slot, &(_, v)) in self.slots.iter().zip(&w.combo) {
             w.params.set_at(slot, v);
         }
+        let started = Instant::now();
         let mut strategy = match S::from_params(&w.params) {
             Ok(s) => s,
             Err(e) => return self.failed(index, e.to_string(), String::new()),
@@ -757,12 +731,19 @@ impl Shared<'_> {
         let metrics = compute_trial(&input);
         let key = RankKey::completed(index, &metrics, self.spec.fitness, &self.common);
         let mut top = lock(&self.top);
-        if top.insert(key, metrics) {
+        if top.admits(&key) {
+            let spare = top.spare.pop().unwrap_or_default();
+            let equity = std::mem::replace(&mut w.equity, spare);
+            top.insert(
+                key,
+                metrics,
+                Finished::capture(&w.broker, equity, stats, started.elapsed().as_secs_f64()),
+            );
             let leaders = top
                 .entries
                 .iter()
                 .take(LEADERBOARD_SIZE)
-                .map(|(k, m)| Leader {
+                .map(|(k, m, _)| Leader {
                     index: k.index,
                     fitness: (k.class == 0).then_some(k.score),
                     metrics: *m,
@@ -843,6 +824,7 @@ pub fn optimize<S: Strategy>(
         top: Mutex::new(TopK {
             capacity: spec.top.max(LEADERBOARD_SIZE),
             entries: Vec::new(),
+            spare: Vec::new(),
         }),
         backtraces: Backtraces::default(),
         series: SeriesCache::new(series::DEFAULT_BUDGET),
@@ -871,26 +853,22 @@ pub fn optimize<S: Strategy>(
         trials.extend(c);
     }
     let top_entries = std::mem::take(&mut lock(&shared.top).entries);
-    // The best K again, in full (skipped when cancelled: stop promptly).
-    let best: Vec<(RankKey, TrialMetrics)> = if progress.is_cancelled() {
-        Vec::new()
-    } else {
-        top_entries.into_iter().take(spec.top).collect()
-    };
     let top: Vec<TopTrial> = pool.install(|| {
-        best.par_iter()
+        top_entries
+            .into_par_iter()
+            .take(spec.top)
             .enumerate()
-            .filter_map(|(i, (key, _))| {
-                let slot = &workers[rayon::current_thread_index().unwrap_or(0) % threads];
-                let mut guard = lock(slot);
-                let w = guard.get_or_insert_with(|| shared.worker());
-                let report = shared.full_report::<S>(w, key.index)?;
-                Some(TopTrial {
-                    index: key.index,
-                    rank: i + 1,
-                    fitness: (key.class == 0).then_some(key.score),
-                    report,
-                })
+            .map(|(i, (key, _, run))| TopTrial {
+                index: key.index,
+                rank: i + 1,
+                fitness: (key.class == 0).then_some(key.score),
+                report: build_report::<S>(
+                    data,
+                    Arc::clone(&shared.times),
+                    cfg,
+                    &spec.params_of(key.index),
+                    run,
+                ),
             })
             .collect()
     });

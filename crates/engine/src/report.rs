@@ -240,41 +240,64 @@ pub fn backtest<S: Strategy, O: Observer>(
         std::sync::Arc::from(data.main_bars().ts.as_slice()),
         cfg,
         params,
-        &broker,
-        equity,
-        &stats,
-        wall,
+        Finished::capture(&broker, equity, stats, wall),
     ))
 }
 
-#[allow(
-    clippy::too_many_arguments,
-    reason = "internal assembly step; every argument is a distinct part of the run"
-)]
+/// What a finished simulation leaves for its report: the broker's outcome,
+/// the equity curve and the loop's counters — owned, so an optimizer can
+/// keep it for a best trial while the broker goes on to the next one.
+#[derive(Debug, Clone)]
+pub(crate) struct Finished {
+    pub trades: Vec<TradeRecord>,
+    pub total_commission: i64,
+    pub rejected_orders: u32,
+    pub ambiguous_brackets: u32,
+    pub position: i64,
+    pub entry_price: Option<i64>,
+    pub equity: Vec<i64>,
+    pub stats: SimStats,
+    pub wall_secs: f64,
+}
+
+impl Finished {
+    /// Captures `broker`'s outcome (copying its trades) with `equity`.
+    pub fn capture(broker: &Broker, equity: Vec<i64>, stats: SimStats, wall_secs: f64) -> Self {
+        Self {
+            trades: broker.trades().to_vec(),
+            total_commission: broker.total_commission(),
+            rejected_orders: broker.rejected_orders(),
+            ambiguous_brackets: broker.ambiguous_brackets(),
+            position: broker.position().raw(),
+            entry_price: broker.entry_price().map(|p| p.raw()),
+            equity,
+            stats,
+            wall_secs,
+        }
+    }
+}
+
 pub(crate) fn build_report<S: Strategy>(
     data: &MarketData,
     times: std::sync::Arc<[i64]>,
     cfg: &BacktestConfig,
     params: &Params,
-    broker: &Broker,
-    equity: Vec<i64>,
-    stats: &SimStats,
-    wall_secs: f64,
+    run: Finished,
 ) -> BacktestReport {
     let inst = &data.instrument;
     let main = data.main_bars();
     let metrics = compute(&MetricsInput {
         instrument: inst,
         initial_cash: cfg.initial_cash.raw(),
-        equity: &equity,
-        curve: Some(&stats.curve),
+        equity: &run.equity,
+        curve: Some(&run.stats.curve),
         times: &main.ts,
         bar_ms: data.main_timeframe.millis(),
-        trades: broker.trades(),
-        exposure_bars: stats.exposure_bars,
-        total_commission: broker.total_commission(),
-        sub_bars: stats.sub_bars,
-        wall_secs,
+        trades: &run.trades,
+        exposure_bars: run.stats.exposure_bars,
+        total_commission: run.total_commission,
+        sub_bars: run.stats.sub_bars,
+        wall_secs: run.wall_secs,
     });
     let money = |raw: i64| inst.money_f64(crate::Money::from_raw(raw));
     let trade = |t: &TradeRecord| Trade {
@@ -288,7 +311,7 @@ pub(crate) fn build_report<S: Strategy>(
         commission: money(t.commission),
         exit_reason: t.exit_reason,
     };
-    let pos = broker.position().raw();
+    let pos = run.position;
     let last_close = main.close.last().copied().unwrap_or(0);
     BacktestReport {
         strategy: S::NAME,
@@ -300,8 +323,8 @@ pub(crate) fn build_report<S: Strategy>(
         from_ms: main.ts.first().copied().unwrap_or(0),
         to_ms: main.ts.last().copied().unwrap_or(0),
         metrics,
-        rejected_orders: broker.rejected_orders(),
-        ambiguous_bracket_fills: broker.ambiguous_brackets(),
+        rejected_orders: run.rejected_orders,
+        ambiguous_bracket_fills: run.ambiguous_brackets,
         open_position: (pos != 0).then(|| OpenPosition {
             side: if pos > 0 {
                 Direction::Long
@@ -309,16 +332,14 @@ pub(crate) fn build_report<S: Strategy>(
                 Direction::Short
             },
             quantity: inst.qty_f64(pos.abs()),
-            entry_price: broker
-                .entry_price()
-                .map_or(0.0, |p| inst.price_f64(p.raw())),
+            entry_price: run.entry_price.map_or(0.0, |p| inst.price_f64(p)),
             mark_price: inst.price_f64(last_close),
         }),
+        trades: run.trades.iter().map(trade).collect(),
         equity_curve: EquityCurve {
             times,
-            raw: equity,
+            raw: run.equity,
             scale: inst.money_scale,
         },
-        trades: broker.trades().iter().map(trade).collect(),
     }
 }
