@@ -67,7 +67,13 @@ for peer in ("backtesting", "vectorbt"):
         print(f"{peer}: no grid results at {path}")
         continue
     theirs = {(int(r["fast"]), int(r["slow"])): float(r["final_equity"]) for r in csv.DictReader(open(path))}
-    common = sorted(set(ours) & set(theirs))
+    both = sorted(set(ours) & set(theirs))
+    # fast == slow never crosses: no trade; backtesting.py reports NaN there
+    undefined = [k for k in both if theirs[k] != theirs[k]]
+    common = [k for k in both if k not in undefined]
+    if undefined:
+        print(f"{peer}: {len(undefined)} combinations without a final equity there (NaN), ours "
+              f"{sorted({ours[k] for k in undefined})}: {undefined}")
     diffs = [abs(ours[k] - theirs[k]) for k in common]
     same = sum(d < 0.005 for d in diffs)
     worst = max(common, key=lambda k: abs(ours[k] - theirs[k]))
