@@ -8,11 +8,10 @@
 
 mod common;
 
-use common::{atf, json, ok, stderr, stdout, usage_error};
+use common::{atf, json, ok, on_terminal, stderr, stdout, usage_error};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn shared_dir() -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
@@ -416,18 +415,8 @@ fn every_strategy_backtests_both_ways_on_the_demo_data() {
 #[test]
 fn progress_bar_draws_on_a_terminal() {
     let dir = tempfile::tempdir().unwrap();
-    // `script` (util-linux) runs the command on a pseudo-terminal.
-    let cmd = format!(
-        "'{}' --data-dir '{}' backtest --dataset spy-1m",
-        env!("CARGO_BIN_EXE_atf"),
-        dir.path().display()
-    );
-    let out = Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .output()
-        .expect("runs `script` from util-linux (needed for a pty)");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}{}", stderr(&out));
+    let (status, text) = on_terminal(dir.path(), "backtest --dataset spy-1m");
+    assert!(status.success(), "{text}");
     assert!(
         text.contains("Processed") && text.contains("bars"),
         "no progress bar on a terminal: {text:?}"
@@ -435,12 +424,8 @@ fn progress_bar_draws_on_a_terminal() {
     assert!(text.contains("Final equity"), "{text}");
 
     // --no-progress turns it off even on a terminal.
-    let out = Command::new("script")
-        .args(["-qec", &format!("{cmd} --no-progress"), "/dev/null"])
-        .output()
-        .expect("runs script");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
+    let (status, text) = on_terminal(dir.path(), "backtest --dataset spy-1m --no-progress");
+    assert!(status.success(), "{text}");
     assert!(!text.contains("Processed"), "{text:?}");
     assert!(text.contains("Final equity"), "{text}");
 }

@@ -8,9 +8,11 @@
 //! (our cash is exact at the instrument's money scale, backtesting.py's is
 //! a float).
 
+mod common;
+
+use common::atf;
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::Command;
 
 fn shared_data(file: &str) -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -22,15 +24,6 @@ fn shared_data(file: &str) -> PathBuf {
         p.display()
     );
     p
-}
-
-fn atf(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_atf"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("runs atf")
 }
 
 #[test]

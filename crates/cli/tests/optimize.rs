@@ -5,9 +5,8 @@
 
 mod common;
 
-use common::{json, ok, stderr, usage_error};
+use common::{json, ok, on_terminal, usage_error};
 use serde_json::Value;
-use std::process::Command;
 
 const SMA_GRID: [&str; 6] = [
     "optimize",
@@ -203,17 +202,11 @@ fn bad_axes_exit_2_with_one_clear_line() {
 #[test]
 fn shows_progress_in_combinations_on_a_terminal() {
     let dir = tempfile::tempdir().unwrap();
-    let cmd = format!(
-        "'{}' --data-dir '{}' optimize --strategy fault-injection --axis period=2..400:2 --axis fault=none,error",
-        env!("CARGO_BIN_EXE_atf"),
-        dir.path().display()
+    let (status, text) = on_terminal(
+        dir.path(),
+        "optimize --strategy fault-injection --axis period=2..400:2 --axis fault=none,error",
     );
-    let out = Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .output()
-        .expect("runs `script` from util-linux (needed for a pty)");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}{}", stderr(&out));
+    assert!(status.success(), "{text}");
     assert!(
         text.contains("Processed") && text.contains("/ 400 combinations"),
         "no progress bar on a terminal: {text:?}"

@@ -2,37 +2,16 @@
 //! determinism across thread counts, agreement with single backtests and
 //! cancellation.
 
+mod common;
+
 use atf_engine::grid::{Axis, Constraint, Grid};
 use atf_engine::optimize::{Fitness, OptimizationProgress, OptimizeSpec, TrialOutcome};
-use atf_engine::{
-    registry, BacktestConfig, Bar, Bars, Costs, Instrument, MarketData, Money, Ratio, Sizing,
-    Timeframe,
-};
+use atf_engine::{registry, BacktestConfig, Costs, MarketData, Money, Ratio, Sizing};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A deterministic pseudo-random walk (xorshift), prices in cents.
 fn walk(n: usize) -> MarketData {
-    let mut bars = Bars::with_capacity(n);
-    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-    let mut p: i64 = 10_000;
-    for i in 0..n {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        let step = (x % 41) as i64 - 20;
-        let open = p;
-        p = (p + step).max(100);
-        bars.push(Bar {
-            ts: i as i64 * 60_000,
-            open,
-            high: open.max(p) + (x % 7) as i64,
-            low: (open.min(p) - (x % 5) as i64).max(1),
-            close: p,
-            volume: 1,
-        });
-    }
-    MarketData::new(Instrument::new("W", 2), bars, Timeframe::M1, Timeframe::M1).unwrap()
+    common::walk(n, 0x2545_F491_4F6C_DD1D)
 }
 
 fn cfg() -> BacktestConfig {

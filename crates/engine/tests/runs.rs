@@ -1,9 +1,10 @@
 //! Whole runs: failures, cancellation, progress and determinism.
 
+mod common;
+
 use atf_engine::{
-    backtest, registry, BacktestConfig, Bar, Bars, Costs, Ctx, Instrument, MarketData, Money,
-    ParamError, ParamSpace, ParamSpec, Params, Progress, Ratio, RunFailure, Silent, Sizing,
-    Strategy, StrategyError, Timeframe,
+    backtest, registry, BacktestConfig, Costs, Ctx, MarketData, Money, ParamError, ParamSpace,
+    ParamSpec, Params, Progress, Ratio, RunFailure, Silent, Sizing, Strategy, StrategyError,
 };
 
 /// Fails at bar `at`: by error when `panic` is false, by panic otherwise.
@@ -40,29 +41,8 @@ impl Strategy for Faulty {
     }
 }
 
-/// A deterministic pseudo-random walk (xorshift), prices in cents.
 fn walk(n: usize) -> MarketData {
-    let mut bars = Bars::with_capacity(n);
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut p: i64 = 10_000;
-    for i in 0..n {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        let step = (x % 41) as i64 - 20;
-        let open = p;
-        p = (p + step).max(100);
-        let (hi, lo) = (open.max(p) + (x % 7) as i64, open.min(p) - (x % 5) as i64);
-        bars.push(Bar {
-            ts: i as i64 * 60_000,
-            open,
-            high: hi,
-            low: lo.max(1),
-            close: p,
-            volume: 1,
-        });
-    }
-    MarketData::new(Instrument::new("W", 2), bars, Timeframe::M1, Timeframe::M1).unwrap()
+    common::walk(n, 0x9E37_79B9_7F4A_7C15)
 }
 
 fn cfg() -> BacktestConfig {

@@ -67,3 +67,20 @@ pub fn usage_error(dir: &Path, args: &[&str]) -> String {
 pub fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
+
+/// Runs `atf --data-dir DIR ARGS` on a pseudo-terminal (util-linux
+/// `script`), as a user at a terminal would; returns exit status and the
+/// terminal's text.
+pub fn on_terminal(dir: &Path, args: &str) -> (std::process::ExitStatus, String) {
+    let cmd = format!(
+        "'{}' --data-dir '{}' {args}",
+        env!("CARGO_BIN_EXE_atf"),
+        dir.display()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .expect("runs `script` from util-linux (needed for a pty)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &stderr(&out);
+    (out.status, text)
+}
