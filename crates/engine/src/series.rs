@@ -23,7 +23,26 @@ enum Key {
     CloseSmaSums(usize),
 }
 
-type Slot = Arc<OnceLock<Option<Arc<[i64]>>>>;
+/// A derived series with its largest absolute value, so a consumer can
+/// prove once that its arithmetic cannot overflow instead of checking on
+/// every element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Series {
+    /// One value per main bar.
+    pub values: Box<[i64]>,
+    /// `max |value|` over the series.
+    pub max_abs: u64,
+}
+
+impl std::ops::Deref for Series {
+    type Target = [i64];
+
+    fn deref(&self) -> &[i64] {
+        &self.values
+    }
+}
+
+type Slot = Arc<OnceLock<Option<Arc<Series>>>>;
 
 /// Derived series of one run's main bars, shared across trials.
 #[derive(Debug)]
@@ -60,13 +79,13 @@ impl SeriesCache {
     /// is `close[k+1-period] + … + close[k]` for `k ≥ period − 1` (earlier
     /// elements are 0 and must not be read). `None` if a sum overflows
     /// `i64` (then use [`crate::indicators::Sma`], which sums in `i128`).
-    pub fn close_sma_sums(&self, bars: &Bars, period: usize) -> Option<Arc<[i64]>> {
+    pub fn close_sma_sums(&self, bars: &Bars, period: usize) -> Option<Arc<Series>> {
         self.get(Key::CloseSmaSums(period), || {
             rolling_sums(&bars.close, period.max(1))
         })
     }
 
-    fn get(&self, key: Key, compute: impl FnOnce() -> Option<Arc<[i64]>>) -> Option<Arc<[i64]>> {
+    fn get(&self, key: Key, compute: impl FnOnce() -> Option<Arc<Series>>) -> Option<Arc<Series>> {
         if self.budget == 0 {
             return compute();
         }
@@ -89,7 +108,7 @@ impl SeriesCache {
             let v = compute();
             if let Some(v) = &v {
                 self.kept_bytes
-                    .fetch_add(std::mem::size_of_val(&**v), Ordering::Relaxed);
+                    .fetch_add(std::mem::size_of_val(&*v.values), Ordering::Relaxed);
             }
             v
         })
@@ -97,17 +116,22 @@ impl SeriesCache {
     }
 }
 
-fn rolling_sums(x: &[i64], n: usize) -> Option<Arc<[i64]>> {
+fn rolling_sums(x: &[i64], n: usize) -> Option<Arc<Series>> {
     let mut out = vec![0i64; x.len()];
     let mut sum = 0i64;
+    let mut max_abs = 0u64;
     for (k, &v) in x.iter().enumerate() {
         sum = sum.checked_add(v)?;
         if k >= n {
             sum = sum.checked_sub(x[k - n])?;
         }
         out[k] = sum;
+        max_abs = max_abs.max(sum.unsigned_abs());
     }
-    Some(out.into())
+    Some(Arc::new(Series {
+        values: out.into(),
+        max_abs,
+    }))
 }
 
 #[cfg(test)]
@@ -140,6 +164,7 @@ mod tests {
         assert!(Arc::ptr_eq(&s, &again));
         assert_eq!(cache.kept_bytes(), 5 * 8);
         assert_eq!(&cache.close_sma_sums(&b, 1).unwrap()[..], &[1, 2, 3, 4, 5]);
+        assert_eq!(s.max_abs, 12);
     }
 
     #[test]

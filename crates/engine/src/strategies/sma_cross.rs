@@ -9,7 +9,7 @@
 use crate::bars::Bars;
 use crate::indicators::{Cross, Relation, Sma};
 use crate::params::{ParamError, ParamSpace, ParamSpec, Params};
-use crate::series::SeriesCache;
+use crate::series::{Series, SeriesCache};
 use crate::strategy::{Ctx, Strategy, StrategyError};
 use std::cmp::Ordering;
 
@@ -45,18 +45,17 @@ impl SmaCross {
 /// compared exactly (`i128` products where `i64` ones overflow). One
 /// branch-light pass: the relation is kept as a sign, and a cross is a sign
 /// flip from −1 to +1 or back.
-fn crossovers(f: &[i64], nf: usize, s: &[i64], ns: usize) -> Vec<(usize, Cross)> {
+fn crossovers(f: &Series, nf: usize, s: &Series, ns: usize) -> Vec<(usize, Cross)> {
     let start = nf.max(ns) - 1;
     let (nf64, ns64) = (nf as i64, ns as i64);
-    let (f, s) = (&f[start.min(f.len())..], &s[start.min(s.len())..]);
     // When no product can overflow (the usual case by far), compare
     // without overflow checks: the loop is then free of rare branches.
-    let max_abs = |v: &[i64]| v.iter().map(|x| x.unsigned_abs()).max().unwrap_or(0);
     let fits = |m: u64, n: i64| {
         m.checked_mul(n as u64)
             .is_some_and(|p| p <= i64::MAX as u64)
     };
-    let unchecked = fits(max_abs(f), ns64) && fits(max_abs(s), nf64);
+    let unchecked = fits(f.max_abs, ns64) && fits(s.max_abs, nf64);
+    let (f, s) = (&f[start.min(f.len())..], &s[start.min(s.len())..]);
     let mut prev = 0i8;
     let mut out = Vec::new();
     for (i, (&a, &b)) in f.iter().zip(s).enumerate() {
