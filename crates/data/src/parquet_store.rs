@@ -212,6 +212,19 @@ pub fn read_bars(
         let ts = &cols[0];
         let a = ts.partition_point(|&t| t < lo);
         let b = ts.partition_point(|&t| t < hi);
+        if bars.is_empty() && a == 0 && b == ts.len() {
+            // the whole first group: take the columns, no copy
+            let [t, o, h, l, c, v] = cols;
+            (
+                bars.ts,
+                bars.open,
+                bars.high,
+                bars.low,
+                bars.close,
+                bars.volume,
+            ) = (t, o, h, l, c, v);
+            continue;
+        }
         let [t, o, h, l, c, v] = &cols;
         bars.ts.extend_from_slice(&t[a..b]);
         bars.open.extend_from_slice(&o[a..b]);

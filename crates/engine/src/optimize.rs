@@ -749,11 +749,11 @@ impl Shared<'_> {
                     metrics: *m,
                 })
                 .collect();
-            drop(top);
+            // published under the top list's lock, so a slower thread can
+            // never overwrite a newer leaderboard with an older one
             *lock(&self.progress.leaders) = leaders;
-        } else {
-            drop(top);
         }
+        drop(top);
         self.progress
             .completed
             .fetch_add(1, AtomicOrdering::Relaxed);

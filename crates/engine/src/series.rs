@@ -23,22 +23,61 @@ enum Key {
     CloseSmaSums(usize),
 }
 
+/// The values of a derived series, stored in 32 bits when they are known
+/// to fit: half the memory (fresh pages are costly) and half the bandwidth
+/// for every trial that reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Values {
+    /// Every value fits `i32`.
+    I32(Box<[i32]>),
+    /// Full width.
+    I64(Box<[i64]>),
+}
+
 /// A derived series with its largest absolute value, so a consumer can
 /// prove once that its arithmetic cannot overflow instead of checking on
 /// every element.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Series {
     /// One value per main bar.
-    pub values: Box<[i64]>,
+    pub values: Values,
     /// `max |value|` over the series.
     pub max_abs: u64,
 }
 
-impl std::ops::Deref for Series {
-    type Target = [i64];
+impl Series {
+    /// Number of values.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        match &self.values {
+            Values::I32(v) => v.len(),
+            Values::I64(v) => v.len(),
+        }
+    }
 
-    fn deref(&self) -> &[i64] {
-        &self.values
+    /// Whether it has no values.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Value `k`, widened.
+    ///
+    /// # Panics
+    /// If `k` is out of range.
+    #[must_use]
+    pub fn get(&self, k: usize) -> i64 {
+        match &self.values {
+            Values::I32(v) => i64::from(v[k]),
+            Values::I64(v) => v[k],
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        match &self.values {
+            Values::I32(v) => std::mem::size_of_val(&**v),
+            Values::I64(v) => std::mem::size_of_val(&**v),
+        }
     }
 }
 
@@ -107,8 +146,7 @@ impl SeriesCache {
         slot.get_or_init(|| {
             let v = compute();
             if let Some(v) = &v {
-                self.kept_bytes
-                    .fetch_add(std::mem::size_of_val(&*v.values), Ordering::Relaxed);
+                self.kept_bytes.fetch_add(v.bytes(), Ordering::Relaxed);
             }
             v
         })
@@ -117,21 +155,41 @@ impl SeriesCache {
 }
 
 fn rolling_sums(x: &[i64], n: usize) -> Option<Arc<Series>> {
-    let mut out = vec![0i64; x.len()];
-    let mut sum = 0i64;
+    // |sum| ≤ max |x| × n decides the width before anything is stored
+    let bound = x
+        .iter()
+        .map(|v| v.unsigned_abs())
+        .max()
+        .unwrap_or(0)
+        .checked_mul(n as u64);
+    let narrow = bound.is_some_and(|b| b <= i32::MAX as u64);
     let mut max_abs = 0u64;
-    for (k, &v) in x.iter().enumerate() {
-        sum = sum.checked_add(v)?;
-        if k >= n {
-            sum = sum.checked_sub(x[k - n])?;
+    let values = if narrow {
+        let mut out = Vec::with_capacity(x.len());
+        let mut sum = 0i64;
+        for (k, &v) in x.iter().enumerate() {
+            sum += v;
+            if k >= n {
+                sum -= x[k - n];
+            }
+            max_abs = max_abs.max(sum.unsigned_abs());
+            out.push(sum as i32);
         }
-        out[k] = sum;
-        max_abs = max_abs.max(sum.unsigned_abs());
-    }
-    Some(Arc::new(Series {
-        values: out.into(),
-        max_abs,
-    }))
+        Values::I32(out.into())
+    } else {
+        let mut out = Vec::with_capacity(x.len());
+        let mut sum = 0i64;
+        for (k, &v) in x.iter().enumerate() {
+            sum = sum.checked_add(v)?;
+            if k >= n {
+                sum = sum.checked_sub(x[k - n])?;
+            }
+            max_abs = max_abs.max(sum.unsigned_abs());
+            out.push(sum);
+        }
+        Values::I64(out.into())
+    };
+    Some(Arc::new(Series { values, max_abs }))
 }
 
 #[cfg(test)]
@@ -159,11 +217,16 @@ mod tests {
         let b = bars(&[1, 2, 3, 4, 5]);
         let cache = SeriesCache::new(1 << 20);
         let s = cache.close_sma_sums(&b, 3).unwrap();
-        assert_eq!(&s[2..], &[6, 9, 12]);
+        assert_eq!((2..5).map(|k| s.get(k)).collect::<Vec<_>>(), [6, 9, 12]);
+        assert!(matches!(s.values, Values::I32(_)));
         let again = cache.close_sma_sums(&b, 3).unwrap();
         assert!(Arc::ptr_eq(&s, &again));
-        assert_eq!(cache.kept_bytes(), 5 * 8);
-        assert_eq!(&cache.close_sma_sums(&b, 1).unwrap()[..], &[1, 2, 3, 4, 5]);
+        assert_eq!(cache.kept_bytes(), 5 * 4);
+        let one = cache.close_sma_sums(&b, 1).unwrap();
+        assert_eq!(
+            (0..5).map(|k| one.get(k)).collect::<Vec<_>>(),
+            [1, 2, 3, 4, 5]
+        );
         assert_eq!(s.max_abs, 12);
     }
 
@@ -171,8 +234,13 @@ mod tests {
     fn overflow_and_budget_are_handled() {
         let b = bars(&[i64::MAX / 2, i64::MAX / 2, i64::MAX / 2]);
         assert!(SeriesCache::unshared().close_sma_sums(&b, 3).is_none());
+        let wide = bars(&[i64::from(i32::MAX), 1, 2]);
+        let w = SeriesCache::unshared().close_sma_sums(&wide, 2).unwrap();
+        assert!(matches!(w.values, Values::I64(_)));
+        assert_eq!(w.get(1), i64::from(i32::MAX) + 1);
+        assert_eq!(w.max_abs, i32::MAX as u64 + 1);
         let small = bars(&[1, 2, 3]);
-        let cache = SeriesCache::new(8);
+        let cache = SeriesCache::new(4);
         let first = cache.close_sma_sums(&small, 2).unwrap();
         let other = cache.close_sma_sums(&small, 3).unwrap();
         let other_again = cache.close_sma_sums(&small, 3).unwrap();

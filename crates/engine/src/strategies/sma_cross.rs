@@ -9,7 +9,7 @@
 use crate::bars::Bars;
 use crate::indicators::{Cross, Relation, Sma};
 use crate::params::{ParamError, ParamSpace, ParamSpec, Params};
-use crate::series::{Series, SeriesCache};
+use crate::series::{Series, SeriesCache, Values};
 use crate::strategy::{Ctx, Strategy, StrategyError};
 use std::cmp::Ordering;
 
@@ -46,19 +46,35 @@ impl SmaCross {
 /// branch-light pass: the relation is kept as a sign, and a cross is a sign
 /// flip from −1 to +1 or back.
 fn crossovers(f: &Series, nf: usize, s: &Series, ns: usize) -> Vec<(usize, Cross)> {
-    let start = nf.max(ns) - 1;
-    let (nf64, ns64) = (nf as i64, ns as i64);
     // When no product can overflow (the usual case by far), compare
     // without overflow checks: the loop is then free of rare branches.
-    let fits = |m: u64, n: i64| {
+    let fits = |m: u64, n: usize| {
         m.checked_mul(n as u64)
             .is_some_and(|p| p <= i64::MAX as u64)
     };
-    let unchecked = fits(f.max_abs, ns64) && fits(s.max_abs, nf64);
+    let unchecked = fits(f.max_abs, ns) && fits(s.max_abs, nf);
+    match (&f.values, &s.values) {
+        (Values::I32(a), Values::I32(b)) => cross_pass(a, nf, b, ns, unchecked),
+        (Values::I32(a), Values::I64(b)) => cross_pass(a, nf, b, ns, unchecked),
+        (Values::I64(a), Values::I32(b)) => cross_pass(a, nf, b, ns, unchecked),
+        (Values::I64(a), Values::I64(b)) => cross_pass(a, nf, b, ns, unchecked),
+    }
+}
+
+fn cross_pass<A: Copy + Into<i64>, B: Copy + Into<i64>>(
+    f: &[A],
+    nf: usize,
+    s: &[B],
+    ns: usize,
+    unchecked: bool,
+) -> Vec<(usize, Cross)> {
+    let start = nf.max(ns) - 1;
+    let (nf64, ns64) = (nf as i64, ns as i64);
     let (f, s) = (&f[start.min(f.len())..], &s[start.min(s.len())..]);
     let mut prev = 0i8;
     let mut out = Vec::new();
     for (i, (&a, &b)) in f.iter().zip(s).enumerate() {
+        let (a, b): (i64, i64) = (a.into(), b.into());
         let ord = if unchecked {
             (a * ns64).cmp(&(b * nf64))
         } else {
