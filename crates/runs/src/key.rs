@@ -1,0 +1,191 @@
+//! Run keys: one deterministic name for "this computation".
+//!
+//! Two submissions with the same key would compute bit-identical results
+//! (the engine is deterministic whatever the thread count), so the second
+//! one is answered with the first run instead of starting another. The key
+//! is a SHA-256 over a canonical description, [`RunSpec`], that names
+//! everything a result depends on — including the strategy's version, the
+//! engine's semantics version and the dataset's content checksum, so neither
+//! re-imported data nor an upgrade that changes results can ever be served a
+//! stale run.
+
+use atf_engine::Params;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Backtest or optimization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RunKind {
+    /// One parameter set.
+    Backtest,
+    /// Every combination of a grid.
+    Optimization,
+}
+
+/// Everything a run's result depends on, in canonical form (names sorted,
+/// prices and money as the engine's raw integers, parameter values as their
+/// canonical text).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunSpec {
+    /// Backtest or optimization.
+    pub kind: RunKind,
+    /// Strategy name.
+    pub strategy: String,
+    /// Strategy version (bumped when its results could change).
+    pub strategy_version: String,
+    /// [`atf_engine::ENGINE_VERSION`].
+    pub engine_version: String,
+    /// Dataset id in the catalog.
+    pub dataset_id: i64,
+    /// SHA-256 of the dataset's normalised bars.
+    pub dataset_sha256: String,
+    /// First bar included, ms (`None`: from the start).
+    pub from_ms: Option<i64>,
+    /// End of the period, exclusive, ms (`None`: to the end).
+    pub to_ms: Option<i64>,
+    /// Main timeframe.
+    pub timeframe: String,
+    /// Every parameter's value (for an optimization: the ones not on an axis).
+    pub params: BTreeMap<String, String>,
+    /// Optimization axes in order (the order decides combination indices).
+    pub axes: Vec<(String, Vec<String>)>,
+    /// Optimization constraints, canonical (`fast < slow`) and sorted.
+    pub constraints: Vec<String>,
+    /// Fitness an optimization ranks by.
+    pub maximize: Option<String>,
+    /// Best trials kept in full.
+    pub top: Option<usize>,
+    /// Initial cash, money raw.
+    pub cash_raw: i64,
+    /// Commission rate, `Ratio` raw (1e-9).
+    pub commission_rate_raw: i64,
+    /// Fixed commission per order, money raw.
+    pub commission_fixed_raw: i64,
+    /// Slippage in ticks.
+    pub slippage_ticks: i64,
+    /// `pct:<ratio raw>` or `qty:<qty raw>`.
+    pub sizing: String,
+    /// Quantity decimals.
+    pub qty_decimals: u8,
+}
+
+/// The canonical text of every parameter value of `params`.
+#[must_use]
+pub fn canonical_params(params: &Params) -> BTreeMap<String, String> {
+    params
+        .iter()
+        .map(|(n, v)| (n.to_owned(), v.to_string()))
+        .collect()
+}
+
+/// A run key: 64 lowercase hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct RunKey(String);
+
+impl RunKey {
+    /// The hex digits.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RunKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl RunSpec {
+    /// The key of this computation.
+    #[must_use]
+    pub fn key(&self) -> RunKey {
+        let mut spec = self.clone();
+        spec.constraints.sort();
+        let json = serde_json::to_vec(&spec).unwrap_or_default();
+        let digest = Sha256::new()
+            .chain_update(b"atf-run-key-v1\n")
+            .chain_update(&json)
+            .finalize();
+        RunKey(digest.iter().map(|b| format!("{b:02x}")).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn backtest() -> RunSpec {
+        RunSpec {
+            kind: RunKind::Backtest,
+            strategy: "sma-cross".into(),
+            strategy_version: "1.0.0".into(),
+            engine_version: atf_engine::ENGINE_VERSION.into(),
+            dataset_id: 1,
+            dataset_sha256: "ab".repeat(32),
+            from_ms: None,
+            to_ms: Some(1_700_000_000_000),
+            timeframe: "1h".into(),
+            params: [("fast", "10"), ("slow", "30")]
+                .into_iter()
+                .map(|(a, b)| (a.to_owned(), b.to_owned()))
+                .collect(),
+            axes: Vec::new(),
+            constraints: Vec::new(),
+            maximize: None,
+            top: None,
+            cash_raw: 1_000_000,
+            commission_rate_raw: 1_000_000,
+            commission_fixed_raw: 0,
+            slippage_ticks: 0,
+            sizing: "pct:1000000000".into(),
+            qty_decimals: 0,
+        }
+    }
+
+    #[test]
+    fn same_spec_same_key_and_every_field_counts() {
+        let a = backtest();
+        assert_eq!(a.key(), backtest().key());
+        assert_eq!(a.key().as_str().len(), 64);
+        let changes: Vec<Box<dyn Fn(&mut RunSpec)>> = vec![
+            Box::new(|s| s.kind = RunKind::Optimization),
+            Box::new(|s| s.strategy_version = "1.0.1".into()),
+            Box::new(|s| s.engine_version = "999".into()),
+            Box::new(|s| s.dataset_sha256 = "cd".repeat(32)),
+            Box::new(|s| s.from_ms = Some(0)),
+            Box::new(|s| s.timeframe = "4h".into()),
+            Box::new(|s| {
+                s.params.insert("fast".into(), "11".into());
+            }),
+            Box::new(|s| s.axes = vec![("fast".into(), vec!["5".into()])]),
+            Box::new(|s| s.maximize = Some("sharpe".into())),
+            Box::new(|s| s.top = Some(5)),
+            Box::new(|s| s.cash_raw += 1),
+            Box::new(|s| s.commission_rate_raw += 1),
+            Box::new(|s| s.commission_fixed_raw += 1),
+            Box::new(|s| s.slippage_ticks += 1),
+            Box::new(|s| s.sizing = "qty:1".into()),
+            Box::new(|s| s.qty_decimals = 3),
+        ];
+        for (i, change) in changes.iter().enumerate() {
+            let mut b = backtest();
+            change(&mut b);
+            assert_ne!(a.key(), b.key(), "change #{i} must change the key");
+        }
+    }
+
+    #[test]
+    fn constraint_order_does_not_matter() {
+        let mut a = backtest();
+        a.constraints = vec!["fast < slow".into(), "fast != 7".into()];
+        let mut b = backtest();
+        b.constraints = vec!["fast != 7".into(), "fast < slow".into()];
+        assert_eq!(a.key(), b.key());
+    }
+}
