@@ -153,25 +153,25 @@ mod tests {
         let a = backtest();
         assert_eq!(a.key(), backtest().key());
         assert_eq!(a.key().as_str().len(), 64);
-        let changes: Vec<Box<dyn Fn(&mut RunSpec)>> = vec![
-            Box::new(|s| s.kind = RunKind::Optimization),
-            Box::new(|s| s.strategy_version = "1.0.1".into()),
-            Box::new(|s| s.engine_version = "999".into()),
-            Box::new(|s| s.dataset_sha256 = "cd".repeat(32)),
-            Box::new(|s| s.from_ms = Some(0)),
-            Box::new(|s| s.timeframe = "4h".into()),
-            Box::new(|s| {
+        let changes: [fn(&mut RunSpec); 16] = [
+            |s| s.kind = RunKind::Optimization,
+            |s| s.strategy_version = "1.0.1".into(),
+            |s| s.engine_version = "999".into(),
+            |s| s.dataset_sha256 = "cd".repeat(32),
+            |s| s.from_ms = Some(0),
+            |s| s.timeframe = "4h".into(),
+            |s| {
                 s.params.insert("fast".into(), "11".into());
-            }),
-            Box::new(|s| s.axes = vec![("fast".into(), vec!["5".into()])]),
-            Box::new(|s| s.maximize = Some("sharpe".into())),
-            Box::new(|s| s.top = Some(5)),
-            Box::new(|s| s.cash_raw += 1),
-            Box::new(|s| s.commission_rate_raw += 1),
-            Box::new(|s| s.commission_fixed_raw += 1),
-            Box::new(|s| s.slippage_ticks += 1),
-            Box::new(|s| s.sizing = "qty:1".into()),
-            Box::new(|s| s.qty_decimals = 3),
+            },
+            |s| s.axes = vec![("fast".into(), vec!["5".into()])],
+            |s| s.maximize = Some("sharpe".into()),
+            |s| s.top = Some(5),
+            |s| s.cash_raw += 1,
+            |s| s.commission_rate_raw += 1,
+            |s| s.commission_fixed_raw += 1,
+            |s| s.slippage_ticks += 1,
+            |s| s.sizing = "qty:1".into(),
+            |s| s.qty_decimals = 3,
         ];
         for (i, change) in changes.iter().enumerate() {
             let mut b = backtest();
