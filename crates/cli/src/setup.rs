@@ -6,10 +6,7 @@ use crate::args::{Global, RunSettings};
 use crate::exit::CliError;
 use atf_data::{time, Catalog, DatasetInfo};
 use atf_engine::registry::StrategyEntry;
-use atf_engine::{
-    params::split_pair, BacktestConfig, Costs, Instrument, MarketData, Money, Params, Qty, Ratio,
-    Scale, Sizing, Timeframe,
-};
+use atf_engine::{params::split_pair, BacktestConfig, Instrument, MarketData, Params, Timeframe};
 use std::path::PathBuf;
 
 /// The data directory: `--data-dir`, `$ATF_DATA_DIR`, or the user's data dir.
@@ -112,60 +109,19 @@ pub fn prepare(catalog: &Catalog, s: &RunSettings) -> Result<Prepared, CliError>
     })
 }
 
-fn money(scale: Scale, flag: &str, text: &str) -> Result<Money, CliError> {
-    scale
-        .parse(text)
-        .map(Money::from_raw)
-        .map_err(|e| CliError::usage(format!("--{flag}: {e}")))
-}
-
-/// The engine's config from the cost, cash and sizing flags.
+/// The engine's config from the cost, cash and sizing flags (the same
+/// validation as the API's bodies, see `atf_runs::settings`).
 pub fn engine_config(inst: &Instrument, s: &RunSettings) -> Result<BacktestConfig, CliError> {
-    let initial_cash = money(inst.money_scale, "cash", &s.cash)?;
-    if initial_cash.raw() <= 0 {
-        return Err(CliError::usage("--cash: must be positive"));
-    }
-    let commission_rate = Ratio::from_percent_str(&s.commission_pct)
-        .map_err(|e| CliError::usage(format!("--commission-pct: {e}")))?;
-    if commission_rate.raw() < 0 || commission_rate.raw() >= Ratio::ONE.raw() / 10 {
-        return Err(CliError::usage(
-            "--commission-pct: must be between 0 and 10",
-        ));
-    }
-    let commission_fixed = money(inst.money_scale, "commission-fixed", &s.commission_fixed)?;
-    if commission_fixed.raw() < 0 {
-        return Err(CliError::usage("--commission-fixed: must not be negative"));
-    }
-    if s.slippage_ticks < 0 {
-        return Err(CliError::usage("--slippage-ticks: must not be negative"));
-    }
-    let sizing = match &s.size_qty {
-        Some(q) => {
-            let qty = inst
-                .qty_scale
-                .parse(q)
-                .map_err(|e| CliError::usage(format!("--size-qty: {e}")))?;
-            if qty <= 0 {
-                return Err(CliError::usage("--size-qty: must be positive"));
-            }
-            Sizing::FixedQty(Qty::from_raw(qty))
-        }
-        None => {
-            let r = Ratio::from_percent_str(&s.size_pct)
-                .map_err(|e| CliError::usage(format!("--size-pct: {e}")))?;
-            if r.raw() <= 0 || r.raw() > Ratio::ONE.raw() {
-                return Err(CliError::usage("--size-pct: must be in (0, 100]"));
-            }
-            Sizing::EquityFraction(r)
-        }
-    };
-    Ok(BacktestConfig {
-        initial_cash,
-        costs: Costs {
-            commission_rate,
-            commission_fixed,
+    atf_runs::engine_config(
+        inst,
+        &atf_runs::CostSettings {
+            cash: &s.cash,
+            commission_pct: &s.commission_pct,
+            commission_fixed: &s.commission_fixed,
             slippage_ticks: s.slippage_ticks,
+            size_pct: &s.size_pct,
+            size_qty: s.size_qty.as_deref(),
         },
-        sizing,
-    })
+    )
+    .map_err(|e| CliError::usage(format!("{}: {}", e.flag(), e.reason)))
 }

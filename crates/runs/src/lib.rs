@@ -7,12 +7,16 @@
 //!   | Cancelled`, with the transitions the seeds allow and no others;
 //! - [`key`]: the deterministic run key that deduplicates identical
 //!   submissions and never serves a stale result (it covers the strategy
-//!   and engine versions and the dataset's content checksum).
+//!   and engine versions and the dataset's content checksum);
+//! - [`settings`]: costs, cash and sizing from decimal text to the engine's
+//!   exact config, refusals naming the field (shared by CLI and API).
 //!
 //! No I/O here: the server owns HTTP, the cache and SQLite.
 
 pub mod key;
+pub mod settings;
 pub mod status;
 
 pub use key::{RunKey, RunKind, RunSpec};
+pub use settings::{engine_config, CostSettings, FieldError};
 pub use status::{RunStatus, TransitionError};
