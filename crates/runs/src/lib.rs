@@ -9,11 +9,14 @@
 //!   submissions and never serves a stale result (it covers the strategy
 //!   and engine versions and the dataset's content checksum);
 //! - [`settings`]: costs, cash and sizing from decimal text to the engine's
-//!   exact config, refusals naming the field (shared by CLI and API).
+//!   exact config, refusals naming the field (shared by CLI and API);
+//! - [`request`]: the API's request bodies and their strategy-dependent
+//!   parts (parameters, axes, constraints, fitness) as engine types.
 //!
 //! No I/O here: the server owns HTTP, the cache and SQLite.
 
 pub mod key;
+pub mod request;
 pub mod settings;
 pub mod status;
 

@@ -8,17 +8,18 @@ use atf_engine::{BacktestConfig, Costs, Instrument, Money, Qty, Ratio, Scale, Si
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {reason}")]
 pub struct FieldError {
-    /// The field as the API names it (`commissionPct`).
-    pub field: &'static str,
+    /// The field as the API names it (`commissionPct`, `params.fast`,
+    /// `axes.slow`, `constraints[0]`).
+    pub field: String,
     /// What is wrong with it.
     pub reason: String,
 }
 
 impl FieldError {
     /// A refusal of `field`.
-    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Self {
-            field,
+            field: field.into(),
             reason: reason.into(),
         }
     }

@@ -1,0 +1,373 @@
+//! The bodies of `POST /api/backtests` and `POST /api/optimizations` (the
+//! names the dashboard, the CLI's server mode and the tests use), and their
+//! strategy-dependent parts turned into engine types, each refusal naming
+//! its field.
+//!
+//! Numbers arrive as JSON numbers and are read from their decimal text, so
+//! `0.1` is exactly 0.1 % — never a binary float rounded twice.
+
+use crate::settings::{CostSettings, FieldError};
+use atf_engine::grid::{Axis, Constraint};
+use atf_engine::optimize::Fitness;
+use atf_engine::{ParamSpace, Params};
+use serde::Deserialize;
+use serde_json::{Number, Value};
+use std::collections::BTreeMap;
+
+/// Costs, cash and sizing of a request; absent fields take the CLI's
+/// defaults (10,000 cash, no costs, all-in).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CostFields {
+    /// Initial cash.
+    pub cash: Option<Number>,
+    /// Commission, % of notional.
+    pub commission_pct: Option<Number>,
+    /// Fixed commission per order.
+    pub commission_fixed: Option<Number>,
+    /// Slippage in ticks.
+    pub slippage_ticks: Option<i64>,
+    /// Order size, % of equity.
+    pub size_pct: Option<Number>,
+    /// Fixed order quantity (instead of `sizePct`).
+    pub size_qty: Option<Number>,
+}
+
+/// Owned decimal texts of [`CostFields`], with defaults applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CostTexts {
+    cash: String,
+    commission_pct: String,
+    commission_fixed: String,
+    slippage_ticks: i64,
+    size_pct: String,
+    size_qty: Option<String>,
+}
+
+impl CostFields {
+    /// The decimal texts, defaults filled in.
+    #[must_use]
+    pub fn texts(&self) -> CostTexts {
+        let text = |n: &Option<Number>, default: &str| {
+            n.as_ref()
+                .map_or_else(|| default.to_owned(), ToString::to_string)
+        };
+        CostTexts {
+            cash: text(&self.cash, "10000"),
+            commission_pct: text(&self.commission_pct, "0"),
+            commission_fixed: text(&self.commission_fixed, "0"),
+            slippage_ticks: self.slippage_ticks.unwrap_or(0),
+            size_pct: text(&self.size_pct, "100"),
+            size_qty: self.size_qty.as_ref().map(ToString::to_string),
+        }
+    }
+}
+
+impl CostTexts {
+    /// Borrowed view for [`crate::settings::engine_config`].
+    #[must_use]
+    pub fn settings(&self) -> CostSettings<'_> {
+        CostSettings {
+            cash: &self.cash,
+            commission_pct: &self.commission_pct,
+            commission_fixed: &self.commission_fixed,
+            slippage_ticks: self.slippage_ticks,
+            size_pct: &self.size_pct,
+            size_qty: self.size_qty.as_deref(),
+        }
+    }
+}
+
+/// `POST /api/backtests`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BacktestRequest {
+    /// Strategy name.
+    pub strategy: String,
+    /// Dataset name or id.
+    pub dataset: String,
+    /// Main timeframe (default: the dataset's).
+    pub timeframe: Option<String>,
+    /// First day or instant (default: the dataset's start).
+    pub from: Option<String>,
+    /// Last day or instant (default: the dataset's end).
+    pub to: Option<String>,
+    /// Parameter values (default: the strategy's).
+    #[serde(default)]
+    pub params: BTreeMap<String, Value>,
+    /// Costs, cash and sizing.
+    #[serde(flatten)]
+    pub costs: CostFields,
+    /// Anything else: refused by [`reject_unknown`] (a misspelt
+    /// `comissionPct` must not silently mean 0).
+    #[serde(flatten)]
+    pub unknown: BTreeMap<String, Value>,
+}
+
+/// One optimization axis: a range or a list of values.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum AxisSpec {
+    /// `{"min": 5, "max": 50, "step": 5}`.
+    Range {
+        /// First value.
+        min: Number,
+        /// Last value (included when the steps reach it).
+        max: Number,
+        /// Step (> 0).
+        step: Number,
+    },
+    /// `[20, 30, 40]` or `[true, false]` or `["a", "b"]`.
+    List(Vec<Value>),
+}
+
+/// `POST /api/optimizations`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OptimizationRequest {
+    /// Strategy name.
+    pub strategy: String,
+    /// Dataset name or id.
+    pub dataset: String,
+    /// Main timeframe (default: the dataset's).
+    pub timeframe: Option<String>,
+    /// First day or instant.
+    pub from: Option<String>,
+    /// Last day or instant.
+    pub to: Option<String>,
+    /// The grid: parameter → axis (combination order follows the names'
+    /// sorted order).
+    pub axes: BTreeMap<String, AxisSpec>,
+    /// Relations that skip combinations (`"fast < slow"`).
+    #[serde(default)]
+    pub constraints: Vec<String>,
+    /// Fitness to rank by (default `sharpe`).
+    pub maximize: Option<String>,
+    /// Best trials kept in full (default 20).
+    pub top: Option<usize>,
+    /// Values of parameters that are not axes.
+    #[serde(default)]
+    pub params: BTreeMap<String, Value>,
+    /// Costs, cash and sizing.
+    #[serde(flatten)]
+    pub costs: CostFields,
+    /// Anything else: refused by [`reject_unknown`] (a misspelt
+    /// `comissionPct` must not silently mean 0).
+    #[serde(flatten)]
+    pub unknown: BTreeMap<String, Value>,
+}
+
+/// Refuses fields a request does not know.
+///
+/// # Errors
+/// The first unknown field (by name order).
+pub fn reject_unknown(unknown: &BTreeMap<String, Value>) -> Result<(), FieldError> {
+    match unknown.keys().next() {
+        Some(k) => Err(FieldError::new(k.clone(), "unknown field")),
+        None => Ok(()),
+    }
+}
+
+fn value_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// The strategy's defaults with `params` applied and checked.
+///
+/// # Errors
+/// `params.<name>`: unknown parameter, wrong type or out of range.
+pub fn resolve_params(
+    space: &ParamSpace,
+    params: &BTreeMap<String, Value>,
+) -> Result<Params, FieldError> {
+    let mut texts = Vec::with_capacity(params.len());
+    for (name, v) in params {
+        let text = value_text(v).ok_or_else(|| {
+            FieldError::new(
+                format!("params.{name}"),
+                "expected a number, a boolean or a string",
+            )
+        })?;
+        texts.push((name.as_str(), text));
+    }
+    // each value checked alone first, so a refusal names its parameter
+    for (name, text) in &texts {
+        space
+            .resolve([(*name, text.as_str())])
+            .map_err(|e| FieldError::new(format!("params.{name}"), e.to_string()))?;
+    }
+    space
+        .resolve(texts.iter().map(|(n, t)| (*n, t.as_str())))
+        .map_err(|e| FieldError::new("params", e.to_string()))
+}
+
+/// The axes of a request, in order, each checked against the strategy;
+/// an axis may not also be fixed in `params`.
+///
+/// # Errors
+/// `axes.<name>`: bad range or values; `axes`: none given.
+pub fn parse_axes(
+    space: &ParamSpace,
+    axes: &BTreeMap<String, AxisSpec>,
+    fixed: &BTreeMap<String, Value>,
+) -> Result<Vec<Axis>, FieldError> {
+    if axes.is_empty() {
+        return Err(FieldError::new("axes", "give at least one axis"));
+    }
+    axes.iter()
+        .map(|(name, spec)| {
+            let field = format!("axes.{name}");
+            if fixed.contains_key(name) {
+                return Err(FieldError::new(
+                    field,
+                    "also given in params; give it one or the other",
+                ));
+            }
+            let text = match spec {
+                AxisSpec::Range { min, max, step } => format!("{name}={min}..{max}:{step}"),
+                AxisSpec::List(values) => {
+                    let texts = values
+                        .iter()
+                        .map(value_text)
+                        .collect::<Option<Vec<_>>>()
+                        .ok_or_else(|| {
+                            FieldError::new(
+                                field.clone(),
+                                "values must be numbers, booleans or strings",
+                            )
+                        })?;
+                    format!("{name}={}", texts.join(","))
+                }
+            };
+            Axis::parse(&text, space).map_err(|e| FieldError::new(field, e.to_string()))
+        })
+        .collect()
+}
+
+/// The constraints, checked against the strategy.
+///
+/// # Errors
+/// `constraints[i]`: bad syntax or parameter.
+pub fn parse_constraints(
+    space: &ParamSpace,
+    texts: &[String],
+) -> Result<Vec<Constraint>, FieldError> {
+    texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            Constraint::parse(t, space)
+                .map_err(|e| FieldError::new(format!("constraints[{i}]"), e.to_string()))
+        })
+        .collect()
+}
+
+/// The fitness (default sharpe).
+///
+/// # Errors
+/// `maximize`: unknown name.
+pub fn parse_fitness(text: Option<&str>) -> Result<Fitness, FieldError> {
+    text.map_or(Ok(Fitness::Sharpe), |t| {
+        t.parse()
+            .map_err(|e: atf_engine::optimize::UnknownFitness| {
+                FieldError::new("maximize", e.to_string())
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use atf_engine::registry;
+
+    fn space() -> ParamSpace {
+        registry::find("sma-cross").unwrap().info().params
+    }
+
+    #[test]
+    fn the_issue_bodies_parse() {
+        let b: BacktestRequest = serde_json::from_str(
+            r#"{"strategy":"sma-cross","dataset":"spy-1m","timeframe":"1h","from":"2024-01-01","to":"2024-03-31","params":{"fast":10,"slow":30},"cash":10000,"commissionPct":0.1,"slippageTicks":0,"sizePct":100}"#,
+        )
+        .unwrap();
+        let p = resolve_params(&space(), &b.params).unwrap();
+        assert_eq!(
+            (p.int("fast"), p.int("slow"), p.bool("long_only")),
+            (10, 30, true)
+        );
+        reject_unknown(&b.unknown).unwrap();
+        let texts = b.costs.texts();
+        assert_eq!(texts.settings().commission_pct, "0.1");
+        assert_eq!(texts.settings().cash, "10000");
+
+        let o: OptimizationRequest = serde_json::from_str(
+            r#"{"strategy":"sma-cross","dataset":"spy-1m","axes":{"fast":{"min":5,"max":50,"step":5},"slow":[20,30,40]},"constraints":["fast < slow"],"maximize":"sharpe","top":20}"#,
+        )
+        .unwrap();
+        let axes = parse_axes(&space(), &o.axes, &o.params).unwrap();
+        assert_eq!((axes[0].values.len(), axes[1].values.len()), (10, 3));
+        assert_eq!(
+            parse_constraints(&space(), &o.constraints).unwrap().len(),
+            1
+        );
+        assert_eq!(
+            parse_fitness(o.maximize.as_deref()).unwrap(),
+            Fitness::Sharpe
+        );
+    }
+
+    #[test]
+    fn refusals_name_their_field() {
+        let body = |json: &str| -> BTreeMap<String, Value> { serde_json::from_str(json).unwrap() };
+        let e = resolve_params(&space(), &body(r#"{"fast": 0}"#)).unwrap_err();
+        assert_eq!(e.field, "params.fast");
+        assert!(e.reason.contains("outside the allowed range"), "{e}");
+        assert_eq!(
+            resolve_params(&space(), &body(r#"{"nope": 1}"#))
+                .unwrap_err()
+                .field,
+            "params.nope"
+        );
+        assert_eq!(
+            resolve_params(&space(), &body(r#"{"fast": [1]}"#))
+                .unwrap_err()
+                .field,
+            "params.fast"
+        );
+
+        let axes: BTreeMap<String, AxisSpec> =
+            serde_json::from_str(r#"{"fast":{"min":5,"max":50,"step":0}}"#).unwrap();
+        let e = parse_axes(&space(), &axes, &BTreeMap::new()).unwrap_err();
+        assert_eq!(e.field, "axes.fast");
+        assert!(e.reason.contains("step must be positive"), "{e}");
+        let axes: BTreeMap<String, AxisSpec> = serde_json::from_str(r#"{"fast":[5,10]}"#).unwrap();
+        assert_eq!(
+            parse_axes(&space(), &axes, &body(r#"{"fast": 3}"#))
+                .unwrap_err()
+                .field,
+            "axes.fast"
+        );
+        assert_eq!(
+            parse_axes(&space(), &BTreeMap::new(), &BTreeMap::new())
+                .unwrap_err()
+                .field,
+            "axes"
+        );
+        assert_eq!(
+            parse_constraints(&space(), &["fast << slow".into()])
+                .unwrap_err()
+                .field,
+            "constraints[0]"
+        );
+        assert_eq!(parse_fitness(Some("luck")).unwrap_err().field, "maximize");
+        assert_eq!(
+            parse_fitness(Some("netProfit")).unwrap(),
+            Fitness::NetProfit
+        );
+    }
+}
