@@ -78,10 +78,11 @@ impl CostTexts {
     }
 }
 
-/// `POST /api/backtests`.
+/// What both kinds of request name: the strategy, the data, the period,
+/// fixed parameter values, costs — and anything else, to refuse.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct BacktestRequest {
+pub struct RunTarget {
     /// Strategy name.
     pub strategy: String,
     /// Dataset name or id.
@@ -92,7 +93,8 @@ pub struct BacktestRequest {
     pub from: Option<String>,
     /// Last day or instant (default: the dataset's end).
     pub to: Option<String>,
-    /// Parameter values (default: the strategy's).
+    /// Parameter values (default: the strategy's; for an optimization, the
+    /// parameters that are not axes).
     #[serde(default)]
     pub params: BTreeMap<String, Value>,
     /// Costs, cash and sizing.
@@ -102,6 +104,14 @@ pub struct BacktestRequest {
     /// `comissionPct` must not silently mean 0).
     #[serde(flatten)]
     pub unknown: BTreeMap<String, Value>,
+}
+
+/// `POST /api/backtests`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct BacktestRequest {
+    /// Strategy, data, period, parameters, costs.
+    #[serde(flatten)]
+    pub run: RunTarget,
 }
 
 /// One optimization axis: a range or a list of values.
@@ -125,16 +135,6 @@ pub enum AxisSpec {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OptimizationRequest {
-    /// Strategy name.
-    pub strategy: String,
-    /// Dataset name or id.
-    pub dataset: String,
-    /// Main timeframe (default: the dataset's).
-    pub timeframe: Option<String>,
-    /// First day or instant.
-    pub from: Option<String>,
-    /// Last day or instant.
-    pub to: Option<String>,
     /// The grid: parameter → axis (combination order follows the names'
     /// sorted order).
     pub axes: BTreeMap<String, AxisSpec>,
@@ -145,16 +145,9 @@ pub struct OptimizationRequest {
     pub maximize: Option<String>,
     /// Best trials kept in full (default 20).
     pub top: Option<usize>,
-    /// Values of parameters that are not axes.
-    #[serde(default)]
-    pub params: BTreeMap<String, Value>,
-    /// Costs, cash and sizing.
+    /// Strategy, data, period, fixed parameters, costs.
     #[serde(flatten)]
-    pub costs: CostFields,
-    /// Anything else: refused by [`reject_unknown`] (a misspelt
-    /// `comissionPct` must not silently mean 0).
-    #[serde(flatten)]
-    pub unknown: BTreeMap<String, Value>,
+    pub run: RunTarget,
 }
 
 /// Refuses fields a request does not know.
@@ -295,13 +288,13 @@ mod tests {
             r#"{"strategy":"sma-cross","dataset":"spy-1m","timeframe":"1h","from":"2024-01-01","to":"2024-03-31","params":{"fast":10,"slow":30},"cash":10000,"commissionPct":0.1,"slippageTicks":0,"sizePct":100}"#,
         )
         .unwrap();
-        let p = resolve_params(&space(), &b.params).unwrap();
+        let p = resolve_params(&space(), &b.run.params).unwrap();
         assert_eq!(
             (p.int("fast"), p.int("slow"), p.bool("long_only")),
             (10, 30, true)
         );
-        reject_unknown(&b.unknown).unwrap();
-        let texts = b.costs.texts();
+        reject_unknown(&b.run.unknown).unwrap();
+        let texts = b.run.costs.texts();
         assert_eq!(texts.settings().commission_pct, "0.1");
         assert_eq!(texts.settings().cash, "10000");
 
@@ -309,7 +302,8 @@ mod tests {
             r#"{"strategy":"sma-cross","dataset":"spy-1m","axes":{"fast":{"min":5,"max":50,"step":5},"slow":[20,30,40]},"constraints":["fast < slow"],"maximize":"sharpe","top":20}"#,
         )
         .unwrap();
-        let axes = parse_axes(&space(), &o.axes, &o.params).unwrap();
+        reject_unknown(&o.run.unknown).unwrap();
+        let axes = parse_axes(&space(), &o.axes, &o.run.params).unwrap();
         assert_eq!((axes[0].values.len(), axes[1].values.len()), (10, 3));
         assert_eq!(
             parse_constraints(&space(), &o.constraints).unwrap().len(),
