@@ -2,7 +2,7 @@
 
 use atf_data::{time::format_iso, DatasetInfo};
 use atf_engine::optimize::{Fitness, OptimizationReport, TrialOutcome};
-use atf_engine::{ParamValue, PerformanceMetrics};
+use atf_engine::PerformanceMetrics;
 use std::path::Path;
 
 fn num(v: Option<f64>, decimals: usize) -> String {
@@ -194,10 +194,6 @@ fn metric_cells(m: &PerformanceMetrics) -> [String; 23] {
     ]
 }
 
-fn param_cell(v: ParamValue) -> String {
-    v.to_string()
-}
-
 /// Writes every trial, best first: rank, combination index, every
 /// parameter, status, fitness, all metrics, and for failed trials the
 /// message and stack trace (quoted, multi-line).
@@ -213,7 +209,7 @@ pub fn write_csv(path: &Path, r: &OptimizationReport) -> std::io::Result<()> {
     for (rank, t) in r.ranked_trials().iter() {
         let params = r.spec.params_of(t.index);
         let mut rec = vec![rank.to_string(), t.index.to_string()];
-        rec.extend(params.iter().map(|(_, v)| param_cell(v)));
+        rec.extend(params.iter().map(|(_, v)| v.to_string()));
         match &t.outcome {
             TrialOutcome::Completed(m) => {
                 rec.push("completed".into());

@@ -173,14 +173,16 @@ impl OptimizeSpec {
         params
     }
 
-    fn allows(&self, combo: &[(&'static str, ParamValue)], base: &Params) -> bool {
+    /// Whether combination `combo` satisfies every constraint (a
+    /// constrained parameter that is not an axis takes its base value).
+    fn allows(&self, combo: &[(&'static str, ParamValue)]) -> bool {
         self.constraints.iter().all(|c| {
             c.allows(|name| {
                 combo
                     .iter()
                     .find(|(n, _)| *n == name)
                     .map(|(_, v)| *v)
-                    .or_else(|| base.position(name).map(|_| base.value(name)))
+                    .or_else(|| self.base.position(name).map(|_| self.base.value(name)))
                     .and_then(numeric)
             })
         })
@@ -682,7 +684,7 @@ impl Shared<'_> {
 
     fn run_one<S: Strategy>(&self, w: &mut Worker, index: u64) -> TrialRun {
         self.spec.grid.decode_into(index, &mut w.combo);
-        if !self.spec.allows(&w.combo, &self.spec.base) {
+        if !self.spec.allows(&w.combo) {
             return TrialRun::Skipped;
         }
         for (&slot, &(_, v)) in self.slots.iter().zip(&w.combo) {
@@ -693,13 +695,10 @@ impl Shared<'_> {
             Ok(s) => s,
             Err(e) => return self.failed(index, e.to_string(), String::new()),
         };
-        let sim = catch(|| strategy.prepare(self.data.main_bars(), &self.series));
-        if let Err(f) = sim {
-            return self.failed(index, f.message, f.backtrace);
-        }
         w.broker.reset(*self.cfg);
         let mut obs = CancelCheck(&self.progress.cancelled);
         let sim = catch(|| {
+            strategy.prepare(self.data.main_bars(), &self.series);
             simulate(
                 self.data,
                 &mut strategy,
