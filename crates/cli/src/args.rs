@@ -180,7 +180,7 @@ pub struct OptimizeArgs {
     /// Largest grid accepted, in combinations.
     #[arg(
         long,
-        default_value_t = 1_000_000,
+        default_value_t = atf_engine::grid::DEFAULT_MAX_COMBINATIONS,
         env = "ATF_MAX_COMBINATIONS",
         value_name = "N"
     )]

@@ -9,6 +9,9 @@
 use crate::params::{ParamError, ParamKind, ParamSpace, ParamValue};
 use thiserror::Error;
 
+/// The largest grid accepted unless configured otherwise (CLI, server).
+pub const DEFAULT_MAX_COMBINATIONS: u64 = 1_000_000;
+
 /// Why a grid was refused (before any work).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]

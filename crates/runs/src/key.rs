@@ -10,13 +10,13 @@
 //! stale run.
 
 use atf_engine::Params;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt;
 
 /// Backtest or optimization.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum RunKind {
     /// One parameter set.
@@ -92,6 +92,23 @@ impl RunKey {
     #[must_use]
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl RunKind {
+    /// `backtest` / `optimization`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Backtest => "backtest",
+            Self::Optimization => "optimization",
+        }
+    }
+}
+
+impl From<String> for RunKey {
+    fn from(hex: String) -> Self {
+        Self(hex)
     }
 }
 

@@ -8,18 +8,34 @@
 //! - [`key`]: the deterministic run key that deduplicates identical
 //!   submissions and never serves a stale result (it covers the strategy
 //!   and engine versions and the dataset's content checksum);
-//! - [`settings`]: costs, cash and sizing from decimal text to the engine's
-//!   exact config, refusals naming the field (shared by CLI and API);
-//! - [`request`]: the API's request bodies and their strategy-dependent
-//!   parts (parameters, axes, constraints, fitness) as engine types.
+//! - [`settings`], [`period`], [`request`]: what users write (decimal text,
+//!   dates, JSON bodies) turned into engine types, refusals naming the field;
+//! - [`plan`]: submission — a request checked and sized from the dataset's
+//!   catalog entry alone (no bars read), with its key and job;
+//! - [`cache`]: the progress cache trait, in memory or [`redis_cache`];
+//! - [`store`]: SQLite persistence of finished runs, every trial included;
+//! - [`service`]: the job queue with bounded concurrency, cancellation,
+//!   deduplication and the hand-over from cache to SQLite.
 //!
-//! No I/O here: the server owns HTTP, the cache and SQLite.
+//! The crate knows nothing of HTTP: the server and the CLI are shells over
+//! [`service::RunService`].
 
+pub mod cache;
 pub mod key;
+pub mod period;
+pub mod plan;
+pub mod redis_cache;
 pub mod request;
+pub mod service;
 pub mod settings;
+pub mod snapshot;
 pub mod status;
+pub mod store;
+#[doc(hidden)]
+pub mod test_support;
 
+pub use cache::{CacheError, MemoryCache, ProgressCache};
 pub use key::{RunKey, RunKind, RunSpec};
 pub use settings::{engine_config, CostSettings, FieldError};
+pub use snapshot::RunSnapshot;
 pub use status::{RunStatus, TransitionError};

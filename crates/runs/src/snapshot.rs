@@ -1,0 +1,57 @@
+//! What the progress cache holds for a run: its status, counters and
+//! error, small enough to publish several times a second and to store in
+//! Redis as one JSON value. A finished run's result is not here; it lives
+//! in SQLite, which is written before the snapshot turns terminal.
+
+use crate::key::RunKind;
+use crate::status::RunStatus;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A run's volatile state as status readers see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunSnapshot {
+    /// Run id.
+    pub id: String,
+    /// Backtest or optimization.
+    pub kind: RunKind,
+    /// Deduplication key.
+    pub run_key: String,
+    /// Lifecycle state.
+    pub status: RunStatus,
+    /// Strategy name.
+    pub strategy: String,
+    /// Dataset name.
+    pub dataset: String,
+    /// When it was accepted, ms since epoch.
+    pub submitted_at_ms: i64,
+    /// When it started working.
+    pub started_at_ms: Option<i64>,
+    /// When it ended.
+    pub finished_at_ms: Option<i64>,
+    /// Total work: sub-bars or combinations.
+    pub total: u64,
+    /// Sub-bars simulated, or combinations completed (not failed, not skipped).
+    pub completed: u64,
+    /// Failed trials (optimization).
+    pub failed: u64,
+    /// Combinations skipped by a constraint (optimization).
+    pub skipped: u64,
+    /// Why the run failed.
+    pub error_message: Option<String>,
+    /// Where it failed.
+    pub error_stack_trace: Option<String>,
+    /// The best trials so far (optimization, at most 10, best first).
+    #[serde(default)]
+    pub leaders: Vec<Value>,
+}
+
+impl RunSnapshot {
+    /// Work dealt with so far: sub-bars, or completed + failed + skipped
+    /// combinations.
+    #[must_use]
+    pub fn processed(&self) -> u64 {
+        self.completed + self.failed + self.skipped
+    }
+}
