@@ -35,6 +35,53 @@ pub enum Command {
     Optimize(Box<OptimizeArgs>),
     /// List the strategies and their parameters.
     Strategies(StrategiesArgs),
+    /// Serve the HTTP API (and, later, the dashboard): long runs in the
+    /// background with progress, cancellation and SQLite persistence.
+    Serve(Box<ServeArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on. Anything but loopback requires --api-token.
+    #[arg(
+        long,
+        env = "ATF_BIND",
+        default_value = "127.0.0.1:8080",
+        value_name = "ADDR:PORT"
+    )]
+    pub bind: String,
+    /// Require `Authorization: Bearer <TOKEN>` on every /api request.
+    #[arg(
+        long,
+        env = "ATF_API_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub api_token: Option<String>,
+    /// Keep run progress in Redis instead of this process's memory
+    /// (redis://[:password@]host:port[/db]).
+    #[arg(
+        long,
+        env = "ATF_REDIS_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub redis_url: Option<String>,
+    /// Backtests running at once (the rest wait as Pending).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub backtest_slots: u16,
+    /// Optimizations running at once (the rest wait as Pending).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub optimization_slots: u16,
+    /// Threads of each optimization [default: every core].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// Largest grid accepted.
+    #[arg(long, env = "ATF_MAX_COMBINATIONS", default_value_t = atf_engine::grid::DEFAULT_MAX_COMBINATIONS)]
+    pub max_combinations: u64,
+    /// Largest dataset upload, in MiB.
+    #[arg(long, default_value_t = 512, value_name = "MIB")]
+    pub max_upload_mb: usize,
 }
 
 #[derive(Debug, Subcommand)]

@@ -14,6 +14,7 @@ mod optimize_cmd;
 mod progress;
 mod render;
 mod render_optimize;
+mod serve_cmd;
 mod setup;
 mod strategies_cmd;
 
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
         Command::Backtest(a) => backtest_cmd::run(&cli.global, &a),
         Command::Optimize(a) => optimize_cmd::run(&cli.global, &a),
         Command::Strategies(a) => strategies_cmd::run(&a),
+        Command::Serve(a) => serve_cmd::run(&cli.global, &a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

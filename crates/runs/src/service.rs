@@ -981,3 +981,28 @@ fn snapshot_of(
         leaders,
     }
 }
+
+impl RunService {
+    /// A finished backtest as stored (with its result), if any.
+    ///
+    /// # Errors
+    /// [`ServiceError`] when storage fails.
+    pub fn stored_backtest(
+        &self,
+        id: &str,
+    ) -> Result<Option<crate::store::StoredBacktest>, ServiceError> {
+        Ok(self.inner.store.backtest(id)?)
+    }
+
+    /// A finished optimization as stored (summary and its first
+    /// [`INLINE_TRIALS`] trials), if any.
+    ///
+    /// # Errors
+    /// [`ServiceError`] when storage fails.
+    pub fn stored_optimization(
+        &self,
+        id: &str,
+    ) -> Result<Option<crate::store::StoredOptimization>, ServiceError> {
+        Ok(self.inner.store.optimization(id, INLINE_TRIALS)?)
+    }
+}

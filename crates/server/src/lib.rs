@@ -1,0 +1,186 @@
+//! # atf-server
+//!
+//! The HTTP API of DESIGN §5 over [`atf_runs::service::RunService`]:
+//! runs answer `202 Accepted` at once and are followed by polling
+//! (`/status`) or server-sent events (`/events`); errors are
+//! `application/problem+json` naming the field at fault; the OpenAPI 3.1
+//! document is generated from the code ([`openapi`]).
+//!
+//! Safety: the server binds loopback unless told otherwise, and then
+//! requires a bearer token on every `/api` request ([`ServerConfig`]).
+//! Bodies are size-limited; uploads never choose a path on disk.
+
+pub mod body;
+pub mod catalog;
+pub mod dto;
+pub mod openapi;
+pub mod problem;
+pub mod runs;
+
+use atf_runs::service::RunService;
+use atf_runs::RunKind;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use problem::Problem;
+use std::sync::Arc;
+
+/// How the HTTP layer behaves.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// When set, every `/api` request must carry `Authorization: Bearer <token>`.
+    pub api_token: Option<String>,
+    /// Largest JSON body accepted.
+    pub max_body_bytes: usize,
+    /// Largest dataset upload accepted.
+    pub max_upload_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            api_token: None,
+            max_body_bytes: 1024 * 1024,
+            max_upload_bytes: 512 * 1024 * 1024,
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The runs.
+    pub service: RunService,
+    /// HTTP settings.
+    pub config: Arc<ServerConfig>,
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn require_token(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(token) = app.config.api_token.as_deref() else {
+        return next.run(req).await;
+    };
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if given.is_some_and(|g| constant_time_eq(g.as_bytes(), token.as_bytes())) {
+        return next.run(req).await;
+    }
+    let mut res = Problem::new(
+        StatusCode::UNAUTHORIZED,
+        if given.is_some() {
+            "wrong API token"
+        } else {
+            "this server requires 'Authorization: Bearer <token>' (its --api-token)"
+        },
+    )
+    .into_response();
+    res.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        header::HeaderValue::from_static("Bearer"),
+    );
+    res
+}
+
+async fn not_found(req: Request) -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        format!("no route {} {}", req.method(), req.uri().path()),
+    )
+}
+
+async fn method_not_allowed(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let res = next.run(req).await;
+    if res.status() == StatusCode::METHOD_NOT_ALLOWED {
+        return Problem::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("{method} is not allowed on {path}"),
+        )
+        .into_response();
+    }
+    res
+}
+
+fn run_routes(kind: RunKind) -> Router<AppState> {
+    let list = move |State(app): State<AppState>,
+                     q: Result<
+        Query<runs::ListQuery>,
+        axum::extract::rejection::QueryRejection,
+    >| async move { runs::list(app, kind, q).await };
+    let root = match kind {
+        RunKind::Backtest => get(list).post(runs::submit_backtest),
+        RunKind::Optimization => get(list).post(runs::submit_optimization),
+    };
+    Router::new()
+        .route("/", root)
+        .route(
+            "/{id}",
+            get(
+                move |State(app): State<AppState>, Path(id): Path<String>| async move {
+                    runs::get(app, kind, id).await
+                },
+            ),
+        )
+        .route(
+            "/{id}/status",
+            get(
+                move |State(app): State<AppState>, Path(id): Path<String>| async move {
+                    runs::status(app, kind, id).await
+                },
+            ),
+        )
+        .route(
+            "/{id}/events",
+            get(
+                move |State(app): State<AppState>, Path(id): Path<String>| async move {
+                    runs::events(app, kind, id).await
+                },
+            ),
+        )
+        .route(
+            "/{id}/cancel",
+            post(
+                move |State(app): State<AppState>, Path(id): Path<String>| async move {
+                    runs::cancel(app, kind, id).await
+                },
+            ),
+        )
+}
+
+/// The whole application: `/api/…` and the OpenAPI document.
+pub fn router(service: RunService, config: ServerConfig) -> Router {
+    let state = AppState {
+        service,
+        config: Arc::new(config),
+    };
+    let api = Router::new()
+        .nest("/backtests", run_routes(RunKind::Backtest))
+        .nest("/optimizations", run_routes(RunKind::Optimization))
+        .route("/optimizations/{id}/trials", get(runs::trials))
+        .route("/strategies", get(catalog::strategies))
+        .route(
+            "/datasets",
+            get(catalog::datasets)
+                .post(catalog::upload)
+                .layer(DefaultBodyLimit::max(state.config.max_upload_bytes)),
+        )
+        .route("/health", get(catalog::health))
+        .route("/openapi.json", get(openapi::document))
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+    Router::new()
+        .nest("/api", api)
+        .fallback(not_found)
+        .layer(middleware::from_fn(method_not_allowed))
+        .with_state(state)
+}

@@ -1,0 +1,293 @@
+//! `/api/backtests` and `/api/optimizations`: submit, status, events,
+//! cancel, get, list (and an optimization's trials, paged).
+
+use crate::body;
+use crate::dto::{AnyStatus, CancelResponse};
+use crate::problem::Problem;
+use crate::AppState;
+use atf_runs::request::{BacktestRequest, OptimizationRequest};
+use atf_runs::service::{CancelOutcome, RunService, RunState};
+use atf_runs::{RunKind, RunStatus};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use futures_util::stream::{self, Stream};
+use serde::Deserialize;
+use serde_json::Value;
+use std::convert::Infallible;
+use std::time::Duration;
+
+/// How often `/events` sends progress (the contract: at least every second).
+const EVENT_EVERY: Duration = Duration::from_millis(500);
+/// Largest page of a list.
+const MAX_PAGE: u64 = 500;
+
+fn kind_name(kind: RunKind) -> &'static str {
+    match kind {
+        RunKind::Backtest => "backtest",
+        RunKind::Optimization => "optimization",
+    }
+}
+
+fn base(kind: RunKind) -> &'static str {
+    match kind {
+        RunKind::Backtest => "/api/backtests",
+        RunKind::Optimization => "/api/optimizations",
+    }
+}
+
+/// Runs blocking service work (SQLite, Redis) off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Problem::internal(format!("worker thread: {e}")))?
+}
+
+fn submitted(kind: RunKind, s: atf_runs::service::Submitted) -> Response {
+    let code = if s.existing && s.status.is_terminal() {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    let location = format!("{}/{}/status", base(kind), s.id);
+    let mut res = (code, Json(crate::dto::submission(kind, s))).into_response();
+    if let Ok(v) = location.parse() {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
+/// `POST /api/backtests`.
+pub async fn submit_backtest(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let (req, raw): (BacktestRequest, Value) = body::json(&headers, body)?;
+    let svc = app.service.clone();
+    let s = blocking(move || svc.submit_backtest(&req, raw).map_err(Problem::from)).await?;
+    Ok(submitted(RunKind::Backtest, s))
+}
+
+/// `POST /api/optimizations`.
+pub async fn submit_optimization(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let (req, raw): (OptimizationRequest, Value) = body::json(&headers, body)?;
+    let svc = app.service.clone();
+    let s = blocking(move || svc.submit_optimization(&req, raw).map_err(Problem::from)).await?;
+    Ok(submitted(RunKind::Optimization, s))
+}
+
+async fn state_of(svc: &RunService, kind: RunKind, id: String) -> Result<RunState, Problem> {
+    let svc = svc.clone();
+    blocking(move || {
+        svc.state(kind, &id)?
+            .ok_or_else(|| Problem::not_found(kind_name(kind), &id))
+    })
+    .await
+}
+
+/// `GET …/{id}/status`.
+pub async fn status(app: AppState, kind: RunKind, id: String) -> Result<Json<AnyStatus>, Problem> {
+    Ok(Json(AnyStatus::of(state_of(&app.service, kind, id).await?)))
+}
+
+/// `GET …/{id}`: the stored run once finished, its status while in flight.
+pub async fn get(app: AppState, kind: RunKind, id: String) -> Result<Response, Problem> {
+    let svc = app.service.clone();
+    let stored = blocking(move || {
+        let store_view = match kind {
+            RunKind::Backtest => svc
+                .stored_backtest(&id)?
+                .map(|b| serde_json::to_value(b).unwrap_or(Value::Null)),
+            RunKind::Optimization => svc
+                .stored_optimization(&id)?
+                .map(|o| serde_json::to_value(o).unwrap_or(Value::Null)),
+        };
+        match store_view {
+            Some(v) => Ok(Json(v).into_response()),
+            None => match svc.state(kind, &id)? {
+                Some(s) => Ok(Json(AnyStatus::of(s)).into_response()),
+                None => Err(Problem::not_found(kind_name(kind), &id)),
+            },
+        }
+    })
+    .await?;
+    Ok(stored)
+}
+
+/// `POST …/{id}/cancel`.
+pub async fn cancel(app: AppState, kind: RunKind, id: String) -> Result<Response, Problem> {
+    let svc = app.service.clone();
+    let id2 = id.clone();
+    let out = blocking(move || Ok(svc.cancel(kind, &id2)?)).await?;
+    match out {
+        CancelOutcome::Cancelled => Ok(Json(CancelResponse {
+            id,
+            status: RunStatus::Cancelled,
+        })
+        .into_response()),
+        CancelOutcome::AlreadyEnded(s) => Err(Problem::new(
+            StatusCode::CONFLICT,
+            format!("{} '{id}' already ended: {s}", kind_name(kind)),
+        )),
+        CancelOutcome::NotFound => Err(Problem::not_found(kind_name(kind), &id)),
+    }
+}
+
+/// `GET …/{id}/events`: `progress` events while it runs, then one
+/// `completed`, `failed` or `cancelled` event with the full status, then the
+/// stream ends.
+pub async fn events(app: AppState, kind: RunKind, id: String) -> Result<Response, Problem> {
+    // unknown ids answer 404 before the stream starts
+    let first = state_of(&app.service, kind, id.clone()).await?;
+    let svc = app.service.clone();
+    let stream = event_stream(svc, kind, id, first);
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+enum Step {
+    Emit(Box<RunState>),
+    Wait,
+    Done,
+}
+
+fn event_of(state: RunState) -> Event {
+    let status = AnyStatus::of(state);
+    let name = match status.status() {
+        RunStatus::Completed => "completed",
+        RunStatus::Failed => "failed",
+        RunStatus::Cancelled => "cancelled",
+        RunStatus::Pending | RunStatus::Running => "progress",
+    };
+    Event::default()
+        .event(name)
+        .json_data(&status)
+        .unwrap_or_else(|_| Event::default().event(name))
+}
+
+fn event_stream(
+    svc: RunService,
+    kind: RunKind,
+    id: String,
+    first: RunState,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    stream::unfold(Step::Emit(Box::new(first)), move |step| {
+        let (svc, id) = (svc.clone(), id.clone());
+        async move {
+            let state = match step {
+                Step::Done => return None,
+                Step::Emit(s) => *s,
+                Step::Wait => {
+                    tokio::time::sleep(EVENT_EVERY).await;
+                    let read = tokio::task::spawn_blocking(move || svc.state(kind, &id)).await;
+                    match read {
+                        Ok(Ok(Some(s))) => s,
+                        // vanished or storage failed: end the stream; the
+                        // client falls back to polling /status
+                        _ => return None,
+                    }
+                }
+            };
+            let terminal = state.snapshot.status.is_terminal();
+            let ev = event_of(state);
+            Some((Ok(ev), if terminal { Step::Done } else { Step::Wait }))
+        }
+    })
+}
+
+/// Paging and filter of a list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    /// First item (default 0).
+    pub offset: Option<u64>,
+    /// Page size (default 50, at most 500).
+    pub limit: Option<u64>,
+    /// Only runs with this status.
+    pub status: Option<String>,
+}
+
+fn parse_status(text: &str) -> Result<RunStatus, Problem> {
+    match text.to_ascii_lowercase().as_str() {
+        "pending" => Ok(RunStatus::Pending),
+        "running" => Ok(RunStatus::Running),
+        "completed" => Ok(RunStatus::Completed),
+        "failed" => Ok(RunStatus::Failed),
+        "cancelled" => Ok(RunStatus::Cancelled),
+        _ => Err(Problem::field(
+            "status",
+            format!("unknown status '{text}' (Pending, Running, Completed, Failed, Cancelled)"),
+        )),
+    }
+}
+
+fn page_bounds(offset: Option<u64>, limit: Option<u64>) -> Result<(u64, u64), Problem> {
+    let limit = limit.unwrap_or(50);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(Problem::field(
+            "limit",
+            format!("must be between 1 and {MAX_PAGE}"),
+        ));
+    }
+    Ok((offset.unwrap_or(0), limit))
+}
+
+/// `GET /api/backtests`, `GET /api/optimizations`.
+pub async fn list(
+    app: AppState,
+    kind: RunKind,
+    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    let Query(q) = q.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let (offset, limit) = page_bounds(q.offset, q.limit)?;
+    let status = q.status.as_deref().map(parse_status).transpose()?;
+    let svc = app.service.clone();
+    let page = blocking(move || Ok(svc.list(kind, status, offset, limit)?)).await?;
+    Ok(Json(page).into_response())
+}
+
+/// Paging of an optimization's trials.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct TrialsQuery {
+    /// First trial by rank (default 0).
+    pub offset: Option<u64>,
+    /// Page size (default 50, at most 500).
+    pub limit: Option<u64>,
+}
+
+/// `GET /api/optimizations/{id}/trials`.
+pub async fn trials(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    q: Result<Query<TrialsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    let Query(q) = q.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let (offset, limit) = page_bounds(q.offset, q.limit)?;
+    let svc = app.service.clone();
+    let page = blocking(move || {
+        if svc.stored_optimization(&id)?.is_none() {
+            return Err(match svc.state(RunKind::Optimization, &id)? {
+                Some(_) => Problem::new(
+                    StatusCode::CONFLICT,
+                    format!("optimization '{id}' has not ended; its leaders are in /status"),
+                ),
+                None => Problem::not_found("optimization", &id),
+            });
+        }
+        Ok(svc.trials(&id, offset, limit)?)
+    })
+    .await?;
+    Ok(Json(page).into_response())
+}
