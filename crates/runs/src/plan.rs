@@ -6,7 +6,7 @@
 use crate::key::{canonical_params, RunKey, RunKind, RunSpec};
 use crate::period::Period;
 use crate::request::{
-    parse_axes, parse_constraints, parse_fitness, reject_unknown, resolve_params, BacktestRequest,
+    parse_axes, parse_constraints, parse_fitness, resolve_params, BacktestRequest,
     OptimizationRequest, RunTarget,
 };
 use crate::settings::{engine_config, FieldError};
@@ -84,7 +84,6 @@ fn target(
     t: &RunTarget,
     dataset: DatasetInfo,
 ) -> Result<(Target, &'static dyn StrategyEntry), FieldError> {
-    reject_unknown(&t.unknown)?;
     let strategy =
         registry::find(&t.strategy).map_err(|e| FieldError::new("strategy", e.to_string()))?;
     let timeframe = match &t.timeframe {
@@ -105,7 +104,7 @@ fn target(
     let period = Period::parse(t.from.as_deref(), t.to.as_deref())?;
     period.check_overlaps(&dataset)?;
     let instrument = dataset.instrument();
-    let texts = t.costs.texts();
+    let texts = t.costs().texts();
     let config = engine_config(&instrument, &texts.settings())?;
     Ok((
         Target {

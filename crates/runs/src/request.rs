@@ -79,9 +79,10 @@ impl CostTexts {
 }
 
 /// What both kinds of request name: the strategy, the data, the period,
-/// fixed parameter values, costs — and anything else, to refuse.
+/// fixed parameter values, costs. Unknown fields are refused (a misspelt
+/// `comissionPct` must not silently mean 0).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RunTarget {
     /// Strategy name.
     pub strategy: String,
@@ -97,21 +98,118 @@ pub struct RunTarget {
     /// parameters that are not axes).
     #[serde(default)]
     pub params: BTreeMap<String, Value>,
-    /// Costs, cash and sizing.
-    #[serde(flatten)]
-    pub costs: CostFields,
-    /// Anything else: refused by [`reject_unknown`] (a misspelt
-    /// `comissionPct` must not silently mean 0).
-    #[serde(flatten)]
-    pub unknown: BTreeMap<String, Value>,
+    /// Initial cash.
+    pub cash: Option<Number>,
+    /// Commission, % of notional.
+    pub commission_pct: Option<Number>,
+    /// Fixed commission per order.
+    pub commission_fixed: Option<Number>,
+    /// Slippage in ticks.
+    pub slippage_ticks: Option<i64>,
+    /// Order size, % of equity.
+    pub size_pct: Option<Number>,
+    /// Fixed order quantity (instead of `sizePct`).
+    pub size_qty: Option<Number>,
+}
+
+impl RunTarget {
+    /// Its costs, cash and sizing.
+    #[must_use]
+    pub fn costs(&self) -> CostFields {
+        CostFields {
+            cash: self.cash.clone(),
+            commission_pct: self.commission_pct.clone(),
+            commission_fixed: self.commission_fixed.clone(),
+            slippage_ticks: self.slippage_ticks,
+            size_pct: self.size_pct.clone(),
+            size_qty: self.size_qty.clone(),
+        }
+    }
 }
 
 /// `POST /api/backtests`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BacktestRequest {
     /// Strategy, data, period, parameters, costs.
-    #[serde(flatten)]
     pub run: RunTarget,
+}
+
+impl BacktestRequest {
+    /// Reads a request body, a refusal naming the field at fault.
+    ///
+    /// # Errors
+    /// [`FieldError`] for a missing, unknown or mistyped field.
+    pub fn from_json(body: &Value) -> Result<Self, FieldError> {
+        Ok(Self {
+            run: read(body, "")?,
+        })
+    }
+}
+
+/// The optimization-only fields of [`OptimizationRequest`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GridFields {
+    axes: BTreeMap<String, AxisSpec>,
+    #[serde(default)]
+    constraints: Vec<String>,
+    maximize: Option<String>,
+    top: Option<usize>,
+}
+
+const GRID_KEYS: [&str; 4] = ["axes", "constraints", "maximize", "top"];
+
+/// Deserializes `T` from `v`, naming the field of any refusal (`cash`,
+/// `params.fast`, `axes.slow.step`).
+fn read<T: serde::de::DeserializeOwned>(v: &Value, prefix: &str) -> Result<T, FieldError> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = e.into_inner().to_string();
+        let quoted = |head: &str| {
+            msg.strip_prefix(head)
+                .and_then(|r| r.split('`').next())
+                .map(str::to_owned)
+        };
+        if let Some(name) = quoted("missing field `") {
+            return FieldError::new(format!("{prefix}{name}"), "required");
+        }
+        if let Some(name) = quoted("unknown field `") {
+            return FieldError::new(format!("{prefix}{name}"), "unknown field");
+        }
+        let field = if path == "." {
+            "body".to_owned()
+        } else {
+            format!("{prefix}{path}")
+        };
+        FieldError::new(field, msg)
+    })
+}
+
+impl OptimizationRequest {
+    /// Reads a request body, a refusal naming the field at fault.
+    ///
+    /// # Errors
+    /// [`FieldError`] for a missing, unknown or mistyped field.
+    pub fn from_json(body: &Value) -> Result<Self, FieldError> {
+        let Value::Object(all) = body else {
+            return Err(FieldError::new("body", "expected a JSON object"));
+        };
+        let (grid, rest): (
+            serde_json::Map<String, Value>,
+            serde_json::Map<String, Value>,
+        ) = all
+            .clone()
+            .into_iter()
+            .partition(|(k, _)| GRID_KEYS.contains(&k.as_str()));
+        let g: GridFields = read(&Value::Object(grid), "")?;
+        Ok(Self {
+            axes: g.axes,
+            constraints: g.constraints,
+            maximize: g.maximize,
+            top: g.top,
+            run: read(&Value::Object(rest), "")?,
+        })
+    }
 }
 
 /// One optimization axis: a range or a list of values.
@@ -132,33 +230,19 @@ pub enum AxisSpec {
 }
 
 /// `POST /api/optimizations`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OptimizationRequest {
     /// The grid: parameter → axis (combination order follows the names'
     /// sorted order).
     pub axes: BTreeMap<String, AxisSpec>,
     /// Relations that skip combinations (`"fast < slow"`).
-    #[serde(default)]
     pub constraints: Vec<String>,
     /// Fitness to rank by (default `sharpe`).
     pub maximize: Option<String>,
     /// Best trials kept in full (default 20).
     pub top: Option<usize>,
     /// Strategy, data, period, fixed parameters, costs.
-    #[serde(flatten)]
     pub run: RunTarget,
-}
-
-/// Refuses fields a request does not know.
-///
-/// # Errors
-/// The first unknown field (by name order).
-pub fn reject_unknown(unknown: &BTreeMap<String, Value>) -> Result<(), FieldError> {
-    match unknown.keys().next() {
-        Some(k) => Err(FieldError::new(k.clone(), "unknown field")),
-        None => Ok(()),
-    }
 }
 
 fn value_text(v: &Value) -> Option<String> {
@@ -284,25 +368,23 @@ mod tests {
 
     #[test]
     fn the_issue_bodies_parse() {
-        let b: BacktestRequest = serde_json::from_str(
+        let b = BacktestRequest::from_json(&serde_json::from_str(
             r#"{"strategy":"sma-cross","dataset":"spy-1m","timeframe":"1h","from":"2024-01-01","to":"2024-03-31","params":{"fast":10,"slow":30},"cash":10000,"commissionPct":0.1,"slippageTicks":0,"sizePct":100}"#,
-        )
+        ).unwrap())
         .unwrap();
         let p = resolve_params(&space(), &b.run.params).unwrap();
         assert_eq!(
             (p.int("fast"), p.int("slow"), p.bool("long_only")),
             (10, 30, true)
         );
-        reject_unknown(&b.run.unknown).unwrap();
-        let texts = b.run.costs.texts();
+        let texts = b.run.costs().texts();
         assert_eq!(texts.settings().commission_pct, "0.1");
         assert_eq!(texts.settings().cash, "10000");
 
-        let o: OptimizationRequest = serde_json::from_str(
+        let o = OptimizationRequest::from_json(&serde_json::from_str(
             r#"{"strategy":"sma-cross","dataset":"spy-1m","axes":{"fast":{"min":5,"max":50,"step":5},"slow":[20,30,40]},"constraints":["fast < slow"],"maximize":"sharpe","top":20}"#,
-        )
+        ).unwrap())
         .unwrap();
-        reject_unknown(&o.run.unknown).unwrap();
         let axes = parse_axes(&space(), &o.axes, &o.run.params).unwrap();
         assert_eq!((axes[0].values.len(), axes[1].values.len()), (10, 3));
         assert_eq!(
@@ -312,6 +394,48 @@ mod tests {
         assert_eq!(
             parse_fitness(o.maximize.as_deref()).unwrap(),
             Fitness::Sharpe
+        );
+    }
+
+    #[test]
+    fn mistyped_missing_and_unknown_fields_are_named() {
+        let bt = |j: &str| {
+            BacktestRequest::from_json(&serde_json::from_str(j).unwrap())
+                .unwrap_err()
+                .field
+        };
+        assert_eq!(
+            bt(r#"{"strategy":"s","dataset":"d","cash":"lots"}"#),
+            "cash"
+        );
+        assert_eq!(bt(r#"{"strategy":5,"dataset":"d"}"#), "strategy");
+        assert_eq!(bt(r#"{"dataset":"d"}"#), "strategy");
+        assert_eq!(
+            bt(r#"{"strategy":"s","dataset":"d","comissionPct":1}"#),
+            "comissionPct"
+        );
+        assert_eq!(bt(r#"{"strategy":"s","dataset":"d","axes":{}}"#), "axes");
+        assert_eq!(
+            bt(r#"{"strategy":"s","dataset":"d","slippageTicks":1.5}"#),
+            "slippageTicks"
+        );
+        let opt = |j: &str| {
+            OptimizationRequest::from_json(&serde_json::from_str(j).unwrap())
+                .unwrap_err()
+                .field
+        };
+        assert_eq!(opt(r#"{"strategy":"s","dataset":"d"}"#), "axes");
+        assert_eq!(
+            opt(r#"{"strategy":"s","dataset":"d","axes":{},"top":"x"}"#),
+            "top"
+        );
+        assert_eq!(
+            opt(r#"{"strategy":"s","dataset":"d","axes":{},"cash":[]}"#),
+            "cash"
+        );
+        assert_eq!(
+            opt(r#"{"strategy":"s","dataset":"d","axes":{},"constraints":"a<b"}"#),
+            "constraints"
         );
     }
 

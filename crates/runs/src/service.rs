@@ -622,9 +622,9 @@ impl RunService {
     ) -> Result<Page<RunSummary>, ServiceError> {
         let mut live: Vec<RunSnapshot> = lock(&self.inner.live)
             .values()
-            .filter(|r| r.kind() == kind)
+            .filter(|r| r.kind() == kind && !matches!(lock(&r.state).phase, Phase::Done(_)))
             .map(|r| r.snapshot())
-            .filter(|s| !s.status.is_terminal() && status.is_none_or(|want| s.status == want))
+            .filter(|s| status.is_none_or(|want| s.status == want))
             .collect();
         live.sort_by(|a, b| {
             b.submitted_at_ms

@@ -69,7 +69,8 @@ pub async fn submit_backtest(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    let (req, raw): (BacktestRequest, Value) = body::json(&headers, body)?;
+    let raw = body::json(&headers, body)?;
+    let req = BacktestRequest::from_json(&raw)?;
     let svc = app.service.clone();
     let s = blocking(move || svc.submit_backtest(&req, raw).map_err(Problem::from)).await?;
     Ok(submitted(RunKind::Backtest, s))
@@ -81,7 +82,8 @@ pub async fn submit_optimization(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    let (req, raw): (OptimizationRequest, Value) = body::json(&headers, body)?;
+    let raw = body::json(&headers, body)?;
+    let req = OptimizationRequest::from_json(&raw)?;
     let svc = app.service.clone();
     let s = blocking(move || svc.submit_optimization(&req, raw).map_err(Problem::from)).await?;
     Ok(submitted(RunKind::Optimization, s))
