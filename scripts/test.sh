@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test of AlgoTradeForge on a fresh machine.
 # Installs what the tests need when missing (Rust components, a Python venv
-# with pandas/pyarrow/polars for the Parquet interoperability check), builds,
+# with pandas/pyarrow/polars for the Parquet interoperability check and
+# openapi-spec-validator, Debian's redis-server for the Redis cache tests), builds,
 # and runs: rustfmt, clippy, docs, all cargo tests (optimized, overflow checks on), the pandas/polars
 # read-back of a stored dataset. Exits non-zero on the first failure.
 set -euo pipefail
@@ -20,13 +21,23 @@ cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 
 step "tools the tests use"
-command -v script >/dev/null || { apt-get update -qq && apt-get install -y -qq bsdutils; }
+APT_UPDATED=
+need() { # need COMMAND DEBIAN_PACKAGE
+  command -v "$1" >/dev/null && return 0
+  if [ -z "$APT_UPDATED" ]; then apt-get update -qq; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+  command -v "$1" >/dev/null || { echo "error: $1 is missing and could not be installed ($2)" >&2; exit 1; }
+}
+need script bsdutils
+# the Redis progress-cache tests start their own redis-server on a free port;
+# they fail (never skip) without it
+need redis-server redis-server
 
 step "python venv for the Parquet read-back check"
 VENV=${ATF_TEST_VENV:-$HOME/.cache/atf-test-venv}
-if ! "$VENV/bin/python" -c 'import pandas, pyarrow, polars' >/dev/null 2>&1; then
+if ! "$VENV/bin/python" -c 'import pandas, pyarrow, polars, openapi_spec_validator' >/dev/null 2>&1; then
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check pandas pyarrow polars
+  "$VENV/bin/pip" install -q --disable-pip-version-check pandas pyarrow polars openapi-spec-validator
 fi
 
 step "cargo fmt --check"
@@ -44,8 +55,11 @@ trap 'rm -rf "$TMP"' EXIT
 cargo test --workspace --profile ci --locked 2>&1 | tee "$TMP/test.log"
 PASSED=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$TMP/test.log" | awk '{s+=$4} END {print s+0}')
 
+step "OpenAPI document validates (openapi-spec-validator; written by the atf-server tests)"
+"$VENV/bin/python" -c "from openapi_spec_validator import validate; import json; validate(json.load(open('target/openapi.json')))"
+
 step "stored Parquet reads in pandas and polars"
 target/ci/atf --data-dir "$TMP" data import ../shared/data/eurusd_1m_histdata_2017h1.csv.gz --name eurusd-1m >/dev/null
 FILE=$(ls "$TMP"/datasets/*eurusd-1m.parquet)
 "$VENV/bin/python" crates/data/tests/read_with_pandas.py "$FILE" 186348 1.051900
-echo "checks: $((PASSED + 1)) passed, 0 failed"
+echo "checks: $((PASSED + 2)) passed, 0 failed"

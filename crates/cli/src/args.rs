@@ -59,7 +59,7 @@ pub struct ServeArgs {
     )]
     pub api_token: Option<String>,
     /// Keep run progress in Redis instead of this process's memory
-    /// (redis://[:password@]host:port[/db]).
+    /// (`redis://[:password@]host:port[/db]`).
     #[arg(
         long,
         env = "ATF_REDIS_URL",
@@ -185,6 +185,34 @@ pub struct RunSettings {
     pub params: Vec<String>,
 }
 
+/// Where a run works: here, or on a running `atf serve`.
+#[derive(Debug, Args, Clone)]
+pub struct RemoteArgs {
+    /// Run on this `atf serve` (http://HOST:PORT) instead of here: the run is
+    /// submitted, followed with the same progress bar and printed the same
+    /// way; Ctrl-C asks whether to cancel it or leave it running.
+    #[arg(long, env = "ATF_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// Bearer token for --server (the server's --api-token).
+    #[arg(
+        long,
+        env = "ATF_API_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub api_token: Option<String>,
+}
+
+impl RemoteArgs {
+    /// The server URL, if one was given (an empty `ATF_SERVER` is none).
+    pub fn server(&self) -> Option<&str> {
+        self.server
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct BacktestArgs {
     /// Strategy name (see `atf strategies`).
@@ -201,6 +229,8 @@ pub struct BacktestArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 #[derive(Debug, Args)]
@@ -221,10 +251,12 @@ pub struct OptimizeArgs {
     /// Best combinations kept with equity curve and trades (and shown in the table).
     #[arg(long, default_value_t = 20, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub top: u32,
-    /// Worker threads [default: all cores].
+    /// Worker threads [default: all cores] (local runs only: a server uses
+    /// its own `atf serve --threads`).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
-    /// Largest grid accepted, in combinations.
+    /// Largest grid accepted, in combinations (local runs; a server applies
+    /// its own `atf serve --max-combinations`).
     #[arg(
         long,
         default_value_t = atf_engine::grid::DEFAULT_MAX_COMBINATIONS,
@@ -243,6 +275,8 @@ pub struct OptimizeArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 fn parse_fitness(s: &str) -> Result<atf_engine::optimize::Fitness, String> {

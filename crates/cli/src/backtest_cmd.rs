@@ -9,6 +9,9 @@ use atf_engine::{registry, Progress, RunFailure};
 use std::sync::Arc;
 
 pub fn run(global: &Global, a: &BacktestArgs) -> CliResult {
+    if let Some(url) = a.remote.server() {
+        return crate::remote::backtest(url, a);
+    }
     let strategy = registry::find(&a.strategy).map_err(CliError::usage)?;
     let params = resolve_params(strategy, &a.settings.params)?;
     let catalog = open_catalog(global)?;
@@ -39,7 +42,7 @@ pub fn run(global: &Global, a: &BacktestArgs) -> CliResult {
         Err(e) => return Err(CliError::failed(e)),
     };
     if let Some(path) = &a.trades_csv {
-        render::write_trades_csv(path, &report)
+        render::write_trades_csv(path, &report.trades)
             .map_err(|e| CliError::failed(format!("{}: {e}", path.display())))?;
     }
     if a.json {

@@ -1,5 +1,6 @@
 //! How the binary fails: one line on stderr and an exit code that tells
-//! bad input (2) from a failed run (1).
+//! bad input (2) from a failed run (1) and from a run interrupted with
+//! Ctrl-C (130).
 
 use std::process::ExitCode;
 
@@ -13,6 +14,9 @@ pub enum CliError {
         message: String,
         detail: Option<String>,
     },
+    /// The user interrupted (Ctrl-C) a run they were following: exit 130,
+    /// the message as it is (what became of the run).
+    Interrupted(String),
 }
 
 impl CliError {
@@ -29,6 +33,10 @@ impl CliError {
                     eprintln!("stack trace:\n{d}");
                 }
                 ExitCode::from(1)
+            }
+            Self::Interrupted(m) => {
+                eprintln!("{m}");
+                ExitCode::from(130)
             }
         }
     }

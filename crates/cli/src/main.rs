@@ -4,7 +4,8 @@
 //! data directory, calls `atf-data` and `atf-engine`, draws progress bars and
 //! prints results. Errors end as one line on stderr and a non-zero exit:
 //! `2` for bad input (unknown names, values out of range, empty periods),
-//! `1` for failures while running.
+//! `1` for failures while running. With `--server URL` a backtest or an
+//! optimization runs on an `atf serve` instead ([`remote`]).
 
 mod args;
 mod backtest_cmd;
@@ -12,6 +13,7 @@ mod data_cmd;
 mod exit;
 mod optimize_cmd;
 mod progress;
+mod remote;
 mod render;
 mod render_optimize;
 mod serve_cmd;

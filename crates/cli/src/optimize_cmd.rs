@@ -59,6 +59,9 @@ struct OptimizeOutput<'a> {
 }
 
 pub fn run(global: &Global, a: &OptimizeArgs) -> CliResult {
+    if let Some(url) = a.remote.server() {
+        return crate::remote::optimize(url, a);
+    }
     let strategy = registry::find(&a.strategy).map_err(CliError::usage)?;
     let spec = build_spec(strategy, a)?;
     let catalog = open_catalog(global)?;

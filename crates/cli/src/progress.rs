@@ -16,6 +16,9 @@ use std::time::Duration;
 /// (e.g. "3 failed").
 pub type Sample = (u64, String);
 
+/// A [`Sample`] with the total: position, total, note.
+pub type SizedSample = (u64, u64, String);
+
 /// A bar drawn while a run works; finished on drop.
 pub struct Watcher {
     done: Arc<AtomicBool>,
@@ -30,6 +33,21 @@ impl Watcher {
         unit: &'static str,
         enabled: bool,
         sample: impl Fn() -> Sample + Send + 'static,
+    ) -> Self {
+        Self::start_sized(total, unit, enabled, move || {
+            let (pos, note) = sample();
+            (pos, total, note)
+        })
+    }
+
+    /// As [`Watcher::start`], with a total that may change while it runs
+    /// (a remote run's is exact only once the server has loaded the data):
+    /// `sample` returns the position, the total and the note.
+    pub fn start_sized(
+        total: u64,
+        unit: &'static str,
+        enabled: bool,
+        sample: impl Fn() -> SizedSample + Send + 'static,
     ) -> Self {
         let done = Arc::new(AtomicBool::new(false));
         if !enabled || !std::io::stderr().is_terminal() {
@@ -46,7 +64,10 @@ impl Watcher {
         let flag = Arc::clone(&done);
         let thread = std::thread::spawn(move || {
             let show = |bar: &ProgressBar| {
-                let (pos, note) = sample();
+                let (pos, len, note) = sample();
+                if bar.length() != Some(len) {
+                    bar.set_length(len);
+                }
                 bar.set_position(pos);
                 bar.set_message(if note.is_empty() {
                     note

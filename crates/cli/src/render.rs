@@ -2,7 +2,8 @@
 
 use crate::exit::{CliError, CliResult};
 use atf_data::{time::format_iso, DatasetInfo};
-use atf_engine::{report::Direction, BacktestReport, ExitReason};
+use atf_engine::report::{Direction, OpenPosition, Trade};
+use atf_engine::{BacktestReport, ExitReason, PerformanceMetrics};
 use serde::Serialize;
 use std::io::Write;
 use std::path::Path;
@@ -53,9 +54,51 @@ fn money(x: f64) -> String {
     format!("{x:.2}")
 }
 
+/// What the metrics table of a backtest shows: filled from a local
+/// [`BacktestReport`] or from a server's report JSON.
+pub struct BacktestTable<'a> {
+    pub dataset: &'a str,
+    pub strategy: &'a str,
+    pub strategy_version: &'a str,
+    /// `(name, value)` in the strategy's declaration order.
+    pub params: Vec<(String, String)>,
+    pub symbol: &'a str,
+    pub timeframe: &'a str,
+    pub sub_timeframe: &'a str,
+    pub from_ms: i64,
+    pub to_ms: i64,
+    pub metrics: &'a PerformanceMetrics,
+    pub open_position: Option<OpenPosition>,
+    pub rejected_orders: u64,
+    pub ambiguous_bracket_fills: u64,
+}
+
 /// The metrics table of a backtest.
 pub fn print_backtest(ds: &DatasetInfo, r: &BacktestReport) {
-    let m = &r.metrics;
+    print_backtest_table(&BacktestTable {
+        dataset: &ds.name,
+        strategy: r.strategy,
+        strategy_version: r.strategy_version,
+        params: r
+            .params
+            .iter()
+            .map(|(n, v)| (n.to_owned(), v.to_string()))
+            .collect(),
+        symbol: &r.symbol,
+        timeframe: &r.timeframe,
+        sub_timeframe: &r.sub_timeframe,
+        from_ms: r.from_ms,
+        to_ms: r.to_ms,
+        metrics: &r.metrics,
+        open_position: r.open_position,
+        rejected_orders: u64::from(r.rejected_orders),
+        ambiguous_bracket_fills: u64::from(r.ambiguous_bracket_fills),
+    });
+}
+
+/// Prints [`BacktestTable`] as aligned `name  value` rows and notes.
+pub fn print_backtest_table(r: &BacktestTable<'_>) {
+    let m = r.metrics;
     let params: Vec<String> = r.params.iter().map(|(n, v)| format!("{n}={v}")).collect();
     let rows: Vec<(&str, String)> = vec![
         (
@@ -71,7 +114,7 @@ pub fn print_backtest(ds: &DatasetInfo, r: &BacktestReport) {
             "Dataset",
             format!(
                 "{} ({}, {} bars of {})",
-                ds.name, r.symbol, m.sub_bars, r.sub_timeframe
+                r.dataset, r.symbol, m.sub_bars, r.sub_timeframe
             ),
         ),
         (
@@ -173,13 +216,13 @@ fn reason(r: ExitReason) -> &'static str {
 }
 
 /// Writes the trade list as CSV.
-pub fn write_trades_csv(path: &Path, r: &BacktestReport) -> std::io::Result<()> {
+pub fn write_trades_csv(path: &Path, trades: &[Trade]) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(
         out,
         "side,quantity,entry_time,entry_price,exit_time,exit_price,pnl,commission,exit_reason"
     )?;
-    for t in &r.trades {
+    for t in trades {
         writeln!(
             out,
             "{},{},{},{},{},{},{:.4},{:.4},{}",

@@ -518,9 +518,16 @@ impl Serialize for AxesView<'_> {
     }
 }
 
-impl Serialize for OptimizationReport {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("OptimizationReport", 20)?;
+impl OptimizationReport {
+    /// A view that serializes everything but the trials and the best
+    /// trials' reports: what a summary row stores.
+    #[must_use]
+    pub fn summary(&self) -> ReportSummary<'_> {
+        ReportSummary(self)
+    }
+
+    fn serialize_with<S: Serializer>(&self, s: S, full: bool) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("OptimizationReport", 22)?;
         st.serialize_field("strategy", self.strategy)?;
         st.serialize_field("strategyVersion", self.strategy_version)?;
         st.serialize_field("symbol", &self.symbol)?;
@@ -547,9 +554,27 @@ impl Serialize for OptimizationReport {
         st.serialize_field("subBars", &self.common.sub_bars)?;
         st.serialize_field("threads", &self.threads)?;
         st.serialize_field("wallTimeMs", &(self.wall_secs * 1000.0))?;
-        st.serialize_field("trials", &self.ranked_trials())?;
-        st.serialize_field("top", &self.top)?;
+        if full {
+            st.serialize_field("trials", &self.ranked_trials())?;
+            st.serialize_field("top", &self.top)?;
+        }
         st.end()
+    }
+}
+
+/// [`OptimizationReport::summary`].
+#[derive(Debug, Clone, Copy)]
+pub struct ReportSummary<'a>(&'a OptimizationReport);
+
+impl Serialize for ReportSummary<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize_with(s, false)
+    }
+}
+
+impl Serialize for OptimizationReport {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.serialize_with(s, true)
     }
 }
 

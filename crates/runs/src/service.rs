@@ -14,6 +14,10 @@
 //! - **End**: the run is written to SQLite in one transaction, then its
 //!   snapshot turns terminal with a time to live, then its key claim is
 //!   released — so a reader never sees `Completed` without a result.
+//! - **Priority**: the lane threads (and the optimizer threads they start,
+//!   which inherit it) run at a lower CPU priority (nice +10 on Unix), so
+//!   the HTTP API keeps answering in milliseconds while every core works on
+//!   an optimization; alone on the machine they lose nothing.
 //! - **Cancel**: a pending run ends at once (persisted as `Cancelled`); a
 //!   running one is flagged, reports `Cancelled` immediately, and its
 //!   threads stop at their next check (every 4,096 sub-bars at most).
@@ -201,6 +205,8 @@ struct LiveRun {
     bars: Progress,
     trials: OptimizationProgress,
     common: OnceLock<RunCommon>,
+    /// When a cancel reached it while running (logged: how fast it stopped).
+    cancelled_at: OnceLock<Instant>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -213,7 +219,13 @@ impl LiveRun {
     }
 
     fn snapshot(&self) -> RunSnapshot {
-        let st = lock(&self.state);
+        self.snapshot_with(&lock(&self.state))
+    }
+
+    /// The snapshot, with the state already locked by the caller (who
+    /// publishes it before unlocking, so an older snapshot can never
+    /// overwrite a newer one in the cache).
+    fn snapshot_with(&self, st: &LiveState) -> RunSnapshot {
         let status = st.phase.visible();
         let (completed, failed, skipped) = match self.kind() {
             RunKind::Backtest => (self.bars.processed(), 0, 0),
@@ -520,6 +532,7 @@ impl RunService {
             bars: Progress::new(),
             trials: OptimizationProgress::new(),
             common: OnceLock::new(),
+            cancelled_at: OnceLock::new(),
             plan,
         });
         let snap = run.snapshot();
@@ -690,11 +703,11 @@ impl RunService {
                 }
                 Phase::Running => {
                     st.phase = Phase::Finishing(RunStatus::Cancelled);
-                    drop(st);
+                    let _ = run.cancelled_at.set(Instant::now());
                     run.cancel_engine();
                     info!(run = %run.id, "cancel requested");
                     // readers see Cancelled now, not at the next publish
-                    self.inner.cache.put(&run.snapshot(), None)?;
+                    self.inner.cache.put(&run.snapshot_with(&st), None)?;
                     return Ok(CancelOutcome::Cancelled);
                 }
                 Phase::Finishing(s) | Phase::Done(s) => {
@@ -723,6 +736,7 @@ impl RunService {
     }
 
     fn work_lane(&self, lane: usize) {
+        lower_priority();
         let l = &self.inner.lanes[lane];
         loop {
             let run = {
@@ -746,11 +760,11 @@ impl RunService {
             std::thread::sleep(self.inner.cfg.publish_every);
             let runs: Vec<Arc<LiveRun>> = lock(&self.inner.live).values().cloned().collect();
             for run in runs {
-                let phase = lock(&run.state).phase;
-                if matches!(phase, Phase::Done(_)) {
+                let st = lock(&run.state);
+                if matches!(st.phase, Phase::Done(_)) {
                     continue;
                 }
-                if let Err(e) = self.inner.cache.put(&run.snapshot(), None) {
+                if let Err(e) = self.inner.cache.put(&run.snapshot_with(&st), None) {
                     warn!(run = %run.id, error = %e, "cannot publish progress");
                 }
             }
@@ -765,9 +779,9 @@ impl RunService {
             }
             st.phase = Phase::Running;
             st.started_at_ms = Some(now_ms());
+            let _ = self.inner.cache.put(&run.snapshot_with(&st), None);
         }
         self.inner.running.fetch_add(1, Ordering::Relaxed);
-        let _ = self.inner.cache.put(&run.snapshot(), None);
         let t0 = Instant::now();
         info!(run = %run.id, kind = run.kind().as_str(), "run started");
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.compute(run)))
@@ -779,6 +793,9 @@ impl RunService {
                     .unwrap_or_else(|| "panic".into());
                 Err((format!("internal error: {msg}"), trace_here()))
             });
+        if let Some(at) = run.cancelled_at.get() {
+            info!(run = %run.id, stop_ms = at.elapsed().as_secs_f64() * 1e3, "engine stopped after cancel");
+        }
         let (status, ended, error) = match outcome {
             Ok((ended, cancelled)) => (
                 if cancelled {
@@ -827,6 +844,7 @@ impl RunService {
         drop(catalog);
         let data = MarketData::new(t.instrument.clone(), bars, t.dataset.timeframe, t.timeframe)
             .map_err(|e| (format!("no data to run on: {e}"), trace_here()))?;
+        info!(run = %run.id, sub_bars = data.total_sub_bars(), "data loaded");
         if run.kind() == RunKind::Backtest {
             run.total.store(data.total_sub_bars(), Ordering::Relaxed);
         }
@@ -890,6 +908,7 @@ impl RunService {
             status
         };
         let header = run.header(status);
+        let t_save = Instant::now();
         let saved = match &ended {
             Ended::Backtest(report) => {
                 let params = match &run.plan.work {
@@ -913,29 +932,40 @@ impl RunService {
                 report: report.as_deref(),
             }),
         };
-        if let Err(e) = &saved {
-            error!(run = %run.id, error = %e, "cannot save the run; it is lost");
-            let mut st = lock(&run.state);
-            st.error = Some((
-                format!("the run ended but could not be saved: {e}"),
-                trace_here(),
-            ));
-            st.phase = Phase::Done(RunStatus::Failed);
-        } else {
-            lock(&run.state).phase = Phase::Done(status);
-        }
-        let snap = run.snapshot();
-        if let Err(e) = self
-            .inner
-            .cache
-            .put(&snap, Some(self.inner.cfg.terminal_ttl))
         {
-            warn!(run = %run.id, error = %e, "cannot publish the final status");
+            let mut st = lock(&run.state);
+            if let Err(e) = &saved {
+                error!(run = %run.id, error = %e, "cannot save the run; it is lost");
+                st.error = Some((
+                    format!("the run ended but could not be saved: {e}"),
+                    trace_here(),
+                ));
+                st.phase = Phase::Done(RunStatus::Failed);
+            } else {
+                st.phase = Phase::Done(status);
+            }
+            let snap = run.snapshot_with(&st);
+            if let Err(e) = self
+                .inner
+                .cache
+                .put(&snap, Some(self.inner.cfg.terminal_ttl))
+            {
+                warn!(run = %run.id, error = %e, "cannot publish the final status");
+            }
         }
+        info!(run = %run.id, save_ms = t_save.elapsed().as_secs_f64() * 1e3, "run saved");
         if let Err(e) = self.inner.cache.release(run.plan.key.as_str(), &run.id) {
             warn!(run = %run.id, error = %e, "cannot release the run key");
         }
         lock(&self.inner.live).remove(&run.id);
+    }
+}
+
+/// Lowers the calling thread's CPU priority (threads it starts inherit it).
+fn lower_priority() {
+    #[cfg(unix)]
+    if let Err(e) = rustix::process::nice(10) {
+        warn!(error = %e, "cannot lower the priority of a worker thread");
     }
 }
 

@@ -563,14 +563,9 @@ impl RunStore {
     /// [`StoreError`]; nothing is written then.
     pub fn save_optimization(&self, end: &OptimizationEnd<'_>) -> Result<(), StoreError> {
         let h = end.header;
-        let summary = end.report.map(|r| {
-            let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
-            if let Some(m) = v.as_object_mut() {
-                m.remove("trials");
-                m.remove("top");
-            }
-            v
-        });
+        let summary = end
+            .report
+            .map(|r| serde_json::to_value(r.summary()).unwrap_or(Value::Null));
         let maximize = end.spec.maximize.clone().unwrap_or_default();
         let mut conn = lock(&self.writer);
         let tx = conn.transaction().map_err(self.err())?;
@@ -1041,6 +1036,31 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// A report without its equity curve and trades (stored apart); the
+/// round-trip test keeps it in step with [`BacktestReport`].
+struct Headline<'a>(&'a BacktestReport);
+
+impl Serialize for Headline<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let r = self.0;
+        let mut st = s.serialize_struct("BacktestReport", 12)?;
+        st.serialize_field("strategy", r.strategy)?;
+        st.serialize_field("strategyVersion", r.strategy_version)?;
+        st.serialize_field("params", &r.params)?;
+        st.serialize_field("symbol", &r.symbol)?;
+        st.serialize_field("timeframe", &r.timeframe)?;
+        st.serialize_field("subTimeframe", &r.sub_timeframe)?;
+        st.serialize_field("fromMs", &r.from_ms)?;
+        st.serialize_field("toMs", &r.to_ms)?;
+        st.serialize_field("metrics", &r.metrics)?;
+        st.serialize_field("rejectedOrders", &r.rejected_orders)?;
+        st.serialize_field("ambiguousBracketFills", &r.ambiguous_bracket_fills)?;
+        st.serialize_field("openPosition", &r.open_position)?;
+        st.end()
+    }
+}
+
 fn insert_backtest(
     tx: &Transaction<'_>,
     h: &RunHeader,
@@ -1049,11 +1069,11 @@ fn insert_backtest(
     processed: u64,
     report: Option<&BacktestReport>,
 ) -> rusqlite::Result<()> {
-    let mut report_json = report.map(|r| serde_json::to_value(r).unwrap_or(Value::Null));
-    let (curve, trades) = match report_json.as_mut().and_then(Value::as_object_mut) {
-        Some(m) => (m.remove("equityCurve"), m.remove("trades")),
-        None => (None, None),
-    };
+    // the curve goes straight to text: as a JSON value it would be one
+    // small map per point (most of the save time of an optimization)
+    let report_json = report.map(|r| serde_json::to_value(Headline(r)).unwrap_or(Value::Null));
+    let curve = report.map(|r| serde_json::to_string(&r.equity_curve).unwrap_or_default());
+    let trades = report.map(|r| serde_json::to_value(&r.trades).unwrap_or(Value::Null));
     let metrics = report_json
         .as_ref()
         .and_then(|r| r.get("metrics"))
@@ -1111,7 +1131,7 @@ fn insert_backtest(
     stmt.execute(all.as_slice())?;
     if let Some(curve) = curve {
         tx.prepare_cached("INSERT INTO equity_curves (run_id, points_json) VALUES (?1, ?2)")?
-            .execute(params![h.id, curve.to_string()])?;
+            .execute(params![h.id, curve])?;
     }
     if let Some(Value::Array(trades)) = trades {
         let cols = TRADE_FIELDS

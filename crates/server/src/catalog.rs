@@ -10,6 +10,17 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 /// `GET /api/strategies`: every strategy with its parameter space.
+#[utoipa::path(
+    get,
+    path = "/api/strategies",
+    tag = "catalog",
+    operation_id = "listStrategies",
+    summary = "Every strategy with its parameter space",
+    responses(
+        (status = 200, description = "The registered strategies.", body = [crate::openapi::StrategyInfoSchema]),
+        (status = 401, response = crate::openapi::Unauthorized),
+    )
+)]
 pub async fn strategies() -> Response {
     let all: Vec<_> = atf_engine::registry::STRATEGIES
         .iter()
@@ -19,6 +30,18 @@ pub async fn strategies() -> Response {
 }
 
 /// `GET /api/datasets`.
+#[utoipa::path(
+    get,
+    path = "/api/datasets",
+    tag = "catalog",
+    operation_id = "listDatasets",
+    summary = "The datasets in the catalog",
+    responses(
+        (status = 200, description = "Every dataset.", body = [crate::openapi::DatasetInfoSchema]),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 500, description = "Catalog failure.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn datasets(State(app): State<AppState>) -> Result<Response, Problem> {
     let svc = app.service.clone();
     let list = tokio::task::spawn_blocking(move || svc.with_catalog(|c| c.list()))
@@ -43,6 +66,27 @@ fn import_problem(e: DataError) -> Problem {
 /// `POST /api/datasets`: a multipart form with `file` (CSV, gzip CSV,
 /// Binance, MetaTrader or Parquet) and optional `name`, `symbol`,
 /// `priceDecimals` — validated exactly like `atf data import`.
+#[utoipa::path(
+    post,
+    path = "/api/datasets",
+    tag = "catalog",
+    operation_id = "uploadDataset",
+    summary = "Import a dataset",
+    description = "A `multipart/form-data` upload with `file` (CSV, gzip CSV, Binance klines, MetaTrader 4/5 or Parquet) \
+and optional `name`, `symbol` and `priceDecimals`, validated exactly like `atf data import`. \
+The file's name only labels the dataset; it never chooses a path on disk.",
+    request_body(content = crate::openapi::DatasetUploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Imported: the new catalog entry and what the import found.", body = crate::openapi::ImportReportSchema),
+        (status = 400, description = "A malformed multipart body.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 409, description = "A dataset with this name exists.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The upload is larger than the server's limit.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not a `multipart/form-data` body.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A missing or invalid field or file, or an unknown form field (named in `field`: `file`, `name`, `priceDecimals`, …).", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Catalog failure.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn upload(
     State(app): State<AppState>,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
@@ -110,6 +154,17 @@ pub async fn upload(
 }
 
 /// `GET /api/health`.
+#[utoipa::path(
+    get,
+    path = "/api/health",
+    tag = "service",
+    operation_id = "getHealth",
+    summary = "Liveness, versions and load",
+    responses(
+        (status = 200, description = "The server is up.", body = Health),
+        (status = 401, response = crate::openapi::Unauthorized),
+    )
+)]
 pub async fn health(State(app): State<AppState>) -> Json<Health> {
     let load = app.service.load();
     Json(Health {

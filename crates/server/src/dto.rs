@@ -25,7 +25,7 @@ pub struct BacktestSubmission {
     /// estimated from the catalog and made exact when the run starts).
     pub total_bars: u64,
     /// `Pending`, or the existing run's status.
-    #[schema(value_type = String, example = "Pending")]
+    #[schema(value_type = crate::openapi::RunStatusSchema)]
     pub status: RunStatus,
     /// Whether an identical run answered instead of a new one.
     pub existing: bool,
@@ -42,7 +42,7 @@ pub struct OptimizationSubmission {
     /// Combinations in the grid.
     pub total_combinations: u64,
     /// `Pending`, or the existing run's status.
-    #[schema(value_type = String, example = "Pending")]
+    #[schema(value_type = crate::openapi::RunStatusSchema)]
     pub status: RunStatus,
     /// Whether an identical run answered instead of a new one.
     pub existing: bool,
@@ -57,7 +57,7 @@ pub struct BacktestStatus {
     /// Deduplication key.
     pub run_key: String,
     /// `Pending`, `Running`, `Completed`, `Failed` or `Cancelled`.
-    #[schema(value_type = String, example = "Running")]
+    #[schema(value_type = crate::openapi::RunStatusSchema)]
     pub status: RunStatus,
     /// Strategy name.
     pub strategy: String,
@@ -70,15 +70,19 @@ pub struct BacktestStatus {
     /// Accepted at (ms since epoch).
     pub submitted_at_ms: i64,
     /// Started at.
+    #[schema(required = true)]
     pub started_at_ms: Option<i64>,
     /// Ended at.
+    #[schema(required = true)]
     pub finished_at_ms: Option<i64>,
     /// Why it failed.
+    #[schema(required = true)]
     pub error_message: Option<String>,
     /// Where it failed.
+    #[schema(required = true)]
     pub error_stack_trace: Option<String>,
     /// The report (`metrics`, `equityCurve`, `trades`, …) once completed.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Object>, required = true)]
     pub result: Option<Value>,
 }
 
@@ -91,7 +95,7 @@ pub struct OptimizationStatus {
     /// Deduplication key.
     pub run_key: String,
     /// `Pending`, `Running`, `Completed`, `Failed` or `Cancelled`.
-    #[schema(value_type = String, example = "Running")]
+    #[schema(value_type = crate::openapi::RunStatusSchema)]
     pub status: RunStatus,
     /// Strategy name.
     pub strategy: String,
@@ -110,19 +114,23 @@ pub struct OptimizationStatus {
     /// Accepted at (ms since epoch).
     pub submitted_at_ms: i64,
     /// Started at.
+    #[schema(required = true)]
     pub started_at_ms: Option<i64>,
     /// Ended at.
+    #[schema(required = true)]
     pub finished_at_ms: Option<i64>,
     /// Why the whole optimization failed.
+    #[schema(required = true)]
     pub error_message: Option<String>,
     /// Where.
+    #[schema(required = true)]
     pub error_stack_trace: Option<String>,
     /// The best trials so far (at most 10, best first), live while it runs.
     #[schema(value_type = Vec<Object>)]
     pub leaders: Vec<Value>,
     /// Summary, ranked `trials` (the first 1,000; page the rest with
     /// `/trials`) and the best trials' backtest ids, once ended.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Object>, required = true)]
     pub result: Option<Value>,
 }
 
@@ -226,7 +234,7 @@ pub struct CancelResponse {
     /// Run id.
     pub id: String,
     /// `Cancelled`.
-    #[schema(value_type = String, example = "Cancelled")]
+    #[schema(value_type = crate::openapi::RunStatusSchema)]
     pub status: RunStatus,
 }
 

@@ -64,6 +64,29 @@ fn submitted(kind: RunKind, s: atf_runs::service::Submitted) -> Response {
 }
 
 /// `POST /api/backtests`.
+#[utoipa::path(
+    post,
+    path = "/api/backtests",
+    tag = "backtests",
+    operation_id = "submitBacktest",
+    summary = "Submit a backtest",
+    description = "Accepted at once: follow it with `GET /api/backtests/{id}/status` (the `Location`) or `/events`. \
+An identical submission (same run key) is answered with the existing run instead of a new one: \
+`202` while it is pending or running, `200` once it has ended.",
+    request_body(content = crate::openapi::BacktestRequestSchema, content_type = "application/json"),
+    responses(
+        (status = 202, description = "Accepted: a new run, or the identical run still pending or running (`existing: true`).", body = crate::dto::BacktestSubmission,
+            headers(("Location" = String, description = "`/api/backtests/{id}/status`"))),
+        (status = 200, description = "An identical run has already ended (`existing: true`): its id, nothing run again.", body = crate::dto::BacktestSubmission,
+            headers(("Location" = String, description = "`/api/backtests/{id}/status`"))),
+        (status = 400, description = "Malformed JSON, or a body that is not an object.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 413, description = "The body is larger than the server's limit.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json`.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing, unknown or invalid (named in `field`: `params.fast`, `axes.slow`, `timeframe`, …).", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Storage failure.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn submit_backtest(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -77,6 +100,29 @@ pub async fn submit_backtest(
 }
 
 /// `POST /api/optimizations`.
+#[utoipa::path(
+    post,
+    path = "/api/optimizations",
+    tag = "optimizations",
+    operation_id = "submitOptimization",
+    summary = "Submit an optimization",
+    description = "Accepted at once: follow it with `GET /api/optimizations/{id}/status` (the `Location`) or `/events`. \
+An identical submission (same run key) is answered with the existing run instead of a new one: \
+`202` while it is pending or running, `200` once it has ended.",
+    request_body(content = crate::openapi::OptimizationRequestSchema, content_type = "application/json"),
+    responses(
+        (status = 202, description = "Accepted: a new run, or the identical run still pending or running (`existing: true`).", body = crate::dto::OptimizationSubmission,
+            headers(("Location" = String, description = "`/api/optimizations/{id}/status`"))),
+        (status = 200, description = "An identical run has already ended (`existing: true`): its id, nothing run again.", body = crate::dto::OptimizationSubmission,
+            headers(("Location" = String, description = "`/api/optimizations/{id}/status`"))),
+        (status = 400, description = "Malformed JSON, or a body that is not an object.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 413, description = "The body is larger than the server's limit.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json`.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing, unknown or invalid (named in `field`: `params.fast`, `axes.slow`, `timeframe`, …).", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Storage failure.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn submit_optimization(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -212,12 +258,17 @@ fn event_stream(
 /// Paging and filter of a list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// First item (default 0).
+    #[param(minimum = 0, example = 0)]
     pub offset: Option<u64>,
     /// Page size (default 50, at most 500).
+    #[param(minimum = 1, maximum = 500, example = 50)]
     pub limit: Option<u64>,
-    /// Only runs with this status.
+    /// Only runs with this status: `Completed`, `Failed` or `Cancelled`
+    /// (any case; lists hold finished runs only).
+    #[param(example = "Completed")]
     pub status: Option<String>,
 }
 
@@ -262,14 +313,39 @@ pub async fn list(
 
 /// Paging of an optimization's trials.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TrialsQuery {
     /// First trial by rank (default 0).
+    #[param(minimum = 0, example = 0)]
     pub offset: Option<u64>,
     /// Page size (default 50, at most 500).
+    #[param(minimum = 1, maximum = 500, example = 50)]
     pub limit: Option<u64>,
 }
 
 /// `GET /api/optimizations/{id}/trials`.
+#[utoipa::path(
+    get,
+    path = "/api/optimizations/{id}/trials",
+    tag = "optimizations",
+    operation_id = "listOptimizationTrials",
+    summary = "An ended optimization's trials",
+    description = "Every trial in rank order (best first), one page at a time: completed trials with their fitness \
+and metrics, failed ones with their error; the best trials name the backtest kept in full for them.",
+    params(
+        ("id" = String, Path, description = "Optimization id."),
+        TrialsQuery,
+    ),
+    responses(
+        (status = 200, description = "A page of trials.", body = crate::openapi::TrialPage),
+        (status = 400, description = "Unreadable query string.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, description = "No optimization with this id.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The optimization has not ended; its leaders are in `/status`.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`limit` out of 1..500 (named in `field`).", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Storage failure.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn trials(
     State(app): State<AppState>,
     Path(id): Path<String>,

@@ -6,9 +6,12 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
 
-/// Runs `atf --data-dir DIR ARGS…`.
+/// Runs `atf --data-dir DIR ARGS…` (locally: a user's `ATF_SERVER` is not
+/// inherited).
 pub fn atf(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_atf"))
+        .env_remove("ATF_SERVER")
+        .env_remove("ATF_API_TOKEN")
         .arg("--data-dir")
         .arg(dir)
         .args(args)
@@ -78,6 +81,8 @@ pub fn on_terminal(dir: &Path, args: &str) -> (std::process::ExitStatus, String)
         dir.display()
     );
     let out = Command::new("script")
+        .env_remove("ATF_SERVER")
+        .env_remove("ATF_API_TOKEN")
         .args(["-qec", &cmd, "/dev/null"])
         .output()
         .expect("runs `script` from util-linux (needed for a pty)");

@@ -1,0 +1,403 @@
+//! End-to-end tests of `atf backtest|optimize --server URL`: each test
+//! starts its own `atf serve` on a free loopback port over a temporary data
+//! directory and checks that a remote run prints what the same local run
+//! prints, that refusals name the flag (exit 2), that an unreachable server
+//! and a failing strategy exit 1 with a clear message, and that Ctrl-C
+//! cancels the remote run.
+
+mod common;
+
+use common::{atf, json, ok, stderr, stdout, usage_error};
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running `atf serve`, killed on drop.
+struct Server {
+    child: Child,
+    url: String,
+    _stdout: BufReader<ChildStdout>,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_atf"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .env_remove("ATF_API_TOKEN")
+            .env_remove("ATF_REDIS_URL")
+            .env("ATF_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starts atf serve");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        // atf serve: listening on http://127.0.0.1:PORT (…)
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| {
+                let _ = child.kill();
+                panic!("atf serve did not say where it listens: {line:?}")
+            })
+            .to_owned();
+        Self {
+            child,
+            url,
+            _stdout: stdout,
+            _dir: dir,
+        }
+    }
+
+    fn get(&self, path: &str) -> Value {
+        ureq::get(format!("{}{path}", self.url))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_json()
+            .unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `atf --data-dir DIR ARGS… --server URL`.
+fn remote(dir: &Path, server: &Server, args: &[&str]) -> Output {
+    let mut all = args.to_vec();
+    all.extend(["--server", server.url.as_str()]);
+    atf(dir, &all)
+}
+
+fn remote_ok(dir: &Path, server: &Server, args: &[&str]) -> String {
+    let out = remote(dir, server, args);
+    assert!(
+        out.status.success(),
+        "atf {args:?} --server exited {:?}: {}",
+        out.status.code(),
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+fn without_timing(mut metrics: Value) -> Value {
+    let m = metrics.as_object_mut().expect("metrics is an object");
+    m.remove("wallTimeMs");
+    m.remove("subBarsPerSecond");
+    metrics
+}
+
+const SMA: [&str; 9] = [
+    "backtest",
+    "--strategy",
+    "sma-cross",
+    "--dataset",
+    "spy-1m",
+    "--param",
+    "fast=10",
+    "--param",
+    "slow=30",
+];
+
+#[test]
+fn a_remote_backtest_reports_what_a_local_one_does() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = SMA.to_vec();
+    args.push("--json");
+    let local = json(&ok(dir.path(), &args));
+    let status = json(&remote_ok(dir.path(), &server, &args));
+    assert_eq!(status["status"], "Completed", "{status}");
+    assert_eq!(status["processedBars"], 31_757);
+    let result = &status["result"];
+    assert_eq!(
+        without_timing(result["metrics"].clone()),
+        without_timing(local["metrics"].clone())
+    );
+    for key in [
+        "params",
+        "trades",
+        "equityCurve",
+        "openPosition",
+        "fromMs",
+        "toMs",
+    ] {
+        assert_eq!(result[key], local[key], "{key} differs");
+    }
+
+    // the table too, all but the wall time
+    let table = |text: String| -> Vec<String> {
+        text.lines()
+            .filter(|l| !l.starts_with("Wall time"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let csv = dir.path().join("remote-trades.csv");
+    let mut with_csv = SMA.to_vec();
+    with_csv.extend(["--trades-csv", csv.to_str().unwrap()]);
+    let remote_table = remote_ok(dir.path(), &server, &with_csv);
+    assert!(
+        remote_table
+            .contains("Strategy            sma-cross 1.0.0 (fast=10, slow=30, long_only=true)"),
+        "{remote_table}"
+    );
+    assert_eq!(table(remote_table), table(ok(dir.path(), &SMA)));
+    let local_csv = dir.path().join("local-trades.csv");
+    let mut local_with_csv = SMA.to_vec();
+    local_with_csv.extend(["--trades-csv", local_csv.to_str().unwrap()]);
+    ok(dir.path(), &local_with_csv);
+    assert_eq!(
+        std::fs::read_to_string(&csv).unwrap(),
+        std::fs::read_to_string(&local_csv).unwrap()
+    );
+}
+
+#[test]
+fn a_remote_optimization_prints_the_local_ranking() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let grid = [
+        "optimize",
+        "--axis",
+        "fast=5..20:5",
+        "--axis",
+        "slow=20..60:10",
+        "--constraint",
+        "fast<slow",
+        "--top",
+        "5",
+    ];
+    let local = ok(dir.path(), &grid);
+    let remote = remote_ok(dir.path(), &server, &grid);
+    let lines = |t: &str| t.lines().map(str::to_owned).collect::<Vec<_>>();
+    let (local, remote) = (lines(&local), lines(&remote));
+    assert_eq!(remote[0], local[0], "the summary line");
+    assert!(
+        remote[1].starts_with("20 combinations: 19 completed, 0 failed, 1 skipped in "),
+        "{}",
+        remote[1]
+    );
+    // the ranked table: header and every row, the first one above all
+    assert!(
+        remote[3].trim_start().starts_with("rank  fast  slow"),
+        "{}",
+        remote[3]
+    );
+    assert_eq!(remote[4], local[4], "first row");
+    assert_eq!(remote[3..], local[3..]);
+
+    // every trial in the CSV, as a local run writes it
+    let (lcsv, rcsv) = (dir.path().join("l.csv"), dir.path().join("r.csv"));
+    let with = |p: &Path| {
+        let mut a = grid.to_vec();
+        a.extend(["--csv", p.to_str().unwrap()]);
+        a.into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let la = with(&lcsv);
+    ok(
+        dir.path(),
+        &la.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let ra = with(&rcsv);
+    remote_ok(
+        dir.path(),
+        &server,
+        &ra.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap();
+    assert_eq!(read(&rcsv).lines().count(), 20, "header and 19 trials");
+    assert_eq!(read(&rcsv), read(&lcsv));
+
+    // --json is the server's final status
+    let mut as_json = grid.to_vec();
+    as_json.push("--json");
+    let status = json(&remote_ok(dir.path(), &server, &as_json));
+    assert_eq!(status["status"], "Completed");
+    assert_eq!(status["totalCombinations"], 20);
+    assert_eq!(status["result"]["trials"].as_array().unwrap().len(), 19);
+}
+
+#[test]
+fn failed_trials_show_as_they_do_locally() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let grid = [
+        "optimize",
+        "--strategy",
+        "fault-injection",
+        "--axis",
+        "period=10..30:10",
+        "--axis",
+        "fault=none,panic",
+        "--param",
+        "fault_bar=100",
+        "--top",
+        "6",
+    ];
+    let local = ok(dir.path(), &grid);
+    let remote = remote_ok(dir.path(), &server, &grid);
+    assert!(
+        remote.contains("6 combinations: 3 completed, 3 failed"),
+        "{remote}"
+    );
+    assert!(
+        remote.contains("3 trials failed; first by rank"),
+        "{remote}"
+    );
+    let after_timing = |t: &str| t.lines().skip(2).map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(after_timing(&remote), after_timing(&local));
+}
+
+#[test]
+fn refusals_name_the_flag_and_exit_2() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let refused = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--server", server.url.as_str()]);
+        usage_error(dir.path(), &all)
+    };
+    assert_eq!(
+        refused(&["backtest", "--commission-pct", "50"]),
+        "error: --commission-pct: must be between 0 and 10"
+    );
+    let e = refused(&["backtest", "--param", "fast=0"]);
+    assert!(
+        e.starts_with("error: --param 'fast': ") && e.contains("outside"),
+        "{e}"
+    );
+    let e = refused(&["backtest", "--dataset", "no-such-data"]);
+    assert!(e.starts_with("error: --dataset: "), "{e}");
+    let e = refused(&["optimize", "--axis", "fast=5..50:0"]);
+    assert!(e.starts_with("error: --axis 'fast=5..50:0': "), "{e}");
+    let e = refused(&["optimize", "--axis", "fast=5..50:5", "--threads", "2"]);
+    assert!(e.starts_with("error: --threads "), "{e}");
+
+    // ATF_SERVER does what --server does
+    let out = Command::new(env!("CARGO_BIN_EXE_atf"))
+        .env("ATF_SERVER", &server.url)
+        .env_remove("ATF_API_TOKEN")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["backtest", "--size-pct", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with("error: --size-pct: "),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn an_unreachable_server_exits_1_saying_so() {
+    let dir = tempfile::tempdir().unwrap();
+    // a port nobody listens on
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    let out = atf(dir.path(), &["backtest", "--server", &url]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with(&format!("error: cannot reach the server at {url}: ")),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn a_failing_strategy_exits_1_with_its_error_and_stack_trace() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let out = remote(
+        dir.path(),
+        &server,
+        &[
+            "backtest",
+            "--strategy",
+            "fault-injection",
+            "--param",
+            "fault=panic",
+            "--param",
+            "fault_bar=100",
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with("error: backtest failed: ") && err.contains("injected panic at bar 100"),
+        "{err}"
+    );
+    assert!(err.contains("\nstack trace:\n"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+/// Ctrl-C while following, stdin not a terminal: the remote run is
+/// cancelled without a question.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_cancels_the_remote_run() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    // ~200,000 combinations: minutes of work, interrupted long before
+    let child = Command::new(env!("CARGO_BIN_EXE_atf"))
+        .env_remove("ATF_SERVER")
+        .env_remove("ATF_API_TOKEN")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args([
+            "optimize",
+            "--axis",
+            "fast=2..201:1",
+            "--axis",
+            "slow=10..1009:1",
+            "--server",
+            &server.url,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let running = server.get("/api/optimizations?status=Running");
+        if running["total"].as_u64() == Some(1) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the run never started: {running}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    let id = err
+        .trim()
+        .strip_prefix("cancelled the remote optimization ")
+        .unwrap_or_else(|| panic!("{err}"));
+    let status = server.get(&format!("/api/optimizations/{id}/status"));
+    assert_eq!(status["status"], "Cancelled", "{status}");
+}
