@@ -958,6 +958,9 @@ impl RunService {
             warn!(run = %run.id, error = %e, "cannot release the run key");
         }
         lock(&self.inner.live).remove(&run.id);
+        if let Err(e) = self.inner.store.checkpoint() {
+            warn!(run = %run.id, error = %e, "cannot checkpoint the run database");
+        }
     }
 }
 

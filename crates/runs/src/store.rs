@@ -184,7 +184,7 @@ fn migrations() -> Vec<(i64, String)> {
         backtest_run_id   TEXT,
         {metrics},
         PRIMARY KEY (optimization_id, combination_index)
-    );
+    ) WITHOUT ROWID;
     CREATE INDEX optimization_trials_rank ON optimization_trials(optimization_id, rank);"
         ),
     )]
@@ -465,8 +465,29 @@ impl RunStore {
             writer: Mutex::new(Self::connect(path)?),
             readers: Mutex::new(Vec::new()),
         };
+        {
+            // A big optimization is one large transaction: a roomy page cache
+            // keeps it from spilling, and checkpoints run after the run is
+            // reported ended ([`RunStore::checkpoint`]), not inside its commit.
+            let w = lock(&store.writer);
+            w.pragma_update(None, "cache_size", -65_536)
+                .map_err(store.err())?;
+            w.pragma_update(None, "wal_autocheckpoint", 0)
+                .map_err(store.err())?;
+        }
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Copies the write-ahead log into the database file (what SQLite
+    /// would otherwise do inside a commit); called after a run ended.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        let conn = lock(&self.writer);
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .map_err(self.err())
     }
 
     fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
@@ -1157,6 +1178,43 @@ fn insert_backtest(
     Ok(())
 }
 
+/// A trial's metrics as column values in [`METRIC_FIELDS`] order, without
+/// a JSON detour (saving a million trials is dominated by this); the
+/// round-trip tests keep it in step with the engine's serialization.
+fn metric_row(m: &atf_engine::PerformanceMetrics) -> Vec<SqlValue> {
+    let f = SqlValue::Real;
+    let o = |v: Option<f64>| v.map_or(SqlValue::Null, SqlValue::Real);
+    let n = |v: u64| SqlValue::Integer(i(v));
+    vec![
+        f(m.initial_equity),
+        f(m.final_equity),
+        f(m.net_profit),
+        f(m.total_return_pct),
+        o(m.annualized_return_pct),
+        f(m.max_drawdown),
+        f(m.max_drawdown_pct),
+        o(m.sharpe),
+        o(m.sortino),
+        o(m.profit_factor),
+        o(m.return_over_drawdown),
+        o(m.win_rate),
+        n(m.trade_count),
+        n(m.winning_trades),
+        n(m.losing_trades),
+        o(m.average_win),
+        o(m.average_loss),
+        o(m.expectancy),
+        o(m.largest_win),
+        o(m.largest_loss),
+        f(m.exposure_pct),
+        f(m.total_commission),
+        n(m.main_bars),
+        n(m.sub_bars),
+        o(m.wall_time_ms),
+        o(m.sub_bars_per_second),
+    ]
+}
+
 fn save_trials(
     tx: &Transaction<'_>,
     h: &RunHeader,
@@ -1218,30 +1276,29 @@ fn save_trials(
             params_json, fitness, error_message, error_stack_trace, backtest_run_id, {metric_cols})
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, {ph})"
     ))?;
-    let null = Value::Null;
-    for (rank, trial) in report.ranked_trials().iter() {
+    // rows go in in combination order (the primary key's), each with its rank
+    let mut rank_of = vec![0usize; report.trials.len()];
+    for (r, &i) in report.ranking().iter().enumerate() {
+        rank_of[i] = r + 1;
+    }
+    for (trial, &rank) in report.trials.iter().zip(&rank_of) {
         let params = serde_json::to_string(&report.spec.params_of(trial.index))
             .unwrap_or_else(|_| "{}".into());
-        let (status, fitness, error, trace, metrics) = match &trial.outcome {
+        let (status, fitness, error, trace, vals) = match &trial.outcome {
             TrialOutcome::Completed(m) => (
                 "Completed",
                 report.spec.fitness.score(m, &report.common),
                 None,
                 None,
-                serde_json::to_value(m.expand(&report.common, None)).unwrap_or(Value::Null),
+                metric_row(&m.expand(&report.common, None)),
             ),
             TrialOutcome::Failed(f) => (
                 "Failed",
                 None,
                 Some(&*f.message),
                 Some(&*f.backtrace),
-                Value::Null,
+                vec![SqlValue::Null; METRIC_FIELDS.len()],
             ),
-        };
-        let vals = if metrics.is_null() {
-            field_values(&null, METRIC_FIELDS)
-        } else {
-            field_values(&metrics, METRIC_FIELDS)
         };
         let rank = i64::try_from(rank).unwrap_or(i64::MAX);
         let index = i(trial.index);
