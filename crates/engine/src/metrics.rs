@@ -119,6 +119,47 @@ impl TrialMetrics {
     }
 }
 
+impl TrialMetrics {
+    /// The exact bits of every field, for sending a trial to another
+    /// machine (JSON cannot carry an undefined ratio's NaN, and a float
+    /// printed as decimal text might not come back bit for bit).
+    #[must_use]
+    pub fn to_bits(&self) -> [u64; 15] {
+        let f = self.floats();
+        let mut out = [0u64; 15];
+        for (o, x) in out.iter_mut().zip(f) {
+            *o = x.to_bits();
+        }
+        out[12] = u64::from(self.trade_count);
+        out[13] = u64::from(self.winning_trades);
+        out[14] = u64::from(self.losing_trades);
+        out
+    }
+
+    /// The inverse of [`TrialMetrics::to_bits`].
+    #[must_use]
+    pub fn from_bits(b: &[u64; 15]) -> Self {
+        let f = |i: usize| f64::from_bits(b[i]);
+        Self {
+            final_equity: f(0),
+            annualized_return_pct: f(1),
+            max_drawdown: f(2),
+            max_drawdown_pct: f(3),
+            sharpe: f(4),
+            sortino: f(5),
+            gross_profit: f(6),
+            gross_loss: f(7),
+            largest_win: f(8),
+            largest_loss: f(9),
+            exposure_pct: f(10),
+            total_commission: f(11),
+            trade_count: count32(b[12]),
+            winning_trades: count32(b[13]),
+            losing_trades: count32(b[14]),
+        }
+    }
+}
+
 impl PartialEq for TrialMetrics {
     fn eq(&self, other: &Self) -> bool {
         self.floats()

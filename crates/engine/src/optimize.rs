@@ -790,6 +790,215 @@ impl Shared<'_> {
 
 /// Combinations per chunk: enough chunks for every thread to stay busy to
 /// the end, few enough that handing them out costs nothing.
+/// The thread pool and the shared state of one run over `spec`.
+fn setup<'a>(
+    data: &'a MarketData,
+    cfg: &'a BacktestConfig,
+    spec: &'a OptimizeSpec,
+    progress: &'a OptimizationProgress,
+    threads: usize,
+    top_capacity: usize,
+    slots: Vec<usize>,
+) -> Result<(rayon::ThreadPool, Shared<'a>), OptimizeError> {
+    let threads = threads.max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("atf-trial-{i}"))
+        .build()
+        .map_err(|e| OptimizeError::Threads {
+            threads,
+            reason: e.to_string(),
+        })?;
+    let main = data.main_bars();
+    let shared = Shared {
+        data,
+        cfg,
+        spec,
+        slots,
+        common: common_of(data, cfg),
+        progress,
+        top: Mutex::new(TopK {
+            capacity: top_capacity,
+            entries: Vec::new(),
+            spare: Vec::new(),
+        }),
+        backtraces: Backtraces::default(),
+        series: SeriesCache::new(series::DEFAULT_BUDGET),
+        times: Arc::from(main.ts.as_slice()),
+    };
+    Ok((pool, shared))
+}
+
+fn common_of(data: &MarketData, cfg: &BacktestConfig) -> RunCommon {
+    RunCommon {
+        initial_equity: data.instrument.money_f64(cfg.initial_cash),
+        main_bars: data.main_bars().len() as u64,
+        sub_bars: data.total_sub_bars(),
+    }
+}
+
+fn slots_of(spec: &OptimizeSpec) -> Result<Vec<usize>, OptimizeError> {
+    spec.grid
+        .axes()
+        .iter()
+        .map(|a| {
+            spec.base
+                .position(a.name)
+                .ok_or_else(|| OptimizeError::UnknownAxis(a.name.to_owned()))
+        })
+        .collect()
+}
+
+/// Runs the combinations of `range` on the pool, trials back in index order.
+fn run_trials<S: Strategy>(
+    pool: &rayon::ThreadPool,
+    shared: &Shared<'_>,
+    range: std::ops::Range<u64>,
+) -> Vec<Trial> {
+    let threads = pool.current_num_threads();
+    let len = range.end.saturating_sub(range.start);
+    let chunk = chunk_size(len, threads);
+    let chunks = len.div_ceil(chunk);
+    // One worker state per pool thread, made on first use: rayon may split
+    // the chunks into many more jobs than threads, and a fresh equity
+    // buffer per job would cost fresh (zeroed) pages each time.
+    let workers: Vec<Mutex<Option<Worker>>> = (0..threads).map(|_| Mutex::new(None)).collect();
+    let per_chunk: Vec<Vec<Trial>> = pool.install(|| {
+        (0..chunks)
+            .into_par_iter()
+            .map(|c| {
+                let slot = &workers[rayon::current_thread_index().unwrap_or(0) % threads];
+                let mut guard = lock(slot);
+                let w = guard.get_or_insert_with(|| shared.worker());
+                let from = range.start + c * chunk;
+                shared.run_chunk::<S>(w, from..(from + chunk).min(range.end))
+            })
+            .collect()
+    });
+    let mut trials = Vec::with_capacity(per_chunk.iter().map(Vec::len).sum());
+    for c in per_chunk {
+        trials.extend(c);
+    }
+    trials
+}
+
+/// Runs the combinations `range` of `spec` — one chunk of a grid, as a
+/// remote worker takes it — on `threads` threads; trials come back in
+/// index order (skipped combinations are counted in `progress`, not
+/// returned). The whole grid's report is put together by [`assemble`] from
+/// every chunk's trials, wherever they ran.
+///
+/// # Errors
+/// As [`optimize`].
+pub fn run_range<S: Strategy>(
+    data: &MarketData,
+    cfg: &BacktestConfig,
+    spec: &OptimizeSpec,
+    range: std::ops::Range<u64>,
+    progress: &OptimizationProgress,
+    threads: usize,
+) -> Result<Vec<Trial>, OptimizeError> {
+    let slots = slots_of(spec)?;
+    let end = range.end.min(spec.grid.size());
+    let (pool, shared) = setup(data, cfg, spec, progress, threads, LEADERBOARD_SIZE, slots)?;
+    Ok(run_trials::<S>(&pool, &shared, range.start.min(end)..end))
+}
+
+/// The report of a whole grid from its trials, gathered from any number of
+/// chunks in any order (a trial recorded twice counts once): ranked like
+/// [`optimize`], the best `spec.top` run again in full for their reports.
+/// The trials and their ranking equal a single-machine [`optimize`] of the
+/// same grid, trial for trial.
+///
+/// `skipped` is the number of combinations constraints refused (not in
+/// `trials`); `cancelled` marks a partial report.
+///
+/// # Errors
+/// As [`optimize`].
+#[allow(clippy::too_many_arguments)]
+pub fn assemble<S: Strategy>(
+    data: &MarketData,
+    cfg: &BacktestConfig,
+    spec: &OptimizeSpec,
+    mut trials: Vec<Trial>,
+    skipped: u64,
+    cancelled: bool,
+    threads: usize,
+    wall_secs: f64,
+) -> Result<OptimizationReport, OptimizeError> {
+    if spec.top == 0 {
+        return Err(OptimizeError::NoTop);
+    }
+    slots_of(spec)?;
+    trials.sort_by_key(|t| t.index);
+    trials.dedup_by_key(|t| t.index);
+    let common = common_of(data, cfg);
+    let (mut completed, mut failed) = (0, 0);
+    for t in &trials {
+        match t.outcome {
+            TrialOutcome::Completed(_) => completed += 1,
+            TrialOutcome::Failed(_) => failed += 1,
+        }
+    }
+    let keys: Vec<RankKey> = trials
+        .iter()
+        .map(|t| RankKey::of(t, spec.fitness, &common))
+        .collect();
+    let mut order: Vec<usize> = (0..trials.len()).collect();
+    order.sort_unstable_by(|&a, &b| keys[a].cmp(&keys[b]));
+    let best: Vec<&RankKey> = order
+        .iter()
+        .map(|&i| &keys[i])
+        .filter(|k| k.class < 2)
+        .take(spec.top)
+        .collect();
+    let threads = threads.max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("atf-trial-{i}"))
+        .build()
+        .map_err(|e| OptimizeError::Threads {
+            threads,
+            reason: e.to_string(),
+        })?;
+    let top: Vec<TopTrial> = pool.install(|| {
+        best.par_iter()
+            .enumerate()
+            .filter_map(|(i, key)| {
+                let params = spec.params_of(key.index);
+                let report =
+                    crate::report::backtest::<S, _>(data, cfg, &params, &mut crate::run::Silent)
+                        .ok()?;
+                Some(TopTrial {
+                    index: key.index,
+                    rank: i + 1,
+                    fitness: (key.class == 0).then_some(key.score),
+                    report,
+                })
+            })
+            .collect()
+    });
+    let main = data.main_bars();
+    Ok(OptimizationReport {
+        strategy: S::NAME,
+        strategy_version: S::VERSION,
+        spec: spec.clone(),
+        common,
+        symbol: data.instrument.symbol.clone(),
+        timeframe: data.main_timeframe.to_string(),
+        from_ms: main.ts.first().copied().unwrap_or(0),
+        to_ms: main.ts.last().copied().unwrap_or(0),
+        completed,
+        failed,
+        skipped,
+        cancelled,
+        trials,
+        top,
+        threads,
+        wall_secs,
+    })
+}
+
 fn chunk_size(total: u64, threads: usize) -> u64 {
     (total / (threads as u64 * 16)).clamp(1, 1024)
 }
@@ -813,69 +1022,21 @@ pub fn optimize<S: Strategy>(
     if spec.top == 0 {
         return Err(OptimizeError::NoTop);
     }
-    let slots = spec
-        .grid
-        .axes()
-        .iter()
-        .map(|a| {
-            spec.base
-                .position(a.name)
-                .ok_or_else(|| OptimizeError::UnknownAxis(a.name.to_owned()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let threads = threads.max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("atf-trial-{i}"))
-        .build()
-        .map_err(|e| OptimizeError::Threads {
-            threads,
-            reason: e.to_string(),
-        })?;
-    let main = data.main_bars();
+    let slots = slots_of(spec)?;
     let started = Instant::now();
-    let shared = Shared {
+    let (pool, shared) = setup(
         data,
         cfg,
         spec,
-        slots,
-        common: RunCommon {
-            initial_equity: data.instrument.money_f64(cfg.initial_cash),
-            main_bars: main.len() as u64,
-            sub_bars: data.total_sub_bars(),
-        },
         progress,
-        top: Mutex::new(TopK {
-            capacity: spec.top.max(LEADERBOARD_SIZE),
-            entries: Vec::new(),
-            spare: Vec::new(),
-        }),
-        backtraces: Backtraces::default(),
-        series: SeriesCache::new(series::DEFAULT_BUDGET),
-        times: Arc::from(main.ts.as_slice()),
-    };
+        threads,
+        spec.top.max(LEADERBOARD_SIZE),
+        slots,
+    )?;
+    let threads = pool.current_num_threads();
     let total = spec.grid.size();
-    let chunk = chunk_size(total, threads);
-    let chunks = total.div_ceil(chunk);
-    // One worker state per pool thread, made on first use: rayon may split
-    // the chunks into many more jobs than threads, and a fresh equity
-    // buffer per job would cost fresh (zeroed) pages each time.
-    let workers: Vec<Mutex<Option<Worker>>> = (0..threads).map(|_| Mutex::new(None)).collect();
-    let per_chunk: Vec<Vec<Trial>> = pool.install(|| {
-        (0..chunks)
-            .into_par_iter()
-            .map(|c| {
-                let slot = &workers[rayon::current_thread_index().unwrap_or(0) % threads];
-                let mut guard = lock(slot);
-                let w = guard.get_or_insert_with(|| shared.worker());
-                shared.run_chunk::<S>(w, c * chunk..((c + 1) * chunk).min(total))
-            })
-            .collect()
-    });
-    let mut trials = Vec::with_capacity(per_chunk.iter().map(Vec::len).sum());
-    for c in per_chunk {
-        trials.extend(c);
-    }
+    let main = data.main_bars();
+    let trials = run_trials::<S>(&pool, &shared, 0..total);
     let top_entries = std::mem::take(&mut lock(&shared.top).entries);
     let top: Vec<TopTrial> = pool.install(|| {
         top_entries

@@ -6,7 +6,8 @@
 
 use crate::bars::MarketData;
 use crate::optimize::{
-    optimize, OptimizationProgress, OptimizationReport, OptimizeError, OptimizeSpec,
+    assemble, optimize, run_range, OptimizationProgress, OptimizationReport, OptimizeError,
+    OptimizeSpec, Trial,
 };
 use crate::order::BacktestConfig;
 use crate::params::{ParamSpace, Params};
@@ -63,6 +64,37 @@ pub trait StrategyEntry: Sync {
         progress: &OptimizationProgress,
         threads: usize,
     ) -> Result<OptimizationReport, OptimizeError>;
+
+    /// Runs one chunk of a grid (see [`run_range`]).
+    ///
+    /// # Errors
+    /// See [`run_range`].
+    fn run_range(
+        &self,
+        data: &MarketData,
+        cfg: &BacktestConfig,
+        spec: &OptimizeSpec,
+        range: std::ops::Range<u64>,
+        progress: &OptimizationProgress,
+        threads: usize,
+    ) -> Result<Vec<Trial>, OptimizeError>;
+
+    /// Puts a grid's report together from its chunks' trials (see [`assemble`]).
+    ///
+    /// # Errors
+    /// See [`assemble`].
+    #[allow(clippy::too_many_arguments)]
+    fn assemble(
+        &self,
+        data: &MarketData,
+        cfg: &BacktestConfig,
+        spec: &OptimizeSpec,
+        trials: Vec<Trial>,
+        skipped: u64,
+        cancelled: bool,
+        threads: usize,
+        wall_secs: f64,
+    ) -> Result<OptimizationReport, OptimizeError>;
 }
 
 struct Entry<S>(PhantomData<fn() -> S>);
@@ -99,6 +131,34 @@ impl<S: Strategy> StrategyEntry for Entry<S> {
         threads: usize,
     ) -> Result<OptimizationReport, OptimizeError> {
         optimize::<S>(data, cfg, spec, progress, threads)
+    }
+
+    fn run_range(
+        &self,
+        data: &MarketData,
+        cfg: &BacktestConfig,
+        spec: &OptimizeSpec,
+        range: std::ops::Range<u64>,
+        progress: &OptimizationProgress,
+        threads: usize,
+    ) -> Result<Vec<Trial>, OptimizeError> {
+        run_range::<S>(data, cfg, spec, range, progress, threads)
+    }
+
+    fn assemble(
+        &self,
+        data: &MarketData,
+        cfg: &BacktestConfig,
+        spec: &OptimizeSpec,
+        trials: Vec<Trial>,
+        skipped: u64,
+        cancelled: bool,
+        threads: usize,
+        wall_secs: f64,
+    ) -> Result<OptimizationReport, OptimizeError> {
+        assemble::<S>(
+            data, cfg, spec, trials, skipped, cancelled, threads, wall_secs,
+        )
     }
 }
 
