@@ -38,6 +38,45 @@ pub enum Command {
     /// Serve the HTTP API (and, later, the dashboard): long runs in the
     /// background with progress, cancellation and SQLite persistence.
     Serve(Box<ServeArgs>),
+    /// Run chunks of a `serve --redis-url` coordinator's optimizations on
+    /// this machine's cores (scale-out).
+    Worker(Box<WorkerArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// The coordinator's Redis (`redis://[:password@]host:port[/db]`).
+    #[arg(
+        long,
+        env = "ATF_REDIS_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub redis_url: String,
+    /// The coordinator's URL, to fetch datasets from [default: the one it
+    /// advertises in Redis].
+    #[arg(long, env = "ATF_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// The coordinator's API token.
+    #[arg(
+        long,
+        env = "ATF_API_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub api_token: Option<String>,
+    /// Threads running a chunk [default: every core].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// This worker's name [default: host-pid].
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Where fetched datasets are kept, by checksum [default: <data dir>/worker-cache].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Take over chunks another worker left pending this long (seconds).
+    #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub reclaim_after: u64,
 }
 
 #[derive(Debug, Args)]
@@ -82,6 +121,18 @@ pub struct ServeArgs {
     /// Largest dataset upload, in MiB.
     #[arg(long, default_value_t = 512, value_name = "MIB")]
     pub max_upload_mb: usize,
+    /// With --redis-url: leave optimizations' chunks to `atf worker`
+    /// processes instead of also running them here.
+    #[arg(long, requires = "redis_url")]
+    pub no_local_worker: bool,
+    /// With --redis-url: the URL workers reach this server at
+    /// [default: http://<bind address>].
+    #[arg(long, value_name = "URL", requires = "redis_url")]
+    pub advertise_url: Option<String>,
+    /// With --redis-url: the local worker takes over chunks another
+    /// worker left pending this long (seconds).
+    #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub reclaim_after: u64,
 }
 
 #[derive(Debug, Subcommand)]

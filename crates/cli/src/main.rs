@@ -16,9 +16,11 @@ mod progress;
 mod remote;
 mod render;
 mod render_optimize;
+mod scale_out;
 mod serve_cmd;
 mod setup;
 mod strategies_cmd;
+mod worker_cmd;
 
 use args::{Cli, Command, DataCommand};
 use clap::Parser;
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Optimize(a) => optimize_cmd::run(&cli.global, &a),
         Command::Strategies(a) => strategies_cmd::run(&a),
         Command::Serve(a) => serve_cmd::run(&cli.global, &a),
+        Command::Worker(a) => worker_cmd::run(&cli.global, &a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -11,7 +11,7 @@ use atf_server::ServerConfig;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-fn logging() {
+pub(crate) fn logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("ATF_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
@@ -48,7 +48,15 @@ pub fn run(global: &Global, a: &ServeArgs) -> CliResult {
         cfg.optimizer_threads = usize::from(t);
     }
     cfg.max_combinations = a.max_combinations;
-    let service = RunService::start(cfg, cache).map_err(CliError::failed)?;
+    let scale_out = match &a.redis_url {
+        Some(url) => Some(crate::scale_out::ScaleOut::start(url, &cfg, a)?),
+        None => None,
+    };
+    let service = match &scale_out {
+        Some(s) => RunService::start_distributed(cfg, cache, s.coordinator()),
+        None => RunService::start(cfg, cache),
+    }
+    .map_err(CliError::failed)?;
     let app = atf_server::router(
         service.clone(),
         ServerConfig {
@@ -62,6 +70,7 @@ pub fn run(global: &Global, a: &ServeArgs) -> CliResult {
         .build()
         .map_err(CliError::failed)?;
     let backend = service.cache_backend();
+    let scale_ref = scale_out.as_ref();
     let result = rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -74,6 +83,9 @@ pub fn run(global: &Global, a: &ServeArgs) -> CliResult {
             backend
         );
         tracing::info!(%local, cache = backend, "listening");
+        if let Some(s) = scale_ref {
+            s.advertise(a.advertise_url.as_deref(), local)?;
+        }
         axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
@@ -83,5 +95,8 @@ pub fn run(global: &Global, a: &ServeArgs) -> CliResult {
             .map_err(CliError::failed)
     });
     service.shutdown();
+    if let Some(s) = scale_out {
+        s.stop();
+    }
     result
 }

@@ -279,6 +279,18 @@ impl OptimizationProgress {
     pub fn leaders(&self) -> Vec<Leader> {
         lock(&self.leaders).clone()
     }
+
+    /// Sets the counters (and, when given, the leaderboard) from outside
+    /// the engine: a coordinator whose trials run in other processes
+    /// mirrors their progress here, so watchers read it as usual.
+    pub fn publish(&self, completed: u64, failed: u64, skipped: u64, leaders: Option<Vec<Leader>>) {
+        self.completed.store(completed, AtomicOrdering::Relaxed);
+        self.failed.store(failed, AtomicOrdering::Relaxed);
+        self.skipped.store(skipped, AtomicOrdering::Relaxed);
+        if let Some(l) = leaders {
+            *lock(&self.leaders) = l;
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -21,6 +21,7 @@
 //! [`service::RunService`].
 
 pub mod cache;
+pub mod distributed;
 pub mod key;
 pub mod period;
 pub mod plan;

@@ -22,6 +22,8 @@
 //!   running one is flagged, reports `Cancelled` immediately, and its
 //!   threads stop at their next check (every 4,096 sub-bars at most).
 
+mod distributed_run;
+
 use crate::cache::{CacheError, ProgressCache};
 use crate::key::RunKind;
 use crate::plan::{self, Plan, Work};
@@ -321,6 +323,8 @@ struct Inner {
     lanes: [Lane; 2],
     running: AtomicU64,
     stop: AtomicBool,
+    /// Set when optimizations are spread over workers through Redis.
+    coordinator: Option<Arc<crate::distributed::Coordinator>>,
 }
 
 /// The run service (cheap to clone; clones share everything).
@@ -362,6 +366,27 @@ impl RunService {
     /// # Errors
     /// [`ServiceError`] when the catalog or the database cannot be opened.
     pub fn start(cfg: ServiceConfig, cache: Arc<dyn ProgressCache>) -> Result<Self, ServiceError> {
+        Self::start_with(cfg, cache, None)
+    }
+
+    /// As [`RunService::start`], but optimizations run on the workers of
+    /// `coordinator` (DESIGN §6); backtests still run here.
+    ///
+    /// # Errors
+    /// As [`RunService::start`].
+    pub fn start_distributed(
+        cfg: ServiceConfig,
+        cache: Arc<dyn ProgressCache>,
+        coordinator: Arc<crate::distributed::Coordinator>,
+    ) -> Result<Self, ServiceError> {
+        Self::start_with(cfg, cache, Some(coordinator))
+    }
+
+    fn start_with(
+        cfg: ServiceConfig,
+        cache: Arc<dyn ProgressCache>,
+        coordinator: Option<Arc<crate::distributed::Coordinator>>,
+    ) -> Result<Self, ServiceError> {
         std::fs::create_dir_all(&cfg.data_dir).map_err(|source| DataError::Io {
             path: cfg.data_dir.clone(),
             source,
@@ -378,6 +403,7 @@ impl RunService {
                 lanes: [Lane::default(), Lane::default()],
                 running: AtomicU64::new(0),
                 stop: AtomicBool::new(false),
+                coordinator,
                 cfg,
             }),
         };
@@ -731,7 +757,10 @@ impl RunService {
         Load {
             pending,
             running: usize::try_from(self.inner.running.load(Ordering::Relaxed)).unwrap_or(0),
-            workers: self.inner.cfg.backtest_slots + self.inner.cfg.optimization_slots,
+            workers: match &self.inner.coordinator {
+                Some(c) => c.active_workers(),
+                None => self.inner.cfg.backtest_slots + self.inner.cfg.optimization_slots,
+            },
         }
     }
 
@@ -864,6 +893,9 @@ impl RunService {
                     Err(RunFailure::Failed(f)) => Err((f.message, f.backtrace)),
                     Err(e) => Err((e.to_string(), trace_here())),
                 }
+            }
+            Work::Optimization(_) if self.inner.coordinator.is_some() => {
+                self.compute_distributed(run, &data)
             }
             Work::Optimization(spec) => {
                 match t.strategy.optimize(

@@ -12,6 +12,7 @@
 
 pub mod body;
 pub mod catalog;
+pub mod content;
 pub mod dto;
 pub mod openapi;
 pub mod problem;
@@ -174,6 +175,7 @@ pub fn router(service: RunService, config: ServerConfig) -> Router {
                 .post(catalog::upload)
                 .layer(DefaultBodyLimit::max(state.config.max_upload_bytes)),
         )
+        .route("/datasets/{id}/content", get(content::content))
         .route("/health", get(catalog::health))
         .route("/openapi.json", get(openapi::document))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))

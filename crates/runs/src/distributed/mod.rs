@@ -1,0 +1,62 @@
+//! Scale-out (DESIGN §6): one optimization shared by worker processes on
+//! any number of machines through Redis.
+//!
+//! - [`job`]: what a worker needs to run part of an optimization (the
+//!   request body, the dataset's identity and checksum) and how a grid is
+//!   cut into chunks of combination indices;
+//! - [`codec`]: a chunk's trials as one compact binary value (metrics as
+//!   exact `f64` bits, failures with their message and backtrace);
+//! - [`coordinator`]: publishes a run's job and chunks, mirrors progress,
+//!   gathers the trials and assembles the report (inside `atf serve`);
+//! - [`worker`]: takes chunks from the consumer group (reclaiming those of
+//!   dead workers), runs them and records them (`atf worker`, and the
+//!   server's own local worker);
+//! - [`source`]: where a worker gets a dataset's bars, checksum-verified.
+//!
+//! Redis layout (all keys under `atf:`; `{id}` is the run id):
+//!
+//! | key | what |
+//! |---|---|
+//! | `atf:chunks` | stream of chunks `{run, start, end}`, consumer group `atf-workers` |
+//! | `atf:opt:{id}:job` | the job JSON; gone = the run ended (drop its chunks) |
+//! | `atf:opt:{id}:cancel` | set when the run is cancelled |
+//! | `atf:opt:{id}:chunks` | hash chunk start → the chunk's encoded trials (written once) |
+//! | `atf:opt:{id}:progress` | hash `completed`, `failed`, `skipped`, `chunks` (recorded) |
+//! | `atf:opt:{id}:leaders` | sorted set index → fitness (each chunk's best) |
+//! | `atf:opt:{id}:leader-metrics` | hash index → metrics of those |
+//! | `atf:worker:{name}` | heartbeat (expires after 5 s) |
+//! | `atf:coordinator` | the URL workers fetch data from |
+//!
+//! A chunk is recorded and acknowledged by one Lua script, atomically: its
+//! results, counters and leaders are written only if that chunk start was
+//! not recorded before, so a chunk run twice (reclaimed from a worker that
+//! was only slow) counts once.
+
+pub mod codec;
+pub mod coordinator;
+pub mod job;
+pub mod keys;
+mod link;
+pub mod source;
+pub mod worker;
+
+pub use coordinator::Coordinator;
+pub use link::Link;
+
+/// Why a distributed operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DistError {
+    /// Redis refused or could not be reached.
+    #[error("Redis at {url}: {op}: {reason}")]
+    Redis {
+        /// The URL, password redacted.
+        url: String,
+        /// The command or step.
+        op: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A stored value could not be read.
+    #[error("{0}")]
+    Corrupt(String),
+}
