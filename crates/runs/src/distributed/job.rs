@@ -147,8 +147,8 @@ mod tests {
 
     #[test]
     fn chunk_size_takes_seconds_and_keeps_chunks_for_everyone() {
-        // 31,757 sub-bars: ~12,600 by time, capped by the 32-chunk rule
-        assert_eq!(chunk_size(1_000_000, 31_757), 12_596);
+        // 31,757 sub-bars: 12,595 by time; small grids by the 32-chunk rule
+        assert_eq!(chunk_size(1_000_000, 31_757), 12_595);
         assert_eq!(chunk_size(3_200, 31_757), 100);
         assert_eq!(chunk_size(10, 31_757), MIN_CHUNK);
         assert_eq!(chunk_size(10_000_000, 10), MAX_CHUNK);
