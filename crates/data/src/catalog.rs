@@ -90,6 +90,40 @@ impl DatasetInfo {
         Instrument::new(self.symbol.clone(), self.price_decimals)
     }
 
+    /// Loads the bars with `from_ms <= ts < to_ms` (`None` = unbounded)
+    /// from this dataset's file under `data_dir`, reading only the row
+    /// groups whose timestamps overlap the period. It needs no catalog
+    /// connection, so a caller sharing a [`Catalog`] can look the entry up,
+    /// let the catalog go, and read the file without holding it.
+    ///
+    /// # Errors
+    /// [`DataError::Io`] / [`DataError::Parquet`] when the file cannot be
+    /// read; [`DataError::Corrupt`] when its scales differ from this entry's.
+    pub fn load(
+        &self,
+        data_dir: &Path,
+        from_ms: Option<i64>,
+        to_ms: Option<i64>,
+    ) -> Result<Bars, DataError> {
+        let path = data_dir.join(&self.file);
+        let (bars, meta) = parquet_store::read_bars(&path, from_ms, to_ms)?;
+        if (meta.price_decimals, meta.volume_decimals)
+            != (self.price_decimals, self.volume_decimals)
+        {
+            return Err(DataError::Corrupt {
+                path,
+                reason: format!(
+                    "file has {} price / {} volume decimals, catalog says {} / {}",
+                    meta.price_decimals,
+                    meta.volume_decimals,
+                    self.price_decimals,
+                    self.volume_decimals
+                ),
+            });
+        }
+        Ok(bars)
+    }
+
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
         let conv = |i: usize, e: String| {
             rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
@@ -370,32 +404,18 @@ impl Catalog {
     }
 
     /// Loads the bars with `from_ms <= ts < to_ms` (`None` = unbounded),
-    /// reading only the row groups whose timestamps overlap the period.
+    /// reading only the row groups whose timestamps overlap the period
+    /// ([`DatasetInfo::load`] under this catalog's data directory).
     ///
     /// # Errors
-    /// [`DataError::Io`] / [`DataError::Parquet`] when the file cannot be
-    /// read; [`DataError::Corrupt`] when its scales differ from the catalog's.
+    /// As [`DatasetInfo::load`].
     pub fn load(
         &self,
         ds: &DatasetInfo,
         from_ms: Option<i64>,
         to_ms: Option<i64>,
     ) -> Result<Bars, DataError> {
-        let path = self.root.join(&ds.file);
-        let (bars, meta) = parquet_store::read_bars(&path, from_ms, to_ms)?;
-        if (meta.price_decimals, meta.volume_decimals) != (ds.price_decimals, ds.volume_decimals) {
-            return Err(DataError::Corrupt {
-                path,
-                reason: format!(
-                    "file has {} price / {} volume decimals, catalog says {} / {}",
-                    meta.price_decimals,
-                    meta.volume_decimals,
-                    ds.price_decimals,
-                    ds.volume_decimals
-                ),
-            });
-        }
-        Ok(bars)
+        ds.load(&self.root, from_ms, to_ms)
     }
 
     /// Imports the bundled demo datasets (`spy-1m`, `spy-1d`) the first time
@@ -477,4 +497,48 @@ fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dataset_loads_without_its_catalog() {
+        let dir = tempfile::tempdir().unwrap();
+        let ds = {
+            let c = Catalog::open(dir.path()).unwrap();
+            let csv = "timestamp,open,high,low,close,volume\n\
+                2024-01-02T00:00:00Z,1.10,1.20,1.00,1.15,5\n\
+                2024-01-02T00:01:00Z,1.15,1.25,1.10,1.20,7\n\
+                2024-01-02T00:02:00Z,1.20,1.22,1.18,1.19,3\n";
+            let ds = c
+                .import_bytes("x.csv", csv.as_bytes(), &ImportOptions::default())
+                .unwrap()
+                .dataset;
+            assert_eq!(c.load(&ds, None, None).unwrap().len(), 3);
+            ds
+        };
+        // the catalog is closed: the entry and the data directory suffice
+        let all = ds.load(dir.path(), None, None).unwrap();
+        assert_eq!(all.close, vec![115, 120, 119]);
+        let from = all.ts[1];
+        let part = ds.load(dir.path(), Some(from), None).unwrap();
+        assert_eq!(part, all.slice_time(from, i64::MAX));
+        // an entry whose scales disagree with the file is refused
+        let wrong = DatasetInfo {
+            price_decimals: ds.price_decimals + 1,
+            ..ds.clone()
+        };
+        assert!(matches!(
+            wrong.load(dir.path(), None, None),
+            Err(DataError::Corrupt { .. })
+        ));
+        // a missing file is an I/O error naming it
+        let other = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            ds.load(other.path(), None, None),
+            Err(DataError::Io { .. })
+        ));
+    }
 }

@@ -33,6 +33,7 @@ use crate::snapshot::RunSnapshot;
 use crate::status::RunStatus;
 use crate::store::{
     now_ms, BacktestEnd, OptimizationEnd, Page, RunHeader, RunStore, RunSummary, StoreError,
+    TrialOrder, TrialSort,
 };
 use atf_data::{Catalog, DataError, DatasetInfo};
 use atf_engine::metrics::RunCommon;
@@ -98,6 +99,17 @@ pub enum SubmitError {
     #[error(transparent)]
     Field(#[from] FieldError),
     /// Storage or cache failed (HTTP 500/503).
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+/// Why a query of stored runs was refused or could not be answered.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// A query parameter is wrong (HTTP 422).
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    /// Storage failed (HTTP 500).
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -645,6 +657,38 @@ impl RunService {
     /// [`ServiceError`] when storage fails.
     pub fn trials(&self, id: &str, offset: u64, limit: u64) -> Result<Page<Value>, ServiceError> {
         Ok(self.inner.store.trials(id, offset, limit)?)
+    }
+
+    /// A page of an optimization's trials in `order` (NULLs last, ties by
+    /// rank). A parameter to sort by must be one of the optimization's own.
+    ///
+    /// # Errors
+    /// [`QueryError::Field`] (`sort`) for a parameter the optimization does
+    /// not have; [`QueryError::Service`] when storage fails.
+    pub fn sorted_trials(
+        &self,
+        id: &str,
+        offset: u64,
+        limit: u64,
+        order: &TrialOrder,
+    ) -> Result<Page<Value>, QueryError> {
+        let store = &self.inner.store;
+        if let TrialSort::Param(name) = &order.sort {
+            let names = store.trial_param_names(id).map_err(ServiceError::from)?;
+            if let Some(names) = names.filter(|n| !n.contains(name)) {
+                return Err(FieldError::new(
+                    "sort",
+                    format!(
+                        "unknown parameter '{name}' (this optimization's: {})",
+                        names.join(", ")
+                    ),
+                )
+                .into());
+            }
+        }
+        Ok(store
+            .sorted_trials(id, offset, limit, order)
+            .map_err(ServiceError::from)?)
     }
 
     /// Runs of `kind`, newest first: this process's runs in flight, then

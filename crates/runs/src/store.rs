@@ -18,6 +18,7 @@
 //! the lists in step with the engine.
 
 use crate::key::{RunKind, RunSpec};
+use crate::settings::FieldError;
 use crate::status::RunStatus;
 use atf_engine::optimize::{OptimizationReport, TrialOutcome};
 use atf_engine::BacktestReport;
@@ -337,6 +338,135 @@ pub struct Page<T> {
     pub offset: u64,
     /// Page size asked for.
     pub limit: u64,
+}
+
+/// What an optimization's trials are ordered by.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum TrialSort {
+    /// Rank by fitness (1 = best).
+    #[default]
+    Rank,
+    /// The fitness score.
+    Fitness,
+    /// Combination index in the grid.
+    Index,
+    /// A metric, one of [`METRIC_FIELDS`] (camelCase, as serialized).
+    Metric(&'static str),
+    /// A parameter's value (`params.fast`); the name is ASCII letters,
+    /// digits and `_` only.
+    Param(String),
+}
+
+/// A sort direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortOrder {
+    /// Smallest first.
+    Asc,
+    /// Largest first.
+    Desc,
+}
+
+/// How a page of trials is ordered: by `sort` in `order`, NULLs (failed
+/// trials, undefined ratios) always last, ties broken by rank.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrialOrder {
+    /// The key.
+    pub sort: TrialSort,
+    /// The direction.
+    pub order: SortOrder,
+}
+
+impl Default for TrialOrder {
+    /// Rank order, best first.
+    fn default() -> Self {
+        Self {
+            sort: TrialSort::Rank,
+            order: SortOrder::Asc,
+        }
+    }
+}
+
+impl TrialOrder {
+    /// Parses the API's `sort` (`rank` by default, `fitness`, `index`, a
+    /// metric in camelCase such as `netProfit`, or `params.<name>`) and
+    /// `order` (`asc` or `desc`; by default ascending for `rank` and
+    /// `index`, descending for the rest).
+    ///
+    /// # Errors
+    /// [`FieldError`] naming `sort` or `order`.
+    pub fn parse(sort: Option<&str>, order: Option<&str>) -> Result<Self, FieldError> {
+        let sort = match sort.map(str::trim) {
+            None | Some("rank") => TrialSort::Rank,
+            Some("fitness") => TrialSort::Fitness,
+            Some("index") => TrialSort::Index,
+            Some(text) => {
+                if let Some(m) = METRIC_FIELDS.iter().find(|m| **m == text) {
+                    TrialSort::Metric(m)
+                } else if let Some(name) = text.strip_prefix("params.") {
+                    if name.is_empty()
+                        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                    {
+                        return Err(FieldError::new(
+                            "sort",
+                            format!("'{text}': a parameter name is ASCII letters, digits and '_'"),
+                        ));
+                    }
+                    TrialSort::Param(name.to_owned())
+                } else {
+                    return Err(FieldError::new(
+                        "sort",
+                        format!(
+                            "unknown sort '{text}' (rank, fitness, index, params.<name>, or a \
+                             metric: {})",
+                            METRIC_FIELDS.join(", ")
+                        ),
+                    ));
+                }
+            }
+        };
+        let order = match order.map(str::trim) {
+            None => match sort {
+                TrialSort::Rank | TrialSort::Index => SortOrder::Asc,
+                _ => SortOrder::Desc,
+            },
+            Some("asc") => SortOrder::Asc,
+            Some("desc") => SortOrder::Desc,
+            Some(other) => {
+                return Err(FieldError::new(
+                    "order",
+                    format!("unknown order '{other}' (asc, desc)"),
+                ))
+            }
+        };
+        Ok(Self { sort, order })
+    }
+
+    /// The `ORDER BY` terms, built from fixed text only (a metric's column
+    /// comes from [`METRIC_FIELDS`], never from the request); a parameter
+    /// is read with `json_extract(params_json, ?4)`, its path bound as `?4`.
+    fn order_by(&self) -> String {
+        let dir = match self.order {
+            SortOrder::Asc => "ASC",
+            SortOrder::Desc => "DESC",
+        };
+        let key = match &self.sort {
+            TrialSort::Rank => return format!("rank {dir}"),
+            TrialSort::Index => "combination_index".to_owned(),
+            TrialSort::Fitness => "fitness".to_owned(),
+            TrialSort::Metric(m) => snake(m),
+            TrialSort::Param(_) => "json_extract(params_json, ?4)".to_owned(),
+        };
+        format!("{key} IS NULL, {key} {dir}, rank ASC")
+    }
+
+    /// The JSON path bound to `?4` (`$.name`; `NULL` unless sorting by a
+    /// parameter).
+    fn param_path(&self) -> Option<String> {
+        match &self.sort {
+            TrialSort::Param(name) => Some(format!("$.{name}")),
+            _ => None,
+        }
+    }
 }
 
 /// What to write for a finished backtest.
@@ -829,6 +959,46 @@ impl RunStore {
     /// # Errors
     /// [`StoreError`].
     pub fn trials(&self, id: &str, offset: u64, limit: u64) -> Result<Page<Value>, StoreError> {
+        self.sorted_trials(id, offset, limit, &TrialOrder::default())
+    }
+
+    /// The parameter names of an optimization's trials (those of its first
+    /// trial; every trial has the same), `None` when it has no trials.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn trial_param_names(&self, id: &str) -> Result<Option<Vec<String>>, StoreError> {
+        let params: Option<String> = self.read(|c| {
+            c.query_row(
+                "SELECT params_json FROM optimization_trials WHERE optimization_id = ?1 LIMIT 1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.err())
+        })?;
+        let Some(text) = params else {
+            return Ok(None);
+        };
+        let names = match self.json("params_json", &text)? {
+            Value::Object(m) => m.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        Ok(Some(names))
+    }
+
+    /// A page of an optimization's trials in `order` (NULLs last, ties by
+    /// rank).
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn sorted_trials(
+        &self,
+        id: &str,
+        offset: u64,
+        limit: u64,
+        order: &TrialOrder,
+    ) -> Result<Page<Value>, StoreError> {
         let metric_cols = METRIC_FIELDS
             .iter()
             .map(|f| snake(f))
@@ -847,11 +1017,17 @@ impl RunStore {
                     "SELECT combination_index, rank, status, params_json, fitness, error_message,
                         error_stack_trace, backtest_run_id, {metric_cols}
                      FROM optimization_trials WHERE optimization_id = ?1
-                     ORDER BY rank LIMIT ?2 OFFSET ?3"
+                     ORDER BY {} LIMIT ?2 OFFSET ?3",
+                    order.order_by()
                 ))
                 .map_err(self.err())?;
+            let (lim, off, path) = (i(limit), i(offset), order.param_path());
+            let mut args: Vec<&dyn ToSql> = vec![&id, &lim, &off];
+            if let Some(p) = &path {
+                args.push(p);
+            }
             let items = stmt
-                .query_map(params![id, i(limit), i(offset)], |r| {
+                .query_map(args.as_slice(), |r| {
                     let status: String = r.get(2)?;
                     let params: String = r.get(3)?;
                     let mut m = Map::new();
@@ -1589,5 +1765,218 @@ mod tests {
             s.backtest("r1").unwrap().unwrap().header.status,
             RunStatus::Cancelled
         );
+    }
+
+    /// An optimization of 12 trials (6 failed) saved as `id`.
+    fn saved_optimization(store: &RunStore, id: &str) {
+        let data = walk(3_000);
+        let entry = registry::find("fault-injection").unwrap();
+        let space = entry.info().params;
+        let spec = OptimizeSpec {
+            grid: Grid::new(
+                vec![
+                    Axis::parse("period=5..30:5", &space).unwrap(),
+                    Axis::parse("fault=none,panic", &space).unwrap(),
+                ],
+                1_000,
+            )
+            .unwrap(),
+            constraints: Vec::new(),
+            base: space.resolve([("fault_bar", "100")]).unwrap(),
+            fitness: atf_engine::optimize::Fitness::NetProfit,
+            top: 2,
+        };
+        let report = entry
+            .optimize(&data, &cfg(), &spec, &OptimizationProgress::new(), 2)
+            .unwrap();
+        let mut h = header(id, RunStatus::Completed);
+        h.total = 12;
+        let key_spec = RunSpec {
+            kind: RunKind::Optimization,
+            strategy: "fault-injection".into(),
+            strategy_version: "1".into(),
+            engine_version: "1".into(),
+            dataset_id: 1,
+            dataset_sha256: "ab".repeat(32),
+            from_ms: None,
+            to_ms: None,
+            timeframe: "1m".into(),
+            params: Default::default(),
+            axes: Vec::new(),
+            constraints: Vec::new(),
+            maximize: Some("net-profit".into()),
+            top: Some(2),
+            cash_raw: 1,
+            commission_rate_raw: 0,
+            commission_fixed_raw: 0,
+            slippage_ticks: 0,
+            sizing: "pct:1".into(),
+            qty_decimals: 0,
+        };
+        store
+            .save_optimization(&OptimizationEnd {
+                header: &h,
+                spec: &key_spec,
+                completed: report.completed,
+                failed: report.failed,
+                skipped: 0,
+                report: Some(&report),
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn trials_sort_by_any_metric_or_parameter_nulls_last_ties_by_rank() {
+        let (_d, store) = open();
+        saved_optimization(&store, "o1");
+        let sorted = |sort: Option<&str>, order: Option<&str>| -> Vec<Value> {
+            let o = TrialOrder::parse(sort, order).unwrap();
+            let page = store.sorted_trials("o1", 0, 100, &o).unwrap();
+            assert_eq!(page.total, 12);
+            // pages of 5 read the same order
+            let mut paged = Vec::new();
+            for off in (0..12).step_by(5) {
+                paged.extend(store.sorted_trials("o1", off, 5, &o).unwrap().items);
+            }
+            assert_eq!(paged, page.items, "{sort:?} {order:?} pages");
+            page.items
+        };
+        let ranks =
+            |v: &[Value]| -> Vec<u64> { v.iter().map(|t| t["rank"].as_u64().unwrap()).collect() };
+        let num = |t: &Value, ptr: &str| t.pointer(ptr).and_then(Value::as_f64);
+        // every value of `ptr` in order (NULLs last), ties by rank
+        let check = |v: &[Value], ptr: &str, desc: bool| {
+            let mut seen_null = false;
+            for w in v.windows(2) {
+                let (a, b) = (num(&w[0], ptr), num(&w[1], ptr));
+                match (a, b) {
+                    (Some(a), Some(b)) => {
+                        assert!(!seen_null, "{ptr}: a value after a null");
+                        let ok = if desc { a >= b } else { a <= b };
+                        assert!(ok, "{ptr}: {a} then {b}");
+                        if a == b {
+                            assert!(w[0]["rank"].as_u64() < w[1]["rank"].as_u64(), "{ptr} tie");
+                        }
+                    }
+                    (Some(_), None) => seen_null = true,
+                    (None, Some(_)) => panic!("{ptr}: a null before a value"),
+                    (None, None) => {
+                        assert!(
+                            w[0]["rank"].as_u64() < w[1]["rank"].as_u64(),
+                            "{ptr} nulls by rank"
+                        );
+                    }
+                }
+            }
+        };
+
+        // the default is rank order, and equals the unsorted page
+        let by_rank = sorted(None, None);
+        assert_eq!(ranks(&by_rank), (1..=12).collect::<Vec<_>>());
+        assert_eq!(by_rank, store.trials("o1", 0, 100).unwrap().items);
+        assert_eq!(
+            ranks(&sorted(Some("rank"), Some("desc"))),
+            (1..=12).rev().collect::<Vec<_>>()
+        );
+        let by_index = sorted(Some("index"), None);
+        let idx: Vec<u64> = by_index
+            .iter()
+            .map(|t| t["index"].as_u64().unwrap())
+            .collect();
+        assert_eq!(idx, (0..12).collect::<Vec<_>>());
+
+        // fitness: descending by default, the 6 failed trials (NULL) last
+        let by_fitness = sorted(Some("fitness"), None);
+        check(&by_fitness, "/fitness", true);
+        assert!(by_fitness[6..].iter().all(|t| t["status"] == "Failed"));
+        let by_fitness_asc = sorted(Some("fitness"), Some("asc"));
+        check(&by_fitness_asc, "/fitness", false);
+        assert!(by_fitness_asc[6..].iter().all(|t| t["status"] == "Failed"));
+        // every metric sorts, both ways
+        for m in METRIC_FIELDS {
+            for (order, desc) in [("asc", false), ("desc", true)] {
+                check(
+                    &sorted(Some(m), Some(order)),
+                    &format!("/metrics/{m}"),
+                    desc,
+                );
+            }
+        }
+        let by_trades = sorted(Some("tradeCount"), Some("asc"));
+        assert!(num(&by_trades[0], "/metrics/tradeCount").is_some());
+        assert!(by_trades[6..].iter().all(|t| t["status"] == "Failed"));
+
+        // a parameter: failed trials have params too, so all 12 sort by it
+        let by_period = sorted(Some("params.period"), None);
+        check(&by_period, "/params/period", true);
+        assert_eq!(by_period[0]["params"]["period"], 30);
+        assert_eq!(by_period[11]["params"]["period"], 5);
+        check(
+            &sorted(Some("params.period"), Some("asc")),
+            "/params/period",
+            false,
+        );
+        let by_fault = sorted(Some("params.fault"), Some("asc"));
+        assert!(by_fault[..6].iter().all(|t| t["params"]["fault"] == "none"));
+        // an absent parameter is NULL everywhere: rank order
+        assert_eq!(
+            ranks(&sorted(Some("params.nope"), None)),
+            (1..=12).collect::<Vec<_>>()
+        );
+
+        // its parameter names, from the stored trials
+        let names = store.trial_param_names("o1").unwrap().unwrap();
+        assert!(
+            ["period", "fault", "fault_bar"]
+                .iter()
+                .all(|n| names.iter().any(|x| x == n)),
+            "{names:?}"
+        );
+        assert_eq!(store.trial_param_names("none").unwrap(), None);
+    }
+
+    #[test]
+    fn trial_orders_parse_from_a_fixed_list_only() {
+        let o = TrialOrder::parse(None, None).unwrap();
+        assert_eq!(o, TrialOrder::default());
+        assert_eq!(o.order_by(), "rank ASC");
+        let o = TrialOrder::parse(Some("netProfit"), None).unwrap();
+        assert_eq!(
+            (o.sort.clone(), o.order),
+            (TrialSort::Metric("netProfit"), SortOrder::Desc)
+        );
+        assert_eq!(
+            o.order_by(),
+            "net_profit IS NULL, net_profit DESC, rank ASC"
+        );
+        assert_eq!(
+            TrialOrder::parse(Some("index"), None).unwrap().order,
+            SortOrder::Asc
+        );
+        assert_eq!(
+            TrialOrder::parse(Some("fitness"), Some("asc"))
+                .unwrap()
+                .order,
+            SortOrder::Asc
+        );
+        let p = TrialOrder::parse(Some("params.long_only"), None).unwrap();
+        assert_eq!(p.sort, TrialSort::Param("long_only".into()));
+        assert_eq!(p.param_path().as_deref(), Some("$.long_only"));
+        for bad in [
+            "luck",
+            "net_profit",
+            "params.",
+            "params.a-b",
+            "params.x') --",
+            "params.a.b",
+            "sharpe; DROP TABLE x",
+        ] {
+            let e = TrialOrder::parse(Some(bad), None).unwrap_err();
+            assert_eq!(e.field, "sort", "{bad}");
+        }
+        for bad in ["up", "ASC", ""] {
+            let e = TrialOrder::parse(Some("sharpe"), Some(bad)).unwrap_err();
+            assert_eq!(e.field, "order", "{bad}");
+        }
     }
 }

@@ -257,3 +257,39 @@ pub struct Health {
     /// Worker slots (backtests + optimizations).
     pub active_workers: usize,
 }
+
+/// One bar of `GET /api/datasets/{id}/bars`, in display units.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ChartBar {
+    /// Open time, ms since epoch (UTC).
+    #[schema(example = 1_704_067_200_000_i64)]
+    pub time: i64,
+    /// Open price.
+    #[schema(example = 470.12)]
+    pub open: f64,
+    /// High price.
+    pub high: f64,
+    /// Low price.
+    pub low: f64,
+    /// Close price.
+    pub close: f64,
+    /// Volume (summed when resampled).
+    pub volume: f64,
+}
+
+/// `GET /api/datasets/{id}/bars`: a period of a dataset's bars for a chart.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DatasetBars {
+    /// Dataset name.
+    #[schema(example = "spy-1m")]
+    pub dataset: String,
+    /// The timeframe of `bars`: the one asked for, or a coarser standard
+    /// one when the period holds more bars than `limit` at it.
+    #[schema(example = "1h")]
+    pub timeframe: String,
+    /// The bars, oldest first.
+    pub bars: Vec<ChartBar>,
+    /// Whether even weekly bars did not fit `limit`, so only the last
+    /// `limit` bars are here.
+    pub truncated: bool,
+}

@@ -21,7 +21,7 @@ pub mod runs;
 use atf_runs::service::RunService;
 use atf_runs::RunKind;
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -32,7 +32,8 @@ use std::sync::Arc;
 /// How the HTTP layer behaves.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// When set, every `/api` request must carry `Authorization: Bearer <token>`.
+    /// When set, every `/api` request must carry `Authorization: Bearer <token>`
+    /// (a `GET …/{id}/events` may pass `?access_token=<token>` instead).
     pub api_token: Option<String>,
     /// Largest JSON body accepted.
     pub max_body_bytes: usize,
@@ -71,8 +72,13 @@ async fn require_token(State(app): State<AppState>, req: Request, next: Next) ->
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if given.is_some_and(|g| constant_time_eq(g.as_bytes(), token.as_bytes())) {
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned)
+        .or_else(|| event_stream_token(&req));
+    if given
+        .as_deref()
+        .is_some_and(|g| constant_time_eq(g.as_bytes(), token.as_bytes()))
+    {
         return next.run(req).await;
     }
     let mut res = Problem::new(
@@ -89,6 +95,27 @@ async fn require_token(State(app): State<AppState>, req: Request, next: Next) ->
         header::HeaderValue::from_static("Bearer"),
     );
     res
+}
+
+/// The `?access_token=` of a `GET /api/{backtests|optimizations}/{id}/events`
+/// (browsers' `EventSource` cannot send an `Authorization` header); no
+/// other request may carry the token in its URL.
+fn event_stream_token(req: &Request) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct TokenQuery {
+        access_token: Option<String>,
+    }
+    let mut tail = req.uri().path().rsplit('/');
+    let events = tail.next() == Some("events")
+        && tail.next().is_some_and(|id| !id.is_empty())
+        && matches!(tail.next(), Some("backtests" | "optimizations"));
+    if req.method() != Method::GET || !events {
+        return None;
+    }
+    Query::<TokenQuery>::try_from_uri(req.uri())
+        .ok()?
+        .0
+        .access_token
 }
 
 async fn not_found(req: Request) -> Problem {
@@ -169,6 +196,7 @@ pub fn router(service: RunService, config: ServerConfig) -> Router {
         .nest("/optimizations", run_routes(RunKind::Optimization))
         .route("/optimizations/{id}/trials", get(runs::trials))
         .route("/strategies", get(catalog::strategies))
+        .route("/datasets/{id}/bars", get(catalog::bars))
         .route(
             "/datasets",
             get(catalog::datasets)

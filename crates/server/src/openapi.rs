@@ -14,8 +14,8 @@
 //! validates it with `openapi-spec-validator`.
 
 use crate::dto::{
-    BacktestStatus, BacktestSubmission, CancelResponse, Health, OptimizationStatus,
-    OptimizationSubmission,
+    BacktestStatus, BacktestSubmission, CancelResponse, ChartBar, DatasetBars, Health,
+    OptimizationStatus, OptimizationSubmission,
 };
 use crate::problem::Problem;
 use axum::body::Bytes;
@@ -40,8 +40,9 @@ Runs answer `202 Accepted` at once and are followed by polling `…/{id}/status`
 server-sent events of `…/{id}/events`; an identical submission is answered with the existing \
 run instead of running again. Errors are `application/problem+json` (RFC 9457) naming the \
 request field at fault in `field`.\n\nWhen the server runs with `--api-token`, every `/api` \
-request (this document included) must carry `Authorization: Bearer <token>`; without it no \
-authentication is needed.",
+request (this document included) must carry `Authorization: Bearer <token>`, except that \
+`GET …/{id}/events` may pass `?access_token=<token>` instead (browsers' `EventSource` cannot \
+set headers); without it no authentication is needed.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     paths(
@@ -61,6 +62,7 @@ authentication is needed.",
         crate::catalog::strategies,
         crate::catalog::datasets,
         crate::catalog::upload,
+        crate::catalog::bars,
         crate::content::content,
         crate::catalog::health,
         document,
@@ -88,6 +90,8 @@ authentication is needed.",
             DatasetInfoSchema,
             ImportReportSchema,
             DatasetUploadForm,
+            DatasetBars,
+            ChartBar,
             Health,
         ),
         responses(Unauthorized),
@@ -117,7 +121,11 @@ impl Modify for BearerScheme {
                     .description(Some(
                         "The server's `--api-token`. Required on every `/api` request only when \
                          the server runs with `--api-token`; a server started without it accepts \
-                         requests without credentials.",
+                         requests without credentials. A `GET /api/backtests/{id}/events` or \
+                         `GET /api/optimizations/{id}/events` may pass it as the query parameter \
+                         `?access_token=<token>` instead of the header, for browsers' \
+                         `EventSource`, which cannot set headers; every other request (and any \
+                         other method) must use the header.",
                     ))
                     .build(),
             ),
@@ -162,6 +170,17 @@ pub async fn document() -> Response {
     headers(("WWW-Authenticate" = String, description = "`Bearer`"))
 )]
 pub struct Unauthorized(pub Problem);
+
+/// The token of an event stream in its URL.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct AccessToken {
+    /// The server's `--api-token`, for clients that cannot send an
+    /// `Authorization` header (a browser's `EventSource`); accepted on
+    /// these event streams only, and only when the header is absent.
+    access_token: Option<String>,
+}
 
 // ---- request bodies ----------------------------------------------------------
 
@@ -838,7 +857,7 @@ fn backtest_status() {}
     path = "/api/backtests/{id}/events",
     tag = "backtests",
     operation_id = "streamBacktestEvents",
-    params(("id" = String, Path, description = "Backtest id.")),
+    params(("id" = String, Path, description = "Backtest id."), AccessToken),
     responses(
         (status = 200, description = "A `text/event-stream` of `progress` events (`Pending` or `Running`), then one `completed`, `failed` or `cancelled` event; each event's `data` is a `BacktestStatus` JSON object.",
             content_type = "text/event-stream", body = String,
@@ -944,7 +963,7 @@ fn optimization_status() {}
     path = "/api/optimizations/{id}/events",
     tag = "optimizations",
     operation_id = "streamOptimizationEvents",
-    params(("id" = String, Path, description = "Optimization id.")),
+    params(("id" = String, Path, description = "Optimization id."), AccessToken),
     responses(
         (status = 200, description = "A `text/event-stream` of `progress` events (`Pending` or `Running`), then one `completed`, `failed` or `cancelled` event; each event's `data` is an `OptimizationStatus` JSON object.",
             content_type = "text/event-stream", body = String,
@@ -1002,6 +1021,7 @@ mod tests {
         ("GET", "/api/strategies"),
         ("GET", "/api/datasets"),
         ("POST", "/api/datasets"),
+        ("GET", "/api/datasets/{id}/bars"),
         ("GET", "/api/datasets/{id}/content"),
         ("GET", "/api/health"),
         ("GET", "/api/openapi.json"),
@@ -1139,6 +1159,29 @@ mod tests {
                 );
             }
         }
+        // the token may come in the URL of the event streams (EventSource), and only there
+        for (path, item) in d["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let in_url = op["parameters"]
+                    .as_array()
+                    .is_some_and(|ps| ps.iter().any(|p| p["name"] == "access_token"));
+                let events = method == "get" && path.ends_with("/events");
+                assert_eq!(in_url, events, "{method} {path}");
+                if events {
+                    let p = op["parameters"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|p| p["name"] == "access_token")
+                        .unwrap();
+                    assert_eq!((&p["in"], &p["required"]), (&"query".into(), &false.into()));
+                }
+            }
+        }
+        let bearer = d["components"]["securitySchemes"][BEARER]["description"]
+            .as_str()
+            .unwrap();
+        assert!(bearer.contains("?access_token="), "{bearer}");
         let upload = &d["paths"]["/api/datasets"]["post"]["requestBody"]["content"];
         assert!(upload["multipart/form-data"].is_object(), "{upload}");
     }

@@ -79,6 +79,15 @@ impl From<atf_runs::service::SubmitError> for Problem {
     }
 }
 
+impl From<atf_runs::service::QueryError> for Problem {
+    fn from(e: atf_runs::service::QueryError) -> Self {
+        match e {
+            atf_runs::service::QueryError::Field(f) => f.into(),
+            atf_runs::service::QueryError::Service(s) => s.into(),
+        }
+    }
+}
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

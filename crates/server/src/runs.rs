@@ -7,6 +7,7 @@ use crate::problem::Problem;
 use crate::AppState;
 use atf_runs::request::{BacktestRequest, OptimizationRequest};
 use atf_runs::service::{CancelOutcome, RunService, RunState};
+use atf_runs::store::TrialOrder;
 use atf_runs::{RunKind, RunStatus};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -311,16 +312,28 @@ pub async fn list(
     Ok(Json(page).into_response())
 }
 
-/// Paging of an optimization's trials.
+/// Paging and order of an optimization's trials.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TrialsQuery {
-    /// First trial by rank (default 0).
+    /// First trial in the chosen order (default 0).
     #[param(minimum = 0, example = 0)]
     pub offset: Option<u64>,
     /// Page size (default 50, at most 500).
     #[param(minimum = 1, maximum = 500, example = 50)]
     pub limit: Option<u64>,
+    /// What to order by: `rank` (default), `fitness`, `index` (combination
+    /// index in the grid), a metric in camelCase (`netProfit`, `sharpe`,
+    /// `maxDrawdownPct`, `tradeCount`, … — every field of a trial's
+    /// `metrics`), or `params.<name>` (one of the optimization's
+    /// parameters). NULLs (failed trials, undefined ratios) always come
+    /// last; ties are broken by rank.
+    #[param(example = "netProfit")]
+    pub sort: Option<String>,
+    /// `asc` or `desc` (default: `asc` for `rank` and `index`, `desc`
+    /// otherwise).
+    #[param(pattern = "^(asc|desc)$", example = "desc")]
+    pub order: Option<String>,
 }
 
 /// `GET /api/optimizations/{id}/trials`.
@@ -330,8 +343,10 @@ pub struct TrialsQuery {
     tag = "optimizations",
     operation_id = "listOptimizationTrials",
     summary = "An ended optimization's trials",
-    description = "Every trial in rank order (best first), one page at a time: completed trials with their fitness \
-and metrics, failed ones with their error; the best trials name the backtest kept in full for them.",
+    description = "Every trial, one page at a time, in rank order (best first) or sorted by `sort` \
+(`fitness`, `index`, any metric such as `netProfit` or `maxDrawdownPct`, or `params.<name>`) in `order`; \
+NULLs (failed trials, undefined ratios) always come last and ties are broken by rank. Completed trials \
+carry their fitness and metrics, failed ones their error; the best trials name the backtest kept in full for them.",
     params(
         ("id" = String, Path, description = "Optimization id."),
         TrialsQuery,
@@ -342,7 +357,7 @@ and metrics, failed ones with their error; the best trials name the backtest kep
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 404, description = "No optimization with this id.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The optimization has not ended; its leaders are in `/status`.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`limit` out of 1..500 (named in `field`).", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`limit` out of 1..500, an unknown `sort` (or a parameter the optimization does not have) or `order` (named in `field`).", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "Storage failure.", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -353,6 +368,7 @@ pub async fn trials(
 ) -> Result<Response, Problem> {
     let Query(q) = q.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.body_text()))?;
     let (offset, limit) = page_bounds(q.offset, q.limit)?;
+    let order = TrialOrder::parse(q.sort.as_deref(), q.order.as_deref())?;
     let svc = app.service.clone();
     let page = blocking(move || {
         if svc.stored_optimization(&id)?.is_none() {
@@ -364,7 +380,7 @@ pub async fn trials(
                 None => Problem::not_found("optimization", &id),
             });
         }
-        Ok(svc.trials(&id, offset, limit)?)
+        Ok(svc.sorted_trials(&id, offset, limit, &order)?)
     })
     .await?;
     Ok(Json(page).into_response())

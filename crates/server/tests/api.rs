@@ -588,3 +588,356 @@ fn strategies_datasets_and_uploads() {
     assert_eq!(code, 202, "{sub}");
     assert_eq!(sub["totalBars"], 3);
 }
+
+/// What `/bars` should answer for `bars` of the dataset, computed apart.
+fn chart_of(ds: &atf_data::DatasetInfo, bars: &atf_engine::Bars) -> Vec<Value> {
+    let p = |x: i64| x as f64 / 10f64.powi(i32::from(ds.price_decimals));
+    let v = |x: i64| x as f64 / 10f64.powi(i32::from(ds.volume_decimals));
+    (0..bars.len())
+        .map(|i| {
+            json!({
+                "time": bars.ts[i], "open": p(bars.open[i]), "high": p(bars.high[i]),
+                "low": p(bars.low[i]), "close": p(bars.close[i]), "volume": v(bars.volume[i]),
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn a_dataset_s_bars_come_resampled_to_fit_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(dir.path(), Backend::Memory);
+    let ds = srv.service.with_catalog(|c| c.get("spy-1m")).unwrap();
+    let all = ds.load(dir.path(), None, None).unwrap();
+    assert_eq!(all.len(), 31_757);
+    let tf = |t: &str| t.parse::<atf_engine::Timeframe>().unwrap();
+    let at = |t: &str| all.resample(tf(t)).0;
+
+    // the whole dataset holds more than 5000 minutes: the finest standard
+    // timeframe under the default limit answers, every bar of it
+    let (code, b) = srv.get("/api/datasets/spy-1m/bars");
+    assert_eq!(code, 200, "{b}");
+    assert!(at("5m").len() > 5_000 && at("15m").len() <= 5_000);
+    assert_eq!(b["dataset"], "spy-1m");
+    assert_eq!(b["timeframe"], "15m");
+    assert_eq!(b["truncated"], false);
+    assert_eq!(b["bars"], Value::Array(chart_of(&ds, &at("15m"))));
+    // prices in display units at the dataset's scale
+    let first = &b["bars"][0];
+    assert_eq!(first["time"], all.ts[0]);
+    assert_eq!(
+        first["open"].as_f64().unwrap(),
+        all.open[0] as f64 / 10f64.powi(i32::from(ds.price_decimals))
+    );
+    // the same by numeric id
+    let (code, by_id) = srv.get(&format!("/api/datasets/{}/bars", ds.id));
+    assert_eq!((code, &by_id), (200, &b));
+
+    // a higher limit: the finer timeframe that now fits
+    let (_, b) = srv.get("/api/datasets/spy-1m/bars?limit=20000");
+    assert_eq!(b["timeframe"], "5m");
+    assert_eq!(b["bars"].as_array().unwrap().len(), at("5m").len());
+
+    // a period at its own timeframe: the bars as stored, `to` through that day
+    let day = |d: &str| atf_data::time::parse_timestamp(d).unwrap();
+    let (from, to) = ("2011-01-10", "2011-01-11");
+    let part = all.slice_time(day(from), day(to) + 86_400_000);
+    assert!(!part.is_empty() && part.len() <= 5_000);
+    let (code, b) = srv.get(&format!("/api/datasets/spy-1m/bars?from={from}&to={to}"));
+    assert_eq!(code, 200, "{b}");
+    assert_eq!(
+        (&b["timeframe"], &b["truncated"]),
+        (&json!("1m"), &json!(false))
+    );
+    assert_eq!(b["bars"], Value::Array(chart_of(&ds, &part)));
+    // an asked-for timeframe, volumes summed
+    let (_, b) = srv.get(&format!(
+        "/api/datasets/spy-1m/bars?from={from}&to={to}&timeframe=1h"
+    ));
+    assert_eq!(b["timeframe"], "1h");
+    assert_eq!(
+        b["bars"],
+        Value::Array(chart_of(&ds, &part.resample(tf("1h")).0))
+    );
+    // epoch milliseconds work as in run requests
+    let (_, b2) = srv.get(&format!(
+        "/api/datasets/spy-1m/bars?from={}&to={}&timeframe=1h",
+        day(from),
+        day(to) + 86_400_000 - 1
+    ));
+    assert_eq!(b2, b);
+
+    // even weekly bars do not fit 3: the last 3 weeks, said so
+    let (_, b) = srv.get("/api/datasets/spy-1m/bars?limit=3");
+    let weeks = at("1w");
+    assert!(weeks.len() > 3);
+    assert_eq!(
+        (&b["timeframe"], &b["truncated"]),
+        (&json!("1w"), &json!(true))
+    );
+    let last3 = all
+        .slice_time(weeks.ts[weeks.len() - 3], i64::MAX)
+        .resample(tf("1w"))
+        .0;
+    assert_eq!(b["bars"], Value::Array(chart_of(&ds, &last3)));
+
+    // a period outside the data: no bars
+    let (code, b) = srv.get("/api/datasets/spy-1m/bars?from=2030-01-01");
+    assert_eq!(code, 200);
+    assert_eq!(b["bars"], json!([]));
+
+    // refusals name their field
+    let (code, p) = srv.get("/api/datasets/nope/bars");
+    assert_eq!(code, 404, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("nope"), "{p}");
+    for (query, field) in [
+        ("from=yesterday", "from"),
+        ("to=soon", "to"),
+        ("from=2011-02-01&to=2011-01-01", "to"),
+        ("timeframe=7x", "timeframe"),
+        ("timeframe=30s", "timeframe"),
+        ("limit=0", "limit"),
+        ("limit=20001", "limit"),
+        ("limit=many", "limit"),
+    ] {
+        let (code, p) = srv.get(&format!("/api/datasets/spy-1m/bars?{query}"));
+        assert_eq!(code, 422, "{query}: {p}");
+        assert_eq!(p["field"], field, "{query}: {p}");
+    }
+    // daily data cannot be drawn in hours
+    let (code, p) = srv.get("/api/datasets/spy-1d/bars?timeframe=1h");
+    assert_eq!((code, p["field"].as_str()), (422, Some("timeframe")), "{p}");
+    let (code, b) = srv.get("/api/datasets/spy-1d/bars?timeframe=1w");
+    assert_eq!((code, b["timeframe"].as_str()), (200, Some("1w")), "{b}");
+}
+
+#[test]
+fn an_optimization_s_trials_sort_by_fitness_metrics_and_params_nulls_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(dir.path(), Backend::Memory);
+    let body = json!({
+        "strategy": "fault-injection",
+        "dataset": "spy-1m",
+        "axes": {"period": {"min": 5, "max": 25, "step": 5}, "fault": ["none", "panic", "error"]},
+        "params": {"fault_bar": 300},
+        "maximize": "netProfit",
+    });
+    let (code, sub) = srv.post("/api/optimizations", &body);
+    assert_eq!(code, 202, "{sub}");
+    let id = sub["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        status_of(&srv.wait_terminal("optimizations", &id)),
+        "Completed"
+    );
+    let page = |q: &str| -> Vec<Value> {
+        let (code, p) = srv.get(&format!("/api/optimizations/{id}/trials?{q}"));
+        assert_eq!(code, 200, "{q}: {p}");
+        assert_eq!(p["total"], 15);
+        p["items"].as_array().unwrap().clone()
+    };
+    let field = |t: &Value, ptr: &str| t.pointer(ptr).and_then(Value::as_f64);
+    let ranks = |v: &[Value]| {
+        v.iter()
+            .map(|t| t["rank"].as_u64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    // in order (NULLs last, ties by rank)
+    let assert_sorted = |v: &[Value], ptr: &str, desc: bool| {
+        for w in v.windows(2) {
+            match (field(&w[0], ptr), field(&w[1], ptr)) {
+                (Some(a), Some(b)) if a == b => {
+                    assert!(w[0]["rank"].as_u64() < w[1]["rank"].as_u64())
+                }
+                (Some(a), Some(b)) => {
+                    assert!(if desc { a > b } else { a < b }, "{ptr}: {a} then {b}")
+                }
+                (Some(_), None) => {}
+                (None, Some(_)) => panic!("{ptr}: null before a value"),
+                (None, None) => assert!(w[0]["rank"].as_u64() < w[1]["rank"].as_u64()),
+            }
+        }
+    };
+
+    // rank by default, as before
+    assert_eq!(ranks(&page("")), (1..=15).collect::<Vec<_>>());
+    assert_eq!(
+        ranks(&page("sort=rank&order=desc")),
+        (1..=15).rev().collect::<Vec<_>>()
+    );
+    let idx: Vec<u64> = page("sort=index")
+        .iter()
+        .map(|t| t["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(idx, (0..15).collect::<Vec<_>>());
+    // a metric: largest first by default; the 10 failed trials last either way
+    for (q, desc) in [
+        ("sort=netProfit", true),
+        ("sort=netProfit&order=asc", false),
+    ] {
+        let v = page(q);
+        assert_sorted(&v, "/metrics/netProfit", desc);
+        assert!(v[..5].iter().all(|t| t["status"] == "Completed"), "{q}");
+        assert!(v[5..].iter().all(|t| t["status"] == "Failed"), "{q}");
+    }
+    assert_sorted(
+        &page("sort=maxDrawdownPct&order=asc"),
+        "/metrics/maxDrawdownPct",
+        false,
+    );
+    assert_sorted(&page("sort=sharpe"), "/metrics/sharpe", true);
+    assert_sorted(&page("sort=fitness&order=asc"), "/fitness", false);
+    // a parameter, via json_extract; pages agree with the whole
+    let by_period = page("sort=params.period&limit=100");
+    assert_sorted(&by_period, "/params/period", true);
+    assert_eq!(by_period[0]["params"]["period"], 25);
+    let mut paged = Vec::new();
+    for off in [0, 4, 8, 12] {
+        paged.extend(page(&format!("sort=params.period&offset={off}&limit=4")));
+    }
+    assert_eq!(paged, by_period);
+    assert_sorted(
+        &page("sort=params.period&order=asc"),
+        "/params/period",
+        false,
+    );
+
+    // refusals name `sort` or `order`
+    for (q, f) in [
+        ("sort=luck", "sort"),
+        ("sort=net_profit", "sort"),
+        ("sort=params.nope", "sort"),
+        ("sort=params.a-b", "sort"),
+        ("sort=params.period')--", "sort"),
+        ("sort=fitness&order=up", "order"),
+    ] {
+        let (code, p) = srv.get(&format!("/api/optimizations/{id}/trials?{q}"));
+        assert_eq!(code, 422, "{q}: {p}");
+        assert_eq!(p["field"], f, "{q}: {p}");
+    }
+    let (_, p) = srv.get(&format!("/api/optimizations/{id}/trials?sort=params.nope"));
+    assert!(
+        p["detail"].as_str().unwrap().contains("period"),
+        "names the real ones: {p}"
+    );
+    // unknown optimization: 404 whatever the sort
+    let (code, _) = srv.get("/api/optimizations/nope/trials?sort=sharpe");
+    assert_eq!(code, 404);
+}
+
+#[test]
+fn an_event_stream_takes_the_token_in_its_url_and_nothing_else_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::with(
+        dir.path(),
+        Options {
+            api_token: Some("s3cr t/+".into()),
+            ..Options::default()
+        },
+    );
+    let token = "s3cr t/+";
+    let in_url = "s3cr%20t%2F%2B";
+    let agent = srv.agent();
+    let url = |p: &str| format!("{}{p}", srv.url);
+    let (code, sub) = common::call(
+        &agent,
+        "POST",
+        &url("/api/backtests"),
+        Some(&backtest_body()),
+        Some(token),
+    );
+    assert_eq!(code, 202, "{sub}");
+    let id = sub["id"].as_str().unwrap().to_owned();
+
+    // the stream with ?access_token= (what a browser's EventSource sends)
+    let res = agent
+        .get(&url(&format!(
+            "/api/backtests/{id}/events?access_token={in_url}"
+        )))
+        .call()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let text = res.into_body().read_to_string().unwrap();
+    assert!(text.contains("event: completed"), "{text}");
+    // an optimization's stream too
+    let (code, o) = common::call(
+        &agent,
+        "POST",
+        &url("/api/optimizations"),
+        Some(
+            &json!({"strategy": "sma-cross", "dataset": "spy-1d", "axes": {"fast": [5, 10], "slow": [20]}}),
+        ),
+        Some(token),
+    );
+    assert_eq!(code, 202, "{o}");
+    let events = format!("/api/optimizations/{}/events", o["id"].as_str().unwrap());
+    let res = agent
+        .get(&url(&format!("{events}?access_token={in_url}")))
+        .call()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res
+        .into_body()
+        .read_to_string()
+        .unwrap()
+        .contains("event: completed"));
+
+    // without it, or with a wrong one: 401
+    let (code, _) = common::call(
+        &agent,
+        "GET",
+        &url(&format!("/api/backtests/{id}/events")),
+        None,
+        None,
+    );
+    assert_eq!(code, 401);
+    let (code, p) = common::call(
+        &agent,
+        "GET",
+        &url(&format!("/api/backtests/{id}/events?access_token=wrong")),
+        None,
+        None,
+    );
+    assert_eq!(code, 401, "{p}");
+    // the header still works there
+    let (code, _) = common::call(
+        &agent,
+        "GET",
+        &url(&format!("/api/backtests/{id}/events")),
+        None,
+        Some(token),
+    );
+    assert_eq!(code, 200);
+    // no other request takes it in its URL: not a POST, not another GET
+    let (code, _) = common::call(
+        &agent,
+        "POST",
+        &url(&format!("/api/backtests/{id}/cancel?access_token={in_url}")),
+        None,
+        None,
+    );
+    assert_eq!(code, 401);
+    let (code, _) = common::call(
+        &agent,
+        "POST",
+        &url(&format!("/api/backtests?access_token={in_url}")),
+        Some(&backtest_body()),
+        None,
+    );
+    assert_eq!(code, 401);
+    for path in [
+        format!("/api/backtests/{id}/status"),
+        format!("/api/backtests/{id}"),
+        "/api/backtests".to_owned(),
+        "/api/health".to_owned(),
+        "/api/datasets/spy-1m/bars".to_owned(),
+    ] {
+        let (code, _) = common::call(
+            &agent,
+            "GET",
+            &url(&format!("{path}?access_token={in_url}")),
+            None,
+            None,
+        );
+        assert_eq!(code, 401, "{path}");
+    }
+}
