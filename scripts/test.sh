@@ -2,7 +2,8 @@
 # Runs every check and test of AlgoTradeForge on a fresh machine.
 # Installs what the tests need when missing (Rust components, a Python venv
 # with pandas/pyarrow/polars for the Parquet interoperability check and
-# openapi-spec-validator, Debian's redis-server for the Redis cache tests), builds,
+# openapi-spec-validator, Debian's redis-server for the Redis cache tests,
+# Debian's chromium and playwright-core for the dashboard's browser tests), builds,
 # and runs: rustfmt, clippy, docs, all cargo tests (optimized, overflow checks on), the pandas/polars
 # read-back of a stored dataset. Exits non-zero on the first failure.
 set -euo pipefail
@@ -32,6 +33,9 @@ need script bsdutils
 # the Redis progress-cache tests start their own redis-server on a free port;
 # they fail (never skip) without it
 need redis-server redis-server
+# the dashboard's browser tests drive Debian's headless chromium; they fail
+# (never skip) without it
+need chromium chromium
 
 step "python venv for the Parquet read-back check"
 VENV=${ATF_TEST_VENV:-$HOME/.cache/atf-test-venv}
@@ -48,6 +52,12 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo doc -D warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+
+step "browser test packages (playwright-core; it never downloads a browser)"
+if [ ! -d crates/cli/tests/browser/node_modules ]; then
+  command -v npm >/dev/null || { echo "error: npm not found (Node.js 20+ runs the dashboard's browser tests)" >&2; exit 1; }
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix crates/cli/tests/browser --no-audit --no-fund
+fi
 
 step "cargo test (profile ci: release optimizations, overflow checks)"
 TMP=$(mktemp -d)

@@ -13,6 +13,7 @@
 pub mod body;
 pub mod catalog;
 pub mod content;
+pub mod dashboard;
 pub mod dto;
 pub mod openapi;
 pub mod problem;
@@ -210,6 +211,7 @@ pub fn router(service: RunService, config: ServerConfig) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .nest("/api", api)
+        .merge(dashboard::router())
         .fallback(not_found)
         .layer(middleware::from_fn(method_not_allowed))
         .with_state(state)

@@ -1,0 +1,449 @@
+// Browser tests of the atf dashboard, in headless Debian chromium driven by
+// playwright-core (which never downloads a browser here).
+//
+//   node dashboard.mjs http://127.0.0.1:PORT SCREENSHOT_DIR
+//
+// Runs every scenario against the server at the URL (a fresh `atf serve`
+// started by crates/cli/tests/browser.rs), saves screenshots, and exits 1
+// naming each failed scenario. No scenario is ever skipped: a missing
+// browser is a failure.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const [base, shotDir] = process.argv.slice(2);
+if (!base || !shotDir) {
+  console.error('usage: node dashboard.mjs http://127.0.0.1:PORT SCREENSHOT_DIR');
+  process.exit(2);
+}
+const CHROMIUM = process.env.ATF_CHROMIUM || '/usr/bin/chromium';
+const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 375, height: 812 };
+const TIMEOUT = 30_000;
+
+fs.mkdirSync(shotDir, { recursive: true });
+
+// ---------------------------------------------------------------- helpers
+
+/** Console errors and page errors of every page, checked at the end. */
+const problems = [];
+/** API refusals a scenario provokes on purpose (the browser logs them). */
+const expectedRefusals = [];
+
+function watch(page, scenario) {
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const text = msg.text();
+    if (expectedRefusals.some((r) => r.scenario === scenario && r.pattern.test(text))) return;
+    problems.push(`${scenario}: console error: ${text} (${msg.location()?.url ?? ''})`);
+  });
+  page.on('pageerror', (err) => problems.push(`${scenario}: uncaught: ${err.message}`));
+}
+
+async function newPage(browser, scenario, viewport = DESKTOP) {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  watch(page, scenario);
+  // every text the progress line shows, in order
+  await page.addInitScript(() => {
+    window.__progressTexts = [];
+    new MutationObserver(() => {
+      const text = document.querySelector('[data-testid="progress-text"]')?.textContent;
+      const seen = window.__progressTexts;
+      if (text && seen[seen.length - 1] !== text) seen.push(text);
+    }).observe(document, { subtree: true, childList: true, characterData: true });
+  });
+  return page;
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(shotDir, `${name}.png`), fullPage: true });
+}
+
+async function api(method, route, body) {
+  const res = await fetch(`${base}${route}`, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function waitForStatus(kind, id, wanted) {
+  const deadline = Date.now() + TIMEOUT;
+  for (;;) {
+    const s = await api('GET', `/api/${kind}/${id}/status`);
+    if (wanted.includes(s.status)) return s;
+    if (Date.now() > deadline) throw new Error(`${kind} ${id} is still ${s.status}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Number of strongly coloured pixels in the canvases under `selector`. */
+async function colouredPixels(page, selector) {
+  return page.evaluate((sel) => {
+    let n = 0;
+    for (const canvas of document.querySelectorAll(`${sel} canvas`)) {
+      if (!canvas.width || !canvas.height) continue;
+      const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      for (let i = 0; i < data.length; i += 4) {
+        const [r, g, b, a] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
+        if (a > 128 && Math.max(r, g, b) - Math.min(r, g, b) > 60) n += 1;
+      }
+    }
+    return n;
+  }, selector);
+}
+
+async function expectDrawn(page, selector, what) {
+  await page.waitForSelector(`${selector} canvas`);
+  // the charts draw on the next animation frames
+  const deadline = Date.now() + 10_000;
+  let n = 0;
+  while (Date.now() < deadline) {
+    n = await colouredPixels(page, selector);
+    if (n > 200) return n;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`${what} is not drawn (${n} coloured pixels in ${selector})`);
+}
+
+async function noHorizontalScroll(page, where) {
+  const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
+  assert.ok(scroll <= width, `${where}: the page scrolls sideways at ${width} px (content ${scroll} px wide)`);
+}
+
+/** Sets a parameter row of the new-run form to a range axis. */
+async function setRange(page, name, min, max, step) {
+  await page.selectOption(`select[name="${name}.mode"]`, 'range');
+  await page.fill(`input[name="${name}.min"]`, String(min));
+  await page.fill(`input[name="${name}.max"]`, String(max));
+  await page.fill(`input[name="${name}.step"]`, String(step));
+}
+
+async function chooseRun(page, { kind, strategy = 'sma-cross', dataset = 'spy-1m', timeframe = '' }) {
+  await page.goto(`${base}/#/new`);
+  await page.waitForSelector('form.run-form');
+  await page.check(kind === 'optimization' ? '#kind-optimization' : '#kind-backtest');
+  await page.selectOption('select[name="strategy"]', strategy);
+  await page.selectOption('select[name="dataset"]', dataset);
+  await page.selectOption('select[name="timeframe"]', timeframe);
+}
+
+// -------------------------------------------------------------- scenarios
+
+const scenarios = {
+  async 'a backtest submitted from the form shows its progress, then its report with charts'(browser, name) {
+    const page = await newPage(browser, name);
+    await chooseRun(page, { kind: 'backtest', timeframe: '1h' });
+    await page.fill('input[name="fast.value"]', '10');
+    await page.fill('input[name="slow.value"]', '30');
+    await page.fill('input[name="commissionPct"]', '0.1');
+    await shot(page, 'new-run-form');
+    await page.click('[data-testid="submit-run"]');
+    await page.waitForURL(/#\/backtests\/[\w-]+$/);
+    await page.waitForSelector('[data-testid="backtest-report"]');
+    const texts = await page.evaluate(() => window.__progressTexts);
+    assert.ok(texts.length >= 2, `the progress text never changed: ${JSON.stringify(texts)}`);
+    assert.match(texts[0], /^Processed 0 \/ [\d,]+ Bars$/);
+    assert.match(texts.at(-1), /^Processed ([\d,]+) \/ \1 Bars$/);
+    await page.waitForSelector('[data-testid="progress-panel"] .badge-completed');
+    await expectDrawn(page, '[data-testid="equity-chart"]', 'the equity chart');
+    await expectDrawn(page, '[data-testid="drawdown-chart"]', 'the drawdown chart');
+    await expectDrawn(page, '[data-testid="price-chart"]', 'the price chart');
+    const trades = await page.locator('[data-testid="trades-table"] tbody tr').count();
+    assert.ok(trades > 0, 'no trades listed');
+    const metrics = await page.locator('[data-testid="metrics"]').innerText();
+    assert.match(metrics, /Net profit/);
+    assert.equal(await page.locator('[data-testid="cancel-run"]').isVisible(), false, 'Cancel is offered on an ended run');
+    await shot(page, 'backtest-report');
+    await page.context().close();
+  },
+
+  async 'an optimization shows live progress (also in the runs list) and is cancelled from its page'(browser, name) {
+    const page = await newPage(browser, name);
+    await chooseRun(page, { kind: 'optimization' });
+    await setRange(page, 'fast', 2, 1000, 1);
+    await setRange(page, 'slow', 3, 2001, 1);
+    const grid = page.locator('[data-testid="grid-size"]');
+    await grid.filter({ hasText: 'above the limit of 1,000,000' }).waitFor();
+    assert.equal(await page.locator('[data-testid="submit-run"]').isDisabled(), true, 'a grid above the limit can be submitted');
+    await page.fill('input[name="slow.max"]', '1001');
+    await grid.filter({ hasText: '999 × 999 = 998,001 combinations' }).waitFor();
+    await page.fill('textarea[name="constraints"]', 'fast < slow');
+    await page.click('[data-testid="submit-run"]');
+    await page.waitForURL(/#\/optimizations\/[\w-]+$/);
+    const runUrl = page.url();
+    const progress = page.locator('[data-testid="progress-text"]');
+    await progress.filter({ hasText: /^Processed [1-9][\d,]* \/ 998,001 Combinations$/ }).waitFor();
+    const first = await progress.textContent();
+    await page.waitForFunction((t) => document.querySelector('[data-testid="progress-text"]').textContent !== t, first);
+    assert.match(await page.locator('[data-testid="progress-extra"]').textContent(), /Failed: 0/);
+    assert.match(await page.locator('[data-testid="elapsed"]').textContent(), /\d/);
+    assert.match(await page.locator('[data-testid="update-mode"]').textContent(), /connected/);
+
+    await page.click('a[data-nav="runs"]');
+    const row = page.locator('[data-testid="runs-table"] tbody tr', { has: page.locator('.badge-running') });
+    await row.locator('[role="progressbar"]').waitFor();
+    const before = await row.locator('.progress-text').textContent();
+    await page.waitForFunction((t) => document.querySelector('[data-testid="runs-table"] tbody tr .progress-text')?.textContent !== t, before);
+
+    await page.goto(runUrl);
+    await page.click('[data-testid="cancel-run"]');
+    const dialog = page.locator('[data-testid="confirm-dialog"]');
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Keep running' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await shot(page, 'optimization-progress');
+    await page.click('[data-testid="cancel-run"]');
+    await dialog.getByRole('button', { name: 'Cancel run' }).click();
+    await page.locator('[data-testid="progress-panel"] [data-testid="status-badge"]', { hasText: 'Cancelled' }).waitFor();
+    await page.locator('.notice', { hasText: 'Cancelled' }).first().waitFor();
+    assert.equal(await page.locator('[data-testid="cancel-run"]').isVisible(), false);
+    await page.context().close();
+  },
+
+  async 'a completed optimization report: heatmap, sortable trials, backtest a row'(browser, name) {
+    const page = await newPage(browser, name);
+    await chooseRun(page, { kind: 'optimization', timeframe: '1h' });
+    await setRange(page, 'fast', 2, 20, 2);
+    await page.selectOption('select[name="slow.mode"]', 'list');
+    await page.fill('input[name="slow.list"]', '20, 30, 40');
+    await page.fill('textarea[name="constraints"]', 'fast < slow');
+    await page.locator('[data-testid="grid-size"]', { hasText: '10 × 3 = 30 combinations' }).waitFor();
+    await page.click('[data-testid="submit-run"]');
+    await page.waitForURL(/#\/optimizations\/[\w-]+$/);
+    await page.waitForSelector('[data-testid="optimization-report"]');
+    await expectDrawn(page, '[data-testid="heatmap"]', 'the heatmap');
+    const rows = page.locator('[data-testid="trials-table"] tbody tr');
+    await rows.first().waitFor();
+    assert.equal(await rows.count(), 25);
+    // sort by net profit, best first, then worst first
+    const profits = async () => (await page.locator('[data-testid="trials-table"] tbody tr td:nth-child(6)').allTextContents())
+      .map((t) => Number(t.replace(/,/g, '')));
+    await page.click('[data-sort-key="netProfit"]');
+    await page.locator('th[aria-sort="descending"]', { hasText: 'Net profit' }).waitFor();
+    let p = await profits();
+    assert.deepEqual(p, [...p].sort((a, b) => b - a), `not sorted by net profit, descending: ${p}`);
+    await page.click('[data-sort-key="netProfit"]');
+    await page.locator('th[aria-sort="ascending"]', { hasText: 'Net profit' }).waitFor();
+    p = await profits();
+    assert.deepEqual(p, [...p].sort((a, b) => a - b), `not sorted by net profit, ascending: ${p}`);
+    await page.click('[data-sort-key="rank"]');
+    await page.locator('th[aria-sort="ascending"]', { hasText: 'Rank' }).waitFor();
+    await page.click('.pager >> text=Next →');
+    await page.locator('.pager-info', { hasText: '26–29 of 29' }).waitFor();
+    await page.click('.pager >> text=← Previous');
+    await page.locator('.pager-info', { hasText: '1–25 of 29' }).waitFor();
+    await shot(page, 'optimization-report');
+    // "Backtest these parameters" on the best trial opens its backtest
+    const best = await page.locator('[data-testid="trials-table"] tbody tr').first().locator('td').allTextContents();
+    await page.locator('[data-testid="backtest-trial"]').first().click();
+    await page.waitForURL(/#\/backtests\/[\w-]+$/);
+    await page.waitForSelector('[data-testid="backtest-report"]');
+    const params = await page.locator('.run-params').first().textContent();
+    assert.ok(params.includes(`fast=${best[1]}`) && params.includes(`slow=${best[2]}`), `the backtest is not of the trial's parameters: ${params} vs ${best}`);
+    await page.context().close();
+  },
+
+  async 'a failed run shows its error and, expanded, its stack trace'(browser, name) {
+    const sub = await api('POST', '/api/backtests', { strategy: 'fault-injection', dataset: 'spy-1m', params: { fault: 'panic', fault_bar: 100 } });
+    await waitForStatus('backtests', sub.id, ['Failed']);
+    const page = await newPage(browser, name);
+    await page.goto(`${base}/#/backtests/${sub.id}`);
+    const panel = page.locator('[data-testid="error-panel"]');
+    await panel.waitFor();
+    assert.match(await panel.locator('.error-message').textContent(), /injected panic at bar 100/);
+    const trace = panel.locator('[data-testid="stack-trace"] pre');
+    assert.equal(await trace.isVisible(), false, 'the stack trace is shown before it is asked for');
+    await panel.locator('[data-testid="stack-trace"] summary').click();
+    await trace.waitFor({ state: 'visible' });
+    assert.match(await trace.textContent(), /fault_injection/);
+    await shot(page, 'failed-backtest');
+
+    // an optimization's failed trials are marked, each with its error and trace
+    const opt = await api('POST', '/api/optimizations', {
+      strategy: 'fault-injection', dataset: 'spy-1m', timeframe: '1h',
+      params: { fault_bar: 100 }, axes: { fault: ['none', 'panic'], period: [10, 20] },
+    });
+    await waitForStatus('optimizations', opt.id, ['Completed']);
+    await page.goto(`${base}/#/optimizations/${opt.id}`);
+    await page.waitForSelector('[data-testid="trials-table"]');
+    const failed = page.locator('[data-testid="trials-table"] tbody tr', { has: page.locator('.badge-failed') });
+    assert.equal(await failed.count(), 2);
+    const error = page.locator('[data-testid="trial-error"]').first();
+    assert.match(await error.locator('summary').textContent(), /injected panic/);
+    assert.equal(await error.locator('pre').isVisible(), false);
+    await error.locator('summary').click();
+    await error.locator('pre').waitFor({ state: 'visible' });
+    assert.match(await error.locator('pre').textContent(), /fault_injection/);
+    await page.context().close();
+  },
+
+  async 'an API validation error lands next to its field'(browser, name) {
+    expectedRefusals.push({ scenario: name, pattern: /Failed to load resource: the server responded with a status of 422/ });
+    const page = await newPage(browser, name);
+    await chooseRun(page, { kind: 'backtest' });
+    await page.fill('input[name="commissionPct"]', '50');
+    await page.click('[data-testid="submit-run"]');
+    const field = page.locator('[data-field="commissionPct"]');
+    const error = field.locator('.field-error');
+    await error.waitFor({ state: 'visible' });
+    assert.match(await error.textContent(), /commissionPct/);
+    assert.equal(await field.locator('input').getAttribute('aria-invalid'), 'true');
+    assert.ok(page.url().endsWith('#/new'), 'the form was left');
+    // an axis refused by the API: next to that parameter's row
+    await page.check('#kind-optimization');
+    await page.fill('input[name="commissionPct"]', '0.1');
+    await setRange(page, 'fast', 0, 10, 1);
+    await page.click('[data-testid="submit-run"]');
+    const axis = page.locator('[data-param="fast"] > .field-error');
+    await axis.waitFor({ state: 'visible' });
+    assert.match(await axis.textContent(), /axes\.fast/);
+    assert.equal(await field.locator('.field-error').isVisible(), false, 'an old error stays shown');
+    await shot(page, 'validation-error');
+    await page.context().close();
+  },
+
+  async 'progress falls back to polling when the event stream fails, and says so'(browser, name) {
+    expectedRefusals.push({ scenario: name, pattern: /net::ERR_FAILED/ });
+    const page = await newPage(browser, name);
+    await page.route('**/events*', (route) => route.abort());
+    const sub = await api('POST', '/api/optimizations', {
+      strategy: 'sma-cross', dataset: 'spy-1m', maximize: 'sortino', constraints: ['fast < slow'],
+      axes: { fast: { min: 2, max: 1000, step: 1 }, slow: { min: 3, max: 1001, step: 1 } },
+    });
+    await page.goto(`${base}/#/optimizations/${sub.id}`);
+    await page.locator('[data-testid="update-mode"]', { hasText: /unavailable.*checking every 30 s instead/ }).waitFor();
+    await page.locator('[data-testid="progress-text"]', { hasText: /^Processed [\d,]+ \/ 998,001 Combinations$/ }).waitFor();
+    await api('POST', `/api/optimizations/${sub.id}/cancel`);
+    await waitForStatus('optimizations', sub.id, ['Cancelled']);
+    await page.context().close();
+  },
+
+  async 'the runs list: newest first, status badges, filter, paging'(browser, name) {
+    const page = await newPage(browser, name);
+    await page.goto(`${base}/#/runs`);
+    const rows = page.locator('[data-testid="runs-table"] tbody tr');
+    await rows.first().waitFor();
+    for (const status of ['completed', 'failed', 'cancelled']) {
+      assert.ok(await page.locator(`[data-testid="runs-table"] .badge-${status}`).count() > 0, `no ${status} run listed`);
+    }
+    const submitted = await page.locator('[data-testid="runs-table"] time').evaluateAll((els) => els.map((e) => Date.parse(e.getAttribute('datetime'))));
+    assert.deepEqual(submitted, [...submitted].sort((a, b) => b - a), 'not newest first');
+    await shot(page, 'runs-list');
+    await page.selectOption('#runs-status', 'Failed');
+    await page.waitForURL(/status=Failed/);
+    await page.locator('[data-testid="runs-table"] tbody tr').first().waitFor();
+    const badges = await page.locator('[data-testid="runs-table"] [data-testid="status-badge"]').allTextContents();
+    assert.ok(badges.length > 0 && badges.every((b) => b === 'Failed'), `filter by Failed shows ${badges}`);
+    await page.selectOption('#runs-kind', 'optimization');
+    await page.waitForURL(/kind=optimization/);
+    await page.locator('[data-testid="runs-table"] tbody tr').first().waitFor();
+    const kinds = await page.locator('[data-testid="runs-table"] .kind').allTextContents();
+    assert.ok(kinds.every((k) => k === 'Optimization'), `kind filter shows ${kinds}`);
+    // paging: more runs than a page
+    await Promise.all(Array.from({ length: 26 }, (_, i) => api('POST', '/api/backtests', {
+      strategy: 'sma-cross', dataset: 'spy-1d', params: { fast: 2 + i, slow: 60 },
+    })));
+    await page.goto(`${base}/#/runs?kind=backtest`);
+    await page.locator('.pager-info', { hasText: /^1–25 of \d+/ }).waitFor();
+    await page.click('.pager >> text=Next →');
+    await page.waitForURL(/offset=25/);
+    await page.locator('.pager-info', { hasText: /^26–/ }).waitFor();
+    await page.context().close();
+  },
+
+  async 'datasets: list and an upload refused with the import\'s reason'(browser, name) {
+    expectedRefusals.push({ scenario: name, pattern: /Failed to load resource: the server responded with a status of 422/ });
+    const page = await newPage(browser, name);
+    await page.goto(`${base}/#/datasets`);
+    await page.locator('[data-testid="datasets-table"] tbody tr', { hasText: 'spy-1m' }).waitFor();
+    await page.setInputFiles('input[name="file"]', { name: 'broken.csv', mimeType: 'text/csv', buffer: Buffer.from('this is not,a price file\n1,2\n') });
+    await page.click('text=Upload and import');
+    const refusal = page.locator('form.upload .field-error:visible, form.upload .notice-error');
+    await refusal.first().waitFor();
+    assert.ok((await refusal.first().textContent()).length > 10);
+    await page.context().close();
+  },
+
+  async 'a phone-width screen: no sideways scrolling, everything reachable'(browser, name) {
+    const page = await newPage(browser, name, PHONE);
+    const runs = await api('GET', '/api/backtests?status=Completed&limit=1');
+    const opts = await api('GET', '/api/optimizations?status=Completed&limit=1');
+    for (const hash of ['#/runs', '#/new', '#/datasets', `#/backtests/${runs.items[0].id}`, `#/optimizations/${opts.items[0].id}`]) {
+      await page.goto(`${base}/${hash}`);
+      await page.waitForSelector('.view > *');
+      await page.waitForLoadState('networkidle');
+      await page.waitForTimeout(300);
+      await noHorizontalScroll(page, hash);
+    }
+    await page.goto(`${base}/#/new`);
+    await page.check('#kind-optimization');
+    await noHorizontalScroll(page, '#/new (optimization)');
+    await shot(page, 'new-run-phone');
+    await page.context().close();
+  },
+
+  async 'keyboard: skip link, navigation and form reachable with Tab, focus visible'(browser, name) {
+    const page = await newPage(browser, name);
+    await page.goto(`${base}/#/runs`);
+    await page.waitForSelector('[data-testid="runs-table"]');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Skip to content');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    assert.notEqual(outline, 'none', 'no visible focus');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'New run');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('form.run-form');
+    // every control of the form has a label
+    const unlabelled = await page.evaluate(() => [...document.querySelectorAll('form.run-form input, form.run-form select, form.run-form textarea')]
+      .filter((el) => !el.labels?.length && !el.getAttribute('aria-label')).map((el) => el.name));
+    assert.deepEqual(unlabelled, []);
+    for (let i = 0; i < 60; i += 1) {
+      await page.keyboard.press('Tab');
+      if (await page.evaluate(() => document.activeElement?.dataset?.testid === 'submit-run')) return page.context().close();
+    }
+    throw new Error('the submit button is not reachable with Tab');
+  },
+};
+
+// ------------------------------------------------------------------- main
+
+const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS }).catch((e) => {
+  console.error(`cannot start chromium at ${CHROMIUM}: ${e.message}`);
+  process.exit(1);
+});
+const failures = [];
+for (const [name, run] of Object.entries(scenarios)) {
+  const started = Date.now();
+  try {
+    await run(browser, name);
+    console.log(`ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    failures.push(name);
+    console.log(`FAIL ${name}\n     ${String(e.stack ?? e).split('\n').slice(0, 6).join('\n     ')}`);
+    for (const ctx of browser.contexts()) {
+      for (const page of ctx.pages()) await shot(page, `failure-${failures.length}`).catch(() => {});
+      await ctx.close().catch(() => {});
+    }
+  }
+}
+await browser.close();
+if (problems.length) {
+  failures.push('no console errors');
+  console.log(`FAIL no console errors\n     ${problems.join('\n     ')}`);
+} else {
+  console.log('ok   no console errors on any page');
+}
+console.log(`\n${Object.keys(scenarios).length + 1 - failures.length} passed, ${failures.length} failed; screenshots in ${shotDir}`);
+process.exit(failures.length ? 1 : 0);

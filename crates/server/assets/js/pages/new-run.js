@@ -1,0 +1,301 @@
+// The new-run form: strategy (its parameter space drives the inputs),
+// dataset, period, costs; a backtest or an optimization (axes, grid size
+// shown live and refused above the limit). The API's refusals appear next
+// to the field they name.
+
+import { ApiError, get, post } from '../api.js';
+import { h, replace } from '../dom.js';
+import { date, int } from '../format.js';
+import { MAX_COMBINATIONS, gridSize } from '../grid.js';
+import { go } from '../router.js';
+import { notice } from '../ui/error-panel.js';
+import { clearFieldErrors, field, showFieldError } from '../ui/fields.js';
+import { paramRow } from './param-rows.js';
+import { rememberSubmission } from './run.js';
+
+const TIMEFRAMES = ['1m', '5m', '15m', '30m', '1h', '4h', '1d', '1w'];
+const UNIT_S = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+const FITNESS = [
+  ['sharpe', 'Sharpe'], ['net-profit', 'Net profit'], ['return-over-drawdown', 'Return / drawdown'],
+  ['profit-factor', 'Profit factor'], ['sortino', 'Sortino'], ['win-rate', 'Win rate'],
+];
+
+function seconds(tf) {
+  const m = /^(\d+)([smhdw])$/.exec(tf ?? '');
+  return m ? Number(m[1]) * UNIT_S[m[2]] : null;
+}
+
+/** Timeframes a dataset can be run at: its own and the coarser multiples. */
+function timeframesFor(ds) {
+  const base = seconds(ds?.timeframe);
+  return TIMEFRAMES.filter((tf) => base && seconds(tf) > base && seconds(tf) % base === 0);
+}
+
+function numberInput(name, value, { step = 'any', min } = {}) {
+  return h('input', { type: 'number', name, value: value ?? '', step, min, inputmode: 'decimal' });
+}
+
+/** Reads an optional number input: {value} (undefined when empty) or {error}. */
+function optionalNumber(input) {
+  if (input.validity?.badInput) return { error: 'enter a number' };
+  const t = input.value.trim();
+  return { value: t === '' ? undefined : Number(t) };
+}
+
+/** Builds the form; `prefill` is a stored run's request and kind. */
+function buildForm(strategies, datasets, prefill) {
+  const kindBacktest = h('input', { type: 'radio', name: 'kind', value: 'backtest', id: 'kind-backtest', checked: prefill?.kind !== 'optimization' });
+  const kindOpt = h('input', { type: 'radio', name: 'kind', value: 'optimization', id: 'kind-optimization', checked: prefill?.kind === 'optimization' });
+  const strategy = h('select', { name: 'strategy' }, strategies.map((s) => h('option', { value: s.name }, s.name)));
+  const strategyInfo = h('p', { class: 'hint' });
+  const dataset = h('select', { name: 'dataset' }, datasets.map((d) => h('option', { value: d.name }, `${d.name} (${d.symbol}, ${d.timeframe})`)));
+  const datasetInfo = h('p', { class: 'hint' });
+  const timeframe = h('select', { name: 'timeframe' });
+  const from = h('input', { type: 'date', name: 'from' });
+  const to = h('input', { type: 'date', name: 'to' });
+  const cash = numberInput('cash', 10000, { min: 0 });
+  const commissionPct = numberInput('commissionPct', 0, { min: 0 });
+  const commissionFixed = numberInput('commissionFixed', 0, { min: 0 });
+  const slippageTicks = numberInput('slippageTicks', 0, { step: 1, min: 0 });
+  const sizing = h('select', { name: 'sizing' }, h('option', { value: 'sizePct' }, '% of equity'), h('option', { value: 'sizeQty' }, 'Fixed quantity'));
+  const size = numberInput('size', 100, { min: 0 });
+  const constraints = h('textarea', { name: 'constraints', rows: 2, placeholder: 'fast < slow', spellcheck: 'false' });
+  const maximize = h('select', { name: 'maximize' }, FITNESS.map(([v, l]) => h('option', { value: v }, l)));
+  const top = numberInput('top', 20, { step: 1, min: 0 });
+  const gridOut = h('output', { class: 'grid-size', 'aria-live': 'polite', 'data-testid': 'grid-size' });
+  const paramsBox = h('div', { class: 'params' });
+  const formError = h('div', { class: 'form-error', 'aria-live': 'assertive' });
+  const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'submit-run' }, 'Start backtest');
+
+  let rows = [];
+  const kind = () => (kindOpt.checked ? 'optimization' : 'backtest');
+  const currentDataset = () => datasets.find((d) => d.name === dataset.value);
+
+  const form = h('form', { class: 'run-form', novalidate: true, 'aria-label': 'New run' },
+    h('fieldset', { class: 'card' },
+      h('legend', {}, 'What to run'),
+      h('div', { class: 'field', role: 'radiogroup', 'aria-label': 'Kind of run' },
+        h('span', { class: 'label' }, 'Kind'),
+        h('div', { class: 'segmented' },
+          h('span', {}, kindBacktest, h('label', { for: 'kind-backtest' }, 'Backtest')),
+          h('span', {}, kindOpt, h('label', { for: 'kind-optimization' }, 'Optimization')))),
+      h('div', { class: 'grid-2' },
+        field({ label: 'Strategy', input: strategy, name: 'strategy' }),
+        field({ label: 'Dataset', input: dataset, name: 'dataset' })),
+      strategyInfo, datasetInfo),
+    h('fieldset', { class: 'card' },
+      h('legend', {}, 'Period'),
+      h('div', { class: 'grid-3' },
+        field({ label: 'Timeframe', input: timeframe, name: 'timeframe' }),
+        field({ label: 'From', input: from, name: 'from' }),
+        field({ label: 'To (included)', input: to, name: 'to' }))),
+    h('fieldset', { class: 'card' },
+      h('legend', {}, 'Parameters'),
+      h('div', { class: 'field', 'data-field': 'axes' },
+        h('p', { class: 'hint opt-only' }, 'For each parameter: a fixed value, a range (min, max, step) or a list of values. Every combination of the axes is one trial.'),
+        paramsBox,
+        h('p', { class: 'field-error', hidden: true, 'aria-live': 'polite' })),
+      h('div', { class: 'opt-only' },
+        h('div', { class: 'grid-3' },
+          field({ label: 'Constraints (one per line)', input: constraints, name: 'constraints', hint: 'Skip combinations, e.g. fast < slow' }),
+          field({ label: 'Maximize', input: maximize, name: 'maximize' }),
+          field({ label: 'Keep best (full reports)', input: top, name: 'top' })),
+        gridOut)),
+    h('fieldset', { class: 'card' },
+      h('legend', {}, 'Costs and sizing'),
+      h('div', { class: 'grid-3' },
+        field({ label: 'Initial cash', input: cash, name: 'cash' }),
+        field({ label: 'Commission %', input: commissionPct, name: 'commissionPct', hint: '% of notional per order' }),
+        field({ label: 'Commission per order', input: commissionFixed, name: 'commissionFixed' }),
+        field({ label: 'Slippage (ticks)', input: slippageTicks, name: 'slippageTicks' }),
+        field({ label: 'Sizing', input: sizing, name: 'sizing' }),
+        field({ label: 'Size', input: size, name: 'sizePct', hint: '% of equity per entry' }))),
+    formError,
+    h('div', { class: 'actions' }, submit));
+
+  const sizeField = size.closest('.field');
+  const syncSizing = () => {
+    sizeField.dataset.field = sizing.value;
+    sizeField.querySelector('.hint').textContent = sizing.value === 'sizePct' ? '% of equity per entry' : 'units per entry';
+  };
+
+  const updateGrid = () => {
+    for (const r of rows) r.refresh(kind());
+    if (kind() !== 'optimization') return;
+    const axisRows = rows.filter((r) => r.isAxis('optimization'));
+    const counts = axisRows.map((r) => r.count('optimization'));
+    const size = gridSize(counts);
+    gridOut.classList.remove('bad');
+    submit.disabled = false;
+    if (size == null) {
+      gridOut.textContent = 'Grid size: — (an axis is incomplete)';
+      gridOut.classList.add('bad');
+    } else if (!axisRows.length) {
+      gridOut.textContent = 'Grid size: make at least one parameter a range or a list';
+    } else {
+      const product = counts.length > 1 ? `${counts.map((c) => int(c.count)).join(' × ')} = ` : '';
+      const text = `Grid size: ${product}${int(size)} combination${size === 1 ? '' : 's'}`;
+      if (size > MAX_COMBINATIONS) {
+        gridOut.textContent = `${text} — above the limit of ${int(MAX_COMBINATIONS)}; narrow an axis`;
+        gridOut.classList.add('bad');
+        submit.disabled = true;
+      } else {
+        gridOut.textContent = constraints.value.trim() ? `${text} (before constraints)` : text;
+      }
+    }
+  };
+
+  const syncKind = () => {
+    form.classList.toggle('is-optimization', kind() === 'optimization');
+    submit.textContent = kind() === 'optimization' ? 'Start optimization' : 'Start backtest';
+    if (kind() === 'optimization' && !rows.some((r) => r.isAxis('optimization'))) rows.find((r) => ['int', 'float'].includes(r.spec.type))?.useRange();
+    updateGrid();
+  };
+
+  const syncStrategy = () => {
+    const s = strategies.find((x) => x.name === strategy.value);
+    strategyInfo.textContent = s ? `${s.description} (version ${s.version})` : '';
+    rows = (s?.params ?? []).map((p) => paramRow(p, updateGrid));
+    replace(paramsBox, rows.map((r) => r.el));
+    if (kind() === 'optimization') rows.find((r) => ['int', 'float'].includes(r.spec.type))?.useRange();
+    updateGrid();
+  };
+
+  const syncDataset = () => {
+    const d = currentDataset();
+    datasetInfo.textContent = d ? `${d.symbol} · ${d.timeframe} bars · ${int(d.rows)} rows · ${date(d.firstTsMs)} → ${date(d.lastTsMs)}` : '';
+    const keep = timeframe.value;
+    replace(timeframe,
+      h('option', { value: '' }, d ? `${d.timeframe} (the dataset's)` : 'the dataset\'s'),
+      timeframesFor(d).map((tf) => h('option', { value: tf }, tf)));
+    timeframe.value = [...timeframe.options].some((o) => o.value === keep) ? keep : '';
+    for (const input of [from, to]) {
+      input.min = d ? date(d.firstTsMs) : '';
+      input.max = d ? date(d.lastTsMs) : '';
+    }
+    from.placeholder = d ? date(d.firstTsMs) : '';
+    to.placeholder = d ? date(d.lastTsMs) : '';
+  };
+
+  kindBacktest.addEventListener('change', syncKind);
+  kindOpt.addEventListener('change', syncKind);
+  strategy.addEventListener('change', syncStrategy);
+  dataset.addEventListener('change', syncDataset);
+  sizing.addEventListener('change', syncSizing);
+  constraints.addEventListener('input', updateGrid);
+
+  /** The request body, or null after showing what is unreadable. */
+  const body = () => {
+    const errors = [];
+    const req = { strategy: strategy.value, dataset: dataset.value };
+    if (timeframe.value) req.timeframe = timeframe.value;
+    if (from.value) req.from = from.value;
+    if (to.value) req.to = to.value;
+    const params = {};
+    const axes = {};
+    for (const r of rows) {
+      const v = r.read(kind());
+      if (v.error) errors.push([r.el.dataset.field, `${r.spec.name}: ${v.error}`]);
+      else if (v.axis !== undefined) axes[r.spec.name] = v.axis;
+      else params[r.spec.name] = v.value;
+    }
+    if (Object.keys(params).length) req.params = params;
+    for (const [name, input] of [['cash', cash], ['commissionPct', commissionPct], ['commissionFixed', commissionFixed], ['slippageTicks', slippageTicks], [sizing.value, size]]) {
+      const v = optionalNumber(input);
+      if (v.error) errors.push([name, v.error]);
+      else if (v.value !== undefined) req[name] = v.value;
+    }
+    if (kind() === 'optimization') {
+      req.axes = axes;
+      const list = constraints.value.split('\n').map((s) => s.trim()).filter(Boolean);
+      if (list.length) req.constraints = list;
+      req.maximize = maximize.value;
+      const t = optionalNumber(top);
+      if (t.error) errors.push(['top', t.error]);
+      else if (t.value !== undefined) req.top = t.value;
+      const size = gridSize(rows.map((r) => r.count('optimization')));
+      if (size != null && size > MAX_COMBINATIONS) errors.push(['axes', `the grid of ${int(size)} combinations is above the limit of ${int(MAX_COMBINATIONS)}`]);
+    }
+    if (errors.length) {
+      for (const [name, message] of errors.reverse()) {
+        if (!showFieldError(form, name, message)) formError.replaceChildren(notice(message, 'error'));
+      }
+      return null;
+    }
+    return req;
+  };
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearFieldErrors(form);
+    formError.replaceChildren();
+    const req = body();
+    if (!req) return;
+    const label = submit.textContent;
+    submit.disabled = true;
+    submit.textContent = 'Submitting…';
+    const k = kind();
+    try {
+      const sub = await post(k === 'optimization' ? '/api/optimizations' : '/api/backtests', req);
+      rememberSubmission(k, sub);
+      go(`#/${k === 'optimization' ? 'optimizations' : 'backtests'}/${encodeURIComponent(sub.id)}`);
+    } catch (err) {
+      const shown = err instanceof ApiError && err.field && showFieldError(form, err.field, err.message);
+      if (!shown) formError.replaceChildren(notice(err.message, 'error'));
+    } finally {
+      submit.disabled = false;
+      submit.textContent = label;
+    }
+  });
+
+  // defaults, then a stored run's request
+  const r = prefill?.request ?? {};
+  if (r.strategy && strategies.some((s) => s.name === r.strategy)) strategy.value = r.strategy;
+  if (r.dataset && datasets.some((d) => d.name === r.dataset)) dataset.value = r.dataset;
+  syncDataset();
+  syncStrategy();
+  if (r.timeframe) timeframe.value = r.timeframe;
+  if (r.from) from.value = String(r.from).slice(0, 10);
+  if (r.to) to.value = String(r.to).slice(0, 10);
+  for (const [name, input] of [['cash', cash], ['commissionPct', commissionPct], ['commissionFixed', commissionFixed], ['slippageTicks', slippageTicks]]) {
+    if (r[name] != null) input.value = r[name];
+  }
+  if (r.sizeQty != null) {
+    sizing.value = 'sizeQty';
+    size.value = r.sizeQty;
+  } else if (r.sizePct != null) size.value = r.sizePct;
+  syncSizing();
+  for (const row of rows) {
+    if (r.params?.[row.spec.name] !== undefined) row.set(r.params[row.spec.name]);
+    if (r.axes?.[row.spec.name] !== undefined) row.set(r.axes[row.spec.name]);
+  }
+  if (r.constraints) constraints.value = r.constraints.join('\n');
+  if (r.maximize) maximize.value = FITNESS.some(([v]) => v === r.maximize) ? r.maximize : 'sharpe';
+  if (r.top != null) top.value = r.top;
+  syncKind();
+  return form;
+}
+
+/** `#/new`, or `#/new?from=backtests/<id>` to start from a stored run. */
+export async function renderNewRun(view, route, ctx) {
+  view.append(h('div', { class: 'page-head' }, h('h1', {}, 'New run')));
+  const from = route.query.get('from');
+  const [strategies, datasets, prefill] = await Promise.all([
+    get('/api/strategies', null, { signal: ctx.signal }),
+    get('/api/datasets', null, { signal: ctx.signal }),
+    from && /^(backtests|optimizations)\/[\w-]+$/.test(from)
+      ? get(`/api/${from}`, null, { signal: ctx.signal })
+        .then((run) => ({ kind: from.startsWith('optimizations') ? 'optimization' : 'backtest', request: run.request }))
+        .catch(() => null)
+      : null,
+  ]);
+  if (!ctx.alive) return;
+  const dataset = route.query.get('dataset');
+  const start = prefill ?? (dataset ? { kind: 'backtest', request: { dataset } } : null);
+  if (!datasets.length) {
+    view.append(notice('No datasets yet: import one on the Datasets page first.', 'warn'), h('a', { class: 'button', href: '#/datasets' }, 'Datasets'));
+    return;
+  }
+  if (from && prefill) view.append(notice(`Starting from the settings of run ${from.split('/')[1]}.`));
+  view.append(buildForm(strategies, datasets, start));
+}

@@ -1,0 +1,132 @@
+// An ended optimization: its summary, a heatmap of the fitness (or a
+// metric) over two chosen parameters, and the trials table.
+
+import { get } from '../api.js';
+import { heatmap } from '../charts/heatmap.js';
+import { h, replace, uid } from '../dom.js';
+import { duration, int, label, metric } from '../format.js';
+import { notice } from '../ui/error-panel.js';
+import { trialsSection } from './trials-table.js';
+
+/** Most trials fetched for the heatmap (the best ones, by rank). */
+const HEATMAP_TRIALS = 5000;
+const VALUES = ['fitness', 'netProfit', 'totalReturnPct', 'sharpe', 'sortino', 'maxDrawdownPct', 'winRate', 'profitFactor', 'tradeCount'];
+
+function summary(run) {
+  const r = run.result;
+  const best = r.trials?.find((t) => t.status === 'Completed' && t.fitness != null);
+  const cards = [
+    ['Combinations', int(r.totalCombinations ?? run.total)],
+    ['Completed', int(r.completedCombinations ?? run.completed)],
+    ['Failed', int(r.failedCombinations ?? run.failed)],
+    ['Skipped by constraints', int(r.skippedCombinations ?? run.skipped)],
+    [`Best ${r.maximize ?? 'fitness'}`, best ? metric('fitness', best.fitness) : '—'],
+    ['Best net profit', best ? metric('netProfit', best.metrics?.netProfit) : '—'],
+    ['Wall time', duration(r.wallTimeMs)],
+    ['Threads', int(r.threads)],
+  ];
+  return h('div', { class: 'metrics', 'data-testid': 'optimization-summary' },
+    cards.map(([k, v]) => h('div', { class: 'metric' }, h('span', { class: 'metric-label' }, k), h('span', { class: 'metric-value' }, v))));
+}
+
+/** Every trial the heatmap needs: the embedded first 1,000, or pages of 500. */
+async function heatmapTrials(run, signal, cap = HEATMAP_TRIALS) {
+  const r = run.result;
+  const count = r.trialCount ?? r.trials?.length ?? 0;
+  if (r.trials && r.trials.length >= count) return { trials: r.trials, count };
+  const trials = [];
+  for (let offset = 0; offset < Math.min(count, cap); offset += 500) {
+    const limit = Math.min(500, cap - offset);
+    const page = await get(`/api/optimizations/${encodeURIComponent(run.id)}/trials`, { offset, limit }, { signal });
+    trials.push(...page.items);
+    if (!page.items.length) break;
+  }
+  return { trials, count };
+}
+
+function select(id, options, selected) {
+  return h('select', { id }, options.map(([v, l]) => h('option', { value: v, selected: v === selected }, l)));
+}
+
+function heatmapSection(run, ctx) {
+  const axes = Object.entries(run.result.axes ?? {}).filter(([, values]) => values.length > 1);
+  const section = h('section', { class: 'card' }, h('h2', {}, 'Heatmap'));
+  if (!axes.length) {
+    section.append(notice('A heatmap needs a parameter with several values; this grid has none.'));
+    return section;
+  }
+  const names = axes.map(([n]) => n);
+  const ids = { x: uid('hx'), y: uid('hy'), v: uid('hv') };
+  const xSel = select(ids.x, names.map((n) => [n, n]), names[0]);
+  const ySel = select(ids.y, [['', '— none —'], ...names.map((n) => [n, n])], names[1] ?? '');
+  const vSel = select(ids.v, VALUES.map((k) => [k, k === 'fitness' ? `Fitness (${run.result.maximize ?? 'sharpe'})` : label(k)]), 'fitness');
+  const box = h('div', { class: 'heatmap', 'data-testid': 'heatmap' }, h('p', { class: 'muted' }, 'Loading trials…'));
+  const note = h('p', { class: 'muted small', 'aria-live': 'polite' });
+  section.append(
+    h('div', { class: 'filters' },
+      h('div', { class: 'field inline' }, h('label', { for: ids.x }, 'Across'), xSel),
+      h('div', { class: 'field inline' }, h('label', { for: ids.y }, 'Up'), ySel),
+      h('div', { class: 'field inline' }, h('label', { for: ids.v }, 'Colour'), vSel)),
+    box, note);
+
+  let trials = null;
+  let remove = null;
+  ctx.onCleanup(() => remove?.());
+  const draw = () => {
+    remove?.();
+    const xName = xSel.value;
+    const yName = ySel.value && ySel.value !== xName ? ySel.value : null;
+    const xs = run.result.axes[xName];
+    const ys = yName ? run.result.axes[yName] : [null];
+    const xi = new Map(xs.map((v, i) => [String(v), i]));
+    const yi = new Map(ys.map((v, i) => [String(v), i]));
+    const key = vSel.value;
+    const cells = new Map();
+    for (const t of trials) {
+      if (t.status !== 'Completed') continue;
+      const v = key === 'fitness' ? t.fitness : t.metrics?.[key];
+      if (v == null || !Number.isFinite(v)) continue;
+      const i = xi.get(String(t.params?.[xName]));
+      const j = yName ? yi.get(String(t.params?.[yName])) : 0;
+      if (i == null || j == null) continue;
+      const k = j * xs.length + i;
+      // several trials per cell (other parameters vary): keep the best
+      const better = key === 'maxDrawdownPct' ? (a, b) => a < b : (a, b) => a > b;
+      if (!cells.has(k) || better(v, cells.get(k))) cells.set(k, v);
+    }
+    const valueName = key === 'fitness' ? run.result.maximize ?? 'fitness' : label(key);
+    remove = heatmap(box, { xs, ys, xName, yName, valueName, value: (i, j) => cells.get(j * xs.length + i) });
+  };
+  for (const s of [xSel, ySel, vSel]) s.addEventListener('change', () => trials && draw());
+
+  const load = (cap) => heatmapTrials(run, ctx.signal, cap).then(({ trials: loaded, count }) => {
+    if (!ctx.alive) return;
+    trials = loaded;
+    const bits = [];
+    if (loaded.length < count) bits.push(`The best ${int(loaded.length)} of ${int(count)} trials.`);
+    if (axes.length > 2) bits.push('Each cell shows the best value over the other parameters.');
+    replace(note, bits.join(' '));
+    if (loaded.length < count) {
+      const more = h('button', { type: 'button', class: 'small secondary' }, `Load all ${int(count)} trials`);
+      more.addEventListener('click', () => {
+        more.disabled = true;
+        more.textContent = 'Loading…';
+        load(Infinity);
+      });
+      note.append(' ', more);
+    }
+    requestAnimationFrame(draw);
+  }).catch((e) => {
+    if (ctx.alive && e.name !== 'AbortError') replace(box, notice(`Could not load the trials: ${e.message}`, 'error'));
+  });
+  load(HEATMAP_TRIALS);
+  return section;
+}
+
+/** The report of stored optimization `run`. */
+export function renderOptimizationReport(run, ctx) {
+  return h('div', { class: 'optimization-report', 'data-testid': 'optimization-report' },
+    h('section', { class: 'card' }, h('h2', {}, 'Summary'), summary(run)),
+    heatmapSection(run, ctx),
+    trialsSection(run, ctx));
+}

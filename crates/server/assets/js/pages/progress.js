@@ -1,0 +1,152 @@
+// A run's progress panel: "Processed X / Total Bars|Combinations" (and
+// failed trials), a bar, elapsed time and ETA, the live-update mode, and a
+// Cancel button (with confirmation) while the run is in flight.
+
+import { h, replace } from '../dom.js';
+import { duration, int, metric, param } from '../format.js';
+import { confirmDialog } from '../ui/dialog.js';
+import { notice } from '../ui/error-panel.js';
+import { progressBar, setProgress, statusBadge } from '../ui/status.js';
+import { table } from '../ui/table.js';
+
+const IN_FLIGHT = new Set(['Pending', 'Running']);
+
+/** The counters of any status shape (submission, status, stored run). */
+export function counters(kind, s) {
+  if (kind === 'optimization') {
+    const failed = s.failedCombinations ?? s.failed ?? 0;
+    const skipped = s.skippedCombinations ?? s.skipped ?? 0;
+    const completed = s.completedCombinations ?? s.completed ?? 0;
+    return {
+      processed: s.processedCombinations ?? completed + failed + skipped,
+      total: s.totalCombinations ?? s.total ?? 0,
+      failed,
+      skipped,
+    };
+  }
+  return { processed: s.processedBars ?? s.processed ?? 0, total: s.totalBars ?? s.total ?? 0, failed: 0, skipped: 0 };
+}
+
+function leadersTable(leaders) {
+  if (!leaders?.length) return null;
+  const names = Object.keys(leaders[0].params ?? {});
+  return h('div', { class: 'leaders' },
+    h('h3', {}, 'Best so far'),
+    table({
+      caption: 'Best trials so far',
+      columns: [
+        ...names.map((n) => ({ key: n, label: n, num: true, render: (t) => param(t.params?.[n]) })),
+        { key: 'fitness', label: 'Fitness', num: true, render: (t) => metric('fitness', t.fitness) },
+        { key: 'netProfit', label: 'Net profit', num: true, render: (t) => metric('netProfit', t.metrics?.netProfit) },
+        { key: 'maxDrawdownPct', label: 'Max DD %', num: true, render: (t) => metric('maxDrawdownPct', t.metrics?.maxDrawdownPct) },
+      ],
+      rows: leaders.slice(0, 10),
+    }));
+}
+
+/**
+ * The panel for run `id` of `kind`, starting from status `initial`;
+ * `onCancel()` posts the cancel and may throw (shown on the panel).
+ * Returns {el, update(status), end(status), setMode(mode, why), destroy()}.
+ */
+export function progressPanel(kind, initial, { onCancel }) {
+  const unit = kind === 'optimization' ? 'Combinations' : 'Bars';
+  const badge = h('span');
+  const text = h('p', { class: 'progress-line', 'data-testid': 'progress-text', 'aria-live': 'polite' });
+  const extra = h('p', { class: 'progress-extra', 'data-testid': 'progress-extra' });
+  const bar = progressBar(0, 1, `${kind === 'optimization' ? 'Optimization' : 'Backtest'} progress`);
+  const elapsed = h('dd', { 'data-testid': 'elapsed' }, '—');
+  const eta = h('dd', { 'data-testid': 'eta' }, '—');
+  const mode = h('div', { class: 'mode', 'data-testid': 'update-mode' });
+  const message = h('div');
+  const leaders = h('div');
+  const cancel = h('button', { type: 'button', class: 'danger', 'data-testid': 'cancel-run' }, 'Cancel run');
+  const el = h('section', { class: 'panel progress-panel', 'aria-label': 'Progress', 'data-testid': 'progress-panel' },
+    h('div', { class: 'panel-head' }, h('h2', {}, 'Progress'), badge),
+    text, bar, extra,
+    h('dl', { class: 'facts' }, h('div', {}, h('dt', {}, 'Elapsed'), elapsed), h('div', {}, h('dt', {}, 'ETA'), eta)),
+    mode, message,
+    h('div', { class: 'actions' }, cancel),
+    leaders);
+
+  let last = initial;
+  let ended = false;
+  let ticker = null;
+
+  const draw = (full = true) => {
+    const s = last;
+    const c = counters(kind, s);
+    replace(badge, statusBadge(s.status));
+    text.textContent = `Processed ${int(c.processed)} / ${int(c.total)} ${unit}`;
+    extra.textContent = kind === 'optimization'
+      ? `Failed: ${int(c.failed)} · Skipped by constraints: ${int(c.skipped)}`
+      : '';
+    extra.hidden = kind !== 'optimization';
+    setProgress(bar, c.processed, c.total);
+    const now = Date.now();
+    const start = s.startedAtMs;
+    const stop = s.finishedAtMs ?? (IN_FLIGHT.has(s.status) ? now : null);
+    elapsed.textContent = start == null ? (s.status === 'Pending' ? 'waiting for a free slot' : '—') : duration(Math.max(0, (stop ?? now) - start));
+    if (IN_FLIGHT.has(s.status) && start != null && c.processed > 0 && c.processed < c.total) {
+      const rate = c.processed / Math.max(1, now - start);
+      eta.textContent = duration((c.total - c.processed) / rate);
+    } else {
+      eta.textContent = IN_FLIGHT.has(s.status) ? '—' : s.status === 'Completed' ? 'done' : '—';
+    }
+    if (full && kind === 'optimization' && s.leaders) replace(leaders, ended ? null : leadersTable(s.leaders));
+    cancel.hidden = ended || !IN_FLIGHT.has(s.status);
+  };
+
+  cancel.addEventListener('click', async () => {
+    const ok = await confirmDialog({
+      title: `Cancel this ${kind}?`,
+      message: kind === 'optimization'
+        ? 'The trials finished so far are kept; the rest are not run.'
+        : 'The backtest stops now and keeps no report.',
+      confirm: 'Cancel run',
+      cancel: 'Keep running',
+      danger: true,
+    });
+    if (!ok) return;
+    cancel.disabled = true;
+    try {
+      await onCancel();
+      replace(message, notice('Cancelling…'));
+    } catch (e) {
+      replace(message, notice(`Could not cancel: ${e.message}`, 'error'));
+    } finally {
+      cancel.disabled = false;
+    }
+  });
+
+  draw();
+  ticker = setInterval(() => draw(false), 1000);
+
+  return {
+    el,
+    update(s) {
+      last = { ...last, ...s };
+      draw();
+    },
+    end(s) {
+      ended = true;
+      clearInterval(ticker);
+      last = { ...last, ...s };
+      replace(message);
+      replace(mode);
+      draw();
+    },
+    setMode(m, why) {
+      if (ended) return;
+      if (m === 'stream') {
+        replace(mode, h('span', { class: 'muted' }, 'Live updates: connected'));
+      } else {
+        const every = kind === 'optimization' ? '30 s' : '5 s';
+        replace(mode, notice(`Live updates are unavailable (${why}); checking every ${every} instead.`, 'warn'));
+      }
+    },
+    destroy() {
+      clearInterval(ticker);
+    },
+  };
+}
