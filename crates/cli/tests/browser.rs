@@ -5,7 +5,8 @@
 //! charts, watch and cancel an optimization, read a failed run's stack
 //! trace, see validation errors next to their fields, polling when the
 //! event stream fails, the runs list, datasets, a phone-width layout,
-//! keyboard access, and no console errors. Screenshots go to
+//! keyboard access, a server that requires a token (asked for once, kept,
+//! sent to the event stream too), and no console errors. Screenshots go to
 //! `target/screenshots/`.
 //!
 //! Never skipped: without node, chromium or the test's `node_modules` it
@@ -16,6 +17,9 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// The token of the second server, which requires one.
+const TOKEN: &str = "dashboard-test-token";
 
 /// Longest the whole browser run may take.
 const TIMEOUT: Duration = Duration::from_secs(300);
@@ -72,7 +76,8 @@ struct Server {
 }
 
 impl Server {
-    fn start() -> Self {
+    /// Starts `atf serve` with `extra` arguments (e.g. `--api-token T`).
+    fn start(extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let log = File::create(dir.path().join("serve.log")).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_atf"))
@@ -85,6 +90,7 @@ impl Server {
                 "--data-dir",
             ])
             .arg(dir.path())
+            .args(extra)
             .env_remove("ATF_API_TOKEN")
             .env_remove("ATF_REDIS_URL")
             .env("ATF_LOG", "warn")
@@ -138,7 +144,8 @@ fn dashboard_in_headless_chromium() {
         },
         missing.join("\n  - ")
     );
-    let server = Server::start();
+    let server = Server::start(&[]);
+    let guarded = Server::start(&["--api-token", TOKEN]);
     let shots = screenshot_dir();
     let out_dir = tempfile::tempdir().unwrap();
     let (out_path, err_path) = (out_dir.path().join("out"), out_dir.path().join("err"));
@@ -146,6 +153,8 @@ fn dashboard_in_headless_chromium() {
         .arg(browser_dir().join("dashboard.mjs"))
         .arg(&server.url)
         .arg(&shots)
+        .arg(&guarded.url)
+        .arg(TOKEN)
         .current_dir(browser_dir())
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
         .env("ATF_CHROMIUM", chromium())

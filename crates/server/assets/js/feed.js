@@ -57,7 +57,7 @@ export function follow(kind, id, { onStatus, onEnd, onMode }) {
     fallBack('this browser cannot receive live updates');
   } else {
     source = new EventSource(eventsUrl(base));
-    onMode?.('stream');
+    source.onopen = () => onMode?.('stream');
     for (const name of ['progress', 'completed', 'failed', 'cancelled']) {
       source.addEventListener(name, (ev) => {
         let status = null;

@@ -61,12 +61,13 @@ export function progressPanel(kind, initial, { onCancel }) {
   const message = h('div');
   const leaders = h('div');
   const cancel = h('button', { type: 'button', class: 'danger', 'data-testid': 'cancel-run' }, 'Cancel run');
+  const actions = h('div', { class: 'actions' }, cancel);
   const el = h('section', { class: 'panel progress-panel', 'aria-label': 'Progress', 'data-testid': 'progress-panel' },
     h('div', { class: 'panel-head' }, h('h2', {}, 'Progress'), badge),
     text, bar, extra,
     h('dl', { class: 'facts' }, h('div', {}, h('dt', {}, 'Elapsed'), elapsed), h('div', {}, h('dt', {}, 'ETA'), eta)),
     mode, message,
-    h('div', { class: 'actions' }, cancel),
+    actions,
     leaders);
 
   let last = initial;
@@ -94,7 +95,7 @@ export function progressPanel(kind, initial, { onCancel }) {
       eta.textContent = IN_FLIGHT.has(s.status) ? '—' : s.status === 'Completed' ? 'done' : '—';
     }
     if (full && kind === 'optimization' && s.leaders) replace(leaders, ended ? null : leadersTable(s.leaders));
-    cancel.hidden = ended || !IN_FLIGHT.has(s.status);
+    actions.hidden = ended || !IN_FLIGHT.has(s.status);
   };
 
   cancel.addEventListener('click', async () => {
