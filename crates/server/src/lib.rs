@@ -198,13 +198,13 @@ pub fn router(service: RunService, config: ServerConfig) -> Router {
         .route("/optimizations/{id}/trials", get(runs::trials))
         .route("/strategies", get(catalog::strategies))
         .route("/datasets/{id}/bars", get(catalog::bars))
+        .route("/datasets/{id}/content", get(content::content))
         .route(
             "/datasets",
             get(catalog::datasets)
                 .post(catalog::upload)
                 .layer(DefaultBodyLimit::max(state.config.max_upload_bytes)),
         )
-        .route("/datasets/{id}/content", get(content::content))
         .route("/health", get(catalog::health))
         .route("/openapi.json", get(openapi::document))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
