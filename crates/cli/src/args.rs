@@ -71,7 +71,7 @@ pub struct WorkerArgs {
     /// This worker's name [default: host-pid].
     #[arg(long)]
     pub name: Option<String>,
-    /// Where fetched datasets are kept, by checksum [default: <data dir>/worker-cache].
+    /// Where fetched datasets are kept, by checksum [default: DATA_DIR/worker-cache].
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     /// Take over chunks another worker left pending this long (seconds).
@@ -126,7 +126,7 @@ pub struct ServeArgs {
     #[arg(long, requires = "redis_url")]
     pub no_local_worker: bool,
     /// With --redis-url: the URL workers reach this server at
-    /// [default: http://<bind address>].
+    /// [default: http://BIND_ADDRESS].
     #[arg(long, value_name = "URL", requires = "redis_url")]
     pub advertise_url: Option<String>,
     /// With --redis-url: the local worker takes over chunks another

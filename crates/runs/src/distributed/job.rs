@@ -111,7 +111,7 @@ pub struct Job {
 }
 
 /// Combinations per chunk for a grid of `total` over `sub_bars` sub-bars:
-/// about [`CHUNK_SECS`] on a 4-thread worker, at least [`MIN_CHUNKS`]
+/// about `CHUNK_SECS` (2 s) on a 4-thread worker, at least `MIN_CHUNKS` (32)
 /// chunks when the grid allows, within [`MIN_CHUNK`]..=[`MAX_CHUNK`].
 #[must_use]
 pub fn chunk_size(total: u64, sub_bars: u64) -> u64 {

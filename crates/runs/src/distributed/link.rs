@@ -45,7 +45,7 @@ impl Link {
         &self.url
     }
 
-    /// A new connection whose commands time out after [`TIMEOUT`] (plus
+    /// A new connection whose commands time out after `TIMEOUT` (2 s) (plus
     /// `extra` for blocking reads).
     ///
     /// # Errors
