@@ -29,7 +29,7 @@ use redis::Connection;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tracing::{debug, error, info, warn};
+use tracing::{error, info, warn};
 
 /// How long a heartbeat lives without being refreshed.
 pub const HEARTBEAT_TTL: Duration = Duration::from_secs(5);
@@ -265,7 +265,8 @@ impl Worker {
                 "reclaimed a chunk another worker left pending");
         }
         let Some(job) = job.filter(|_| !cancelled) else {
-            debug!(run = %chunk.run, start = chunk.start, "chunk of an ended run dropped");
+            info!(worker = %self.cfg.name, run = %chunk.run, start = chunk.start,
+                "chunk dropped: run cancelled or ended before it started");
             return self.ack(con, &chunk.entry);
         };
         let prepared = match self.prepare(&job) {
