@@ -184,9 +184,18 @@ fn optimize_grid(bars: &Bars, inst: &Instrument, cfg: &BacktestConfig) {
         top: 20,
     };
     println!("Grid: SMA crossover fast 5..50:5 x slow 20..200:10 (190 combinations) over 100,000 one-minute bars");
-    for threads in [1, 2] {
+    // ATF_BENCH_THREADS=1 and ATF_BENCH_REPS=31: a steadier figure for
+    // comparing two builds on a noisy machine (compare the best times)
+    let env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+    };
+    let thread_counts = env("ATF_BENCH_THREADS").map_or(vec![1, 2], |t| vec![t]);
+    let reps = env("ATF_BENCH_REPS").unwrap_or(11).max(1);
+    for threads in thread_counts {
         let mut times = Vec::new();
-        for _ in 0..11 {
+        for _ in 0..reps {
             let t = Instant::now();
             let r = sma
                 .optimize(

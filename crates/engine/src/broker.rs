@@ -209,6 +209,16 @@ impl Broker {
         clamp_i64(v)
     }
 
+    /// `(cash, position)` when equity at any price is exactly
+    /// `position × price + cash` (money and notional on the same scale, the
+    /// usual case), so a loop can mark the position without calling
+    /// [`Broker::equity_at`] per bar.
+    #[inline]
+    #[must_use]
+    pub fn linear_equity(&self) -> Option<(i64, i64)> {
+        (self.money_to_notional == 1).then_some((self.cash, self.pos))
+    }
+
     /// Orders waiting to fill.
     #[must_use]
     pub fn pending_orders(&self) -> &[Order] {

@@ -10,8 +10,8 @@
 //! - [`strategy`], [`params`], [`indicators`], [`strategies`]: the [`Strategy`] trait and the built-ins;
 //! - [`run`]: the generic bar loop with zero-cost progress and cancellation;
 //! - [`metrics`], [`report`]: statistics and the user-facing [`BacktestReport`];
-//! - [`grid`], [`optimize`], [`series`]: parameter grids, the parallel optimizer and the
-//!   indicator series its trials share;
+//! - [`grid`], [`optimize`], [`series`], [`crossings`]: parameter grids, the parallel optimizer,
+//!   the indicator series its trials share and the SIMD crossover scan over them;
 //! - [`failure`]: panics turned into recorded failures with backtraces;
 //! - [`registry`]: strategies by name.
 //!
@@ -32,6 +32,7 @@
 
 pub mod bars;
 pub mod broker;
+pub mod crossings;
 pub mod failure;
 pub mod fixed;
 pub mod grid;

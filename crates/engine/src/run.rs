@@ -159,7 +159,16 @@ pub fn simulate<S: Strategy, O: Observer>(
                 out[k..quiet].fill(cash);
                 curve.push_run(cash, (quiet - k) as u64);
             } else {
-                for (slot, &close) in out[k..quiet].iter_mut().zip(&main.close[k..quiet]) {
+                let done = match broker.linear_equity() {
+                    Some((cash, pos)) => {
+                        curve.push_held(cash, pos, &main.close[k..quiet], &mut out[k..quiet])
+                    }
+                    None => 0,
+                };
+                for (slot, &close) in out[k + done..quiet]
+                    .iter_mut()
+                    .zip(&main.close[k + done..quiet])
+                {
                     let e = broker.equity_at(close);
                     *slot = e;
                     curve.push(e);

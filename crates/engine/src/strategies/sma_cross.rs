@@ -7,9 +7,10 @@
 //! by bar in `i128`. A test checks both give identical runs.
 
 use crate::bars::Bars;
+use crate::crossings::scaled_crossovers;
 use crate::indicators::{Cross, Relation, Sma};
 use crate::params::{ParamError, ParamSpace, ParamSpec, Params};
-use crate::series::{Series, SeriesCache, Values};
+use crate::series::SeriesCache;
 use crate::strategy::{Ctx, Strategy, StrategyError};
 use std::cmp::Ordering;
 
@@ -38,55 +39,6 @@ impl SmaCross {
             Cross::None => {}
         }
     }
-}
-
-/// Crossovers of `sum_f / nf` vs `sum_s / ns` with [`Relation`]'s strict rule
-/// (below then above, or above then below; touching is not crossing),
-/// compared exactly (`i128` products where `i64` ones overflow). One
-/// branch-light pass: the relation is kept as a sign, and a cross is a sign
-/// flip from −1 to +1 or back.
-fn crossovers(f: &Series, nf: usize, s: &Series, ns: usize) -> Vec<(usize, Cross)> {
-    // When no product can overflow (the usual case by far), compare
-    // without overflow checks: the loop is then free of rare branches.
-    let fits = |m: u64, n: usize| {
-        m.checked_mul(n as u64)
-            .is_some_and(|p| p <= i64::MAX as u64)
-    };
-    let unchecked = fits(f.max_abs, ns) && fits(s.max_abs, nf);
-    match (&f.values, &s.values) {
-        (Values::I32(a), Values::I32(b)) => cross_pass(a, nf, b, ns, unchecked),
-        (Values::I32(a), Values::I64(b)) => cross_pass(a, nf, b, ns, unchecked),
-        (Values::I64(a), Values::I32(b)) => cross_pass(a, nf, b, ns, unchecked),
-        (Values::I64(a), Values::I64(b)) => cross_pass(a, nf, b, ns, unchecked),
-    }
-}
-
-fn cross_pass<A: Copy + Into<i64>, B: Copy + Into<i64>>(
-    f: &[A],
-    nf: usize,
-    s: &[B],
-    ns: usize,
-    unchecked: bool,
-) -> Vec<(usize, Cross)> {
-    let start = nf.max(ns) - 1;
-    let (nf64, ns64) = (nf as i64, ns as i64);
-    let (f, s) = (&f[start.min(f.len())..], &s[start.min(s.len())..]);
-    let mut prev = 0i8;
-    let mut out = Vec::new();
-    for (i, (&a, &b)) in f.iter().zip(s).enumerate() {
-        let (a, b): (i64, i64) = (a.into(), b.into());
-        let ord = if unchecked {
-            (a * ns64).cmp(&(b * nf64))
-        } else {
-            (i128::from(a) * i128::from(ns64)).cmp(&(i128::from(b) * i128::from(nf64)))
-        };
-        let now = ord as i8;
-        if prev * now < 0 {
-            out.push((start + i, if now > 0 { Cross::Above } else { Cross::Below }));
-        }
-        prev = now;
-    }
-    out
 }
 
 impl Strategy for SmaCross {
@@ -124,7 +76,8 @@ impl Strategy for SmaCross {
             series.close_sma_sums(bars, nf),
             series.close_sma_sums(bars, ns),
         ) {
-            self.crosses = Some(crossovers(&f, nf, &s, ns));
+            // sum_f / nf vs sum_s / ns, cross-multiplied
+            self.crosses = Some(scaled_crossovers(&f, ns, &s, nf, nf.max(ns) - 1));
             self.next = 0;
         }
     }
