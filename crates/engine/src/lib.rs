@@ -42,6 +42,7 @@ pub mod metrics;
 pub mod optimize;
 pub mod order;
 pub mod params;
+mod prefetch;
 pub mod registry;
 pub mod report;
 pub mod run;

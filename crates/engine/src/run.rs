@@ -12,6 +12,7 @@
 use crate::bars::MarketData;
 use crate::broker::{Broker, BrokerEvent, OverflowError};
 use crate::metrics::CurveStats;
+use crate::prefetch::prefetch;
 use crate::strategy::{Ctx, Strategy, StrategyError};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -153,6 +154,19 @@ pub fn simulate<S: Strategy, O: Observer>(
             k
         };
         if quiet > k {
+            // the bar of the next signal and the sub-bar its order fills in
+            let next = match ends {
+                None => quiet,
+                Some(e) => e
+                    .get(quiet.wrapping_sub(1))
+                    .map_or(usize::MAX, |&x| x as usize),
+            };
+            for at in [next, next.wrapping_add(1)] {
+                prefetch(&sub.ts, at);
+                prefetch(&sub.open, at);
+                prefetch(&sub.high, at);
+                prefetch(&sub.low, at);
+            }
             let pos = broker.position().raw();
             if pos == 0 {
                 let cash = broker.cash().raw();
