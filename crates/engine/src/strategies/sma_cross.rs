@@ -1,13 +1,14 @@
 //! SMA crossover: long when the fast average crosses above the slow one.
 //!
-//! Two ways to the same signals: with the rolling sums precomputed (and
-//! shared between optimization trials, see [`crate::series`]), the crosses
-//! are found in one tight pass before the run and the engine fast-forwards
-//! between them; if a sum could overflow `i64`, the averages are updated bar
-//! by bar in `i128`. A test checks both give identical runs.
+//! Two ways to the same signals: with the running totals of the closes
+//! precomputed (one series shared by every trial of an optimization, see
+//! [`crate::series::PrefixSums`]), the crosses are found in one SIMD pass
+//! before the run ([`crate::crossings`]) and the engine fast-forwards
+//! between them; if a total could overflow `i64`, the averages are updated
+//! bar by bar in `i128`. A test checks both give identical runs.
 
 use crate::bars::Bars;
-use crate::crossings::scaled_crossovers;
+use crate::crossings::mean_crossovers;
 use crate::indicators::{Cross, Relation, Sma};
 use crate::params::{ParamError, ParamSpace, ParamSpec, Params};
 use crate::series::SeriesCache;
@@ -72,12 +73,8 @@ impl Strategy for SmaCross {
 
     fn prepare(&mut self, bars: &Bars, series: &SeriesCache) {
         let (nf, ns) = (self.fast.period(), self.slow.period());
-        if let (Some(f), Some(s)) = (
-            series.close_sma_sums(bars, nf),
-            series.close_sma_sums(bars, ns),
-        ) {
-            // sum_f / nf vs sum_s / ns, cross-multiplied
-            self.crosses = Some(scaled_crossovers(&f, ns, &s, nf, nf.max(ns) - 1));
+        if let Some(p) = series.close_prefix_sums(bars) {
+            self.crosses = Some(mean_crossovers(&p, nf, ns, nf.max(ns) - 1));
             self.next = 0;
         }
     }
