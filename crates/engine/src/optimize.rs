@@ -685,7 +685,7 @@ impl Shared<'_> {
     fn worker(&self) -> Worker {
         Worker {
             broker: Broker::new(self.data.instrument.clone(), *self.cfg),
-            equity: Vec::with_capacity(self.data.main_bars().len()),
+            equity: Vec::new(), // sized (zeroed by the OS) by the first trial
             combo: Vec::with_capacity(self.slots.len()),
             params: self.spec.base.clone(),
         }

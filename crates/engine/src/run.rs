@@ -133,7 +133,11 @@ pub fn simulate<S: Strategy, O: Observer>(
     let ends = data.main_ends();
     // Written by index into a pre-sized buffer: a `push` per bar would
     // store the length back to memory on every iteration.
-    if equity.len() != main.len() {
+    if equity.capacity() < main.len() {
+        // a fresh zeroed allocation comes zeroed from the OS: no pass
+        // writing zeros over memory the loop overwrites anyway
+        *equity = vec![0; main.len()];
+    } else if equity.len() != main.len() {
         equity.clear();
         equity.resize(main.len(), 0);
     }
