@@ -685,7 +685,7 @@ impl Shared<'_> {
     fn worker(&self) -> Worker {
         Worker {
             broker: Broker::new(self.data.instrument.clone(), *self.cfg),
-            equity: Vec::new(), // sized (zeroed by the OS) by the first trial
+            equity: Vec::new(), // sized by the first trial, with fresh zeroed memory
             combo: Vec::with_capacity(self.slots.len()),
             params: self.spec.base.clone(),
         }

@@ -134,8 +134,8 @@ pub fn simulate<S: Strategy, O: Observer>(
     // Written by index into a pre-sized buffer: a `push` per bar would
     // store the length back to memory on every iteration.
     if equity.capacity() < main.len() {
-        // a fresh zeroed allocation comes zeroed from the OS: no pass
-        // writing zeros over memory the loop overwrites anyway
+        // a zeroed allocation is fresh memory the OS already zeroed: no
+        // pass writing zeros over what the loop overwrites anyway
         *equity = vec![0; main.len()];
     } else if equity.len() != main.len() {
         equity.clear();
@@ -158,12 +158,12 @@ pub fn simulate<S: Strategy, O: Observer>(
             k
         };
         if quiet > k {
-            // the bar of the next signal and the sub-bar its order fills in
+            // the sub-bars the next signal reads: its own bar and the one
+            // after (main bars are sub-bars), or the first sub-bar of the
+            // next main bar, where its order fills
             let next = match ends {
                 None => quiet,
-                Some(e) => e
-                    .get(quiet.wrapping_sub(1))
-                    .map_or(usize::MAX, |&x| x as usize),
+                Some(e) => e.get(quiet).map_or(usize::MAX, |&x| x as usize),
             };
             for at in [next, next.wrapping_add(1)] {
                 prefetch(&sub.ts, at);
