@@ -58,7 +58,9 @@ pub use fixed::{FixedError, Money, Price, Qty, Ratio, Scale};
 pub use instrument::Instrument;
 pub use metrics::PerformanceMetrics;
 pub use order::{BacktestConfig, Costs, ExitReason, Order, OrderKind, OrderSize, Side, Sizing};
-pub use params::{ParamError, ParamKind, ParamSpace, ParamSpec, ParamValue, Params};
+pub use params::{
+    ParamError, ParamKind, ParamSpace, ParamSpec, ParamValue, Params, StrategyParams,
+};
 pub use report::{backtest, BacktestReport, RunFailure};
 pub use run::{simulate, Observer, Progress, Silent, SimError, SimStats};
 pub use strategy::{Ctx, Strategy, StrategyError};

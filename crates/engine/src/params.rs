@@ -131,6 +131,18 @@ impl ParamSpec {
         }
     }
 
+    /// The same parameter with grid step `step` (integers and floats; a
+    /// no-op for the other kinds).
+    #[must_use]
+    pub fn with_step(mut self, step: f64) -> Self {
+        match &mut self.kind {
+            ParamKind::Int { step: s, .. } => *s = step as i64,
+            ParamKind::Float { step: s, .. } => *s = step,
+            ParamKind::Bool { .. } | ParamKind::Choice { .. } => {}
+        }
+        self
+    }
+
     /// The default value.
     #[must_use]
     pub fn default_value(&self) -> ParamValue {
@@ -362,6 +374,37 @@ impl ParamSpace {
             params.values[i] = v;
         }
         Ok(params)
+    }
+}
+
+/// A strategy's parameters as one typed struct: the declaration and the
+/// conversion from checked values, usually written by `#[derive(Params)]`
+/// (the `atf-macros` crate, re-exported by the `atf` facade).
+///
+/// [`StrategyParams::space`] is the declaration every input is checked
+/// against ([`ParamSpace::resolve`]); [`StrategyParams::from_params`] reads
+/// values that already passed those checks, so it only fails for what the
+/// declaration cannot express.
+pub trait StrategyParams: Sized + Send + 'static {
+    /// The declared parameters, in declaration order.
+    fn space() -> ParamSpace;
+
+    /// The typed values of `params` (resolved against [`StrategyParams::space`]).
+    ///
+    /// # Errors
+    /// [`ParamError::Inconsistent`] for values the declaration allows but the
+    /// type cannot hold.
+    fn from_params(params: &Params) -> Result<Self, ParamError>;
+}
+
+/// No parameters at all.
+impl StrategyParams for () {
+    fn space() -> ParamSpace {
+        ParamSpace(Vec::new())
+    }
+
+    fn from_params(_: &Params) -> Result<Self, ParamError> {
+        Ok(())
     }
 }
 
