@@ -4,6 +4,128 @@
 //! (`--param fast=10`, JSON) is checked against that declaration by
 //! [`ParamSpace::resolve`], which fills defaults and rejects unknown names,
 //! wrong types and out-of-range values with a specific [`ParamError`].
+//!
+//! # Deriving
+//!
+//! A strategy's parameters are usually one struct deriving [`StrategyParams`]
+//! with `#[derive(Params)]` (the `atf-macros` crate). The derive macro is
+//! re-exported here under the name of the values struct
+//! [`Params`](struct@Params) (macros and types live in different namespaces),
+//! so `use atf_engine::params::Params` brings both. The field type decides the kind; the doc comment is the
+//! description; a float needs its grid `step`, an integer's defaults to 1.
+//! Code outside the `atf` facade names the crate that exports `params`:
+//! `#[params(crate = atf_engine)]` here, `#[params(crate = crate)]` in the
+//! built-ins.
+//!
+//! ```
+//! use atf_engine::params::{Params, StrategyParams};
+//!
+//! #[derive(Debug, Clone, Params)]
+//! #[params(crate = atf_engine)]
+//! struct RsiDip {
+//!     /// RSI period in main bars
+//!     #[param(default = 14, min = 1, max = 10_000)]
+//!     period: usize,
+//!     /// Enter long below this RSI
+//!     #[param(default = 30.0, min = 0.0, max = 100.0, step = 1.0)]
+//!     oversold: f64,
+//!     /// Only long positions
+//!     #[param(default = true)]
+//!     long_only: bool,
+//!     /// Price the indicator reads
+//!     #[param(default = "close", options("close", "hl2"))]
+//!     source: &'static str,
+//! }
+//!
+//! let params = RsiDip::space().resolve([("period", "20"), ("source", "hl2")]).unwrap();
+//! let p = RsiDip::from_params(&params).unwrap();
+//! assert_eq!((p.period, p.oversold, p.long_only, p.source), (20, 30.0, true, "hl2"));
+//! ```
+//!
+//! Mistakes in the declaration are compile errors on the offending field.
+//! A missing default:
+//!
+//! ```compile_fail
+//! # use atf_engine::params::Params;
+//! #[derive(Params)]
+//! #[params(crate = atf_engine)]
+//! struct P {
+//!     #[param(min = 1, max = 10)]
+//!     period: usize,
+//! }
+//! ```
+//!
+//! A default outside `min..=max`:
+//!
+//! ```compile_fail
+//! # use atf_engine::params::Params;
+//! #[derive(Params)]
+//! #[params(crate = atf_engine)]
+//! struct P {
+//!     #[param(default = 0, min = 1, max = 10)]
+//!     period: usize,
+//! }
+//! ```
+//!
+//! A type that is not a parameter kind:
+//!
+//! ```compile_fail
+//! # use atf_engine::params::Params;
+//! #[derive(Params)]
+//! #[params(crate = atf_engine)]
+//! struct P {
+//!     #[param(default = "close")]
+//!     source: String,
+//! }
+//! ```
+//!
+//! Bounds that do not fit the field type:
+//!
+//! ```compile_fail
+//! # use atf_engine::params::Params;
+//! #[derive(Params)]
+//! #[params(crate = atf_engine)]
+//! struct P {
+//!     #[param(default = 1, min = -1, max = 10)]
+//!     period: usize,
+//! }
+//! ```
+//!
+//! A float without its grid step:
+//!
+//! ```compile_fail
+//! # use atf_engine::params::Params;
+//! #[derive(Params)]
+//! #[params(crate = atf_engine)]
+//! struct P {
+//!     #[param(default = 2.0, min = 0.5, max = 4.0)]
+//!     k: f64,
+//! }
+//! ```
+//!
+//! A choice whose default is not an option:
+//!
+//! ```compile_fail
+//! # use atf_engine::params::Params;
+//! #[derive(Params)]
+//! #[params(crate = atf_engine)]
+//! struct P {
+//!     #[param(default = "open", options("close", "hl2"))]
+//!     source: &'static str,
+//! }
+//! ```
+//!
+//! An unknown key:
+//!
+//! ```compile_fail
+//! # use atf_engine::params::Params;
+//! #[derive(Params)]
+//! #[params(crate = atf_engine)]
+//! struct P {
+//!     #[param(default = 3, min = 1, max = 10, stepp = 2)]
+//!     period: u32,
+//! }
+//! ```
 
 use serde::{Serialize, Serializer};
 use std::fmt;
@@ -419,6 +541,12 @@ pub fn split_pair(text: &str) -> Result<(&str, &str), ParamError> {
         .ok_or_else(|| ParamError::Syntax(text.to_owned()))
 }
 
+/// `#[derive(Params)]`: implements [`StrategyParams`] for a struct (see the
+/// [module docs](self#deriving) and the `atf-macros` crate). A derive macro
+/// lives in the macro namespace, so it shares its name with the values
+/// struct [`Params`](struct@Params) without ambiguity.
+pub use atf_macros::Params;
+
 /// Resolved parameter values, one per declared parameter, in declaration order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Params {
@@ -539,6 +667,30 @@ mod tests {
         assert!((p.float("k") - 2.0).abs() < f64::EPSILON);
         assert!(!p.bool("long_only"));
         assert_eq!(p.choice("mode"), "close");
+    }
+
+    /// The derive inside the engine itself, as the built-ins use it.
+    #[derive(Debug, Params)]
+    #[params(crate = crate)]
+    struct Derived {
+        /// Fast period
+        #[param(default = 10, min = 1, max = 10_000)]
+        fast: u32,
+        #[param(default = 2.0, min = 0.1, max = 10.0, step = 0.1)]
+        k: f64,
+    }
+
+    #[test]
+    fn derives_inside_the_engine() {
+        assert_eq!(
+            Derived::space(),
+            ParamSpace(vec![
+                ParamSpec::int("fast", "Fast period", 10, 1, 10_000),
+                ParamSpec::float("k", "", 2.0, 0.1, 10.0, 0.1),
+            ])
+        );
+        let d = Derived::from_params(&Derived::space().resolve([("fast", "12")]).unwrap()).unwrap();
+        assert_eq!((d.fast, d.k), (12, 2.0));
     }
 
     #[test]
