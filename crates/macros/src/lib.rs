@@ -702,14 +702,16 @@ impl<'a> Param<'a> {
                 let ty_name = ty.to_token_stream().to_string();
                 quote! {{
                     let value = params.int(#name);
-                    <#ty as ::core::convert::TryFrom<i64>>::try_from(value).map_err(|_| {
+                    <#ty as ::core::convert::TryFrom<::core::primitive::i64>>::try_from(value).map_err(|_| {
                         #krate::params::ParamError::Inconsistent(::std::format!(
                             "parameter '{}': {} does not fit {}", #name, value, #ty_name
                         ))
                     })?
                 }}
             }
-            Spec::Float { single: true, .. } => quote!(params.float(#name) as f32),
+            Spec::Float { single: true, .. } => {
+                quote!(params.float(#name) as ::core::primitive::f32)
+            }
             Spec::Float { single: false, .. } => quote!(params.float(#name)),
             Spec::Bool { .. } => quote!(params.bool(#name)),
             Spec::Choice { .. } => quote!(params.choice(#name)),
@@ -733,7 +735,8 @@ impl<'a> Param<'a> {
         let span = self.attr_span.span();
         Some(quote_spanned! {span=>
             const _: () = ::core::assert!(
-                #lo >= <#ty>::MIN as i128 && #hi <= <#ty>::MAX as i128,
+                #lo >= <#ty>::MIN as ::core::primitive::i128
+                    && #hi <= <#ty>::MAX as ::core::primitive::i128,
                 #msg
             );
         })
