@@ -339,11 +339,10 @@ impl Grid {
 mod tests {
     use super::*;
     use crate::strategies::SmaCross;
-    use crate::Strategy;
 
     #[test]
     fn decodes_every_combination_once_in_mixed_radix() {
-        let space = SmaCross::params();
+        let space = crate::strategy::param_space::<SmaCross>();
         let fast = Axis::parse("fast=5..50:5", &space).unwrap();
         let slow = Axis::parse("slow=20..200:10", &space).unwrap();
         let grid = Grid::new(vec![fast, slow], 1_000_000).unwrap();
@@ -376,7 +375,7 @@ mod tests {
 
     #[test]
     fn refuses_bad_axes_clearly() {
-        let space = SmaCross::params();
+        let space = crate::strategy::param_space::<SmaCross>();
         let err = |t: &str| Axis::parse(t, &space).unwrap_err().to_string();
         assert_eq!(
             err("fast=5..50:0"),
@@ -404,7 +403,7 @@ mod tests {
 
     #[test]
     fn constraints_skip_combinations() {
-        let space = SmaCross::params();
+        let space = crate::strategy::param_space::<SmaCross>();
         let c = Constraint::parse("fast<slow", &space).unwrap();
         let grid = Grid::new(
             vec![
@@ -434,7 +433,7 @@ mod tests {
 
     #[test]
     fn float_ranges_include_their_end() {
-        let space = crate::strategies::BollingerReversion::params();
+        let space = crate::strategy::param_space::<crate::strategies::BollingerReversion>();
         let k = Axis::parse("k=1.5..2.5:0.5", &space).unwrap();
         assert_eq!(
             k.values,

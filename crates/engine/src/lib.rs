@@ -13,17 +13,19 @@
 //! - [`grid`], [`optimize`], [`series`], [`crossings`]: parameter grids, the parallel optimizer,
 //!   the indicator series its trials share and the SIMD crossover scan over them;
 //! - [`failure`]: panics turned into recorded failures with backtraces;
-//! - [`registry`]: strategies by name.
+//! - [`registry`]: the strategies a process can run, by name;
+//! - [`lines`]: indicator lines a strategy takes once, shared by the trials of a grid.
 //!
 //! ```
-//! use atf_engine::{registry, Bar, Bars, BacktestConfig, Costs, Instrument, MarketData, Money, Sizing, Timeframe};
+//! use atf_engine::{Registry, Bar, Bars, BacktestConfig, Costs, Instrument, MarketData, Money, Sizing, Timeframe};
 //!
 //! let mut bars = Bars::default();
 //! for (i, c) in [100, 101, 102, 101, 99, 98, 99, 103, 105, 104].into_iter().enumerate() {
 //!     bars.push(Bar { ts: i as i64 * 60_000, open: c, high: c + 1, low: c - 1, close: c, volume: 1 });
 //! }
 //! let data = MarketData::new(Instrument::new("DEMO", 0), bars, Timeframe::M1, Timeframe::M1).unwrap();
-//! let strategy = registry::find("sma-cross").unwrap();
+//! let registry = Registry::builtin();
+//! let strategy = registry.find("sma-cross").unwrap();
 //! let params = strategy.info().params.resolve([("fast", "2"), ("slow", "3")]).unwrap();
 //! let cfg = BacktestConfig { initial_cash: Money::from_raw(1_000), costs: Costs::default(), sizing: Sizing::default() };
 //! let report = strategy.backtest(&data, &cfg, &params, None).unwrap();
@@ -38,6 +40,7 @@ pub mod fixed;
 pub mod grid;
 pub mod indicators;
 pub mod instrument;
+pub mod lines;
 pub mod metrics;
 pub mod optimize;
 pub mod order;
@@ -56,11 +59,13 @@ pub use broker::{Broker, BrokerEvent, Fill, TradeRecord};
 pub use failure::Failure;
 pub use fixed::{FixedError, Money, Price, Qty, Ratio, Scale};
 pub use instrument::Instrument;
+pub use lines::{Indicators, Line, Source};
 pub use metrics::PerformanceMetrics;
 pub use order::{BacktestConfig, Costs, ExitReason, Order, OrderKind, OrderSize, Side, Sizing};
 pub use params::{
     ParamError, ParamKind, ParamSpace, ParamSpec, ParamValue, Params, StrategyParams,
 };
+pub use registry::{Registry, RegistryError};
 pub use report::{backtest, BacktestReport, RunFailure};
 pub use run::{simulate, Observer, Progress, Silent, SimError, SimStats};
 pub use strategy::{Ctx, Strategy, StrategyError};

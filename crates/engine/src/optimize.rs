@@ -26,13 +26,14 @@ use crate::bars::MarketData;
 use crate::broker::Broker;
 use crate::failure::catch;
 use crate::grid::{numeric, Constraint, Grid};
+use crate::lines::Indicators;
 use crate::metrics::{compute_trial, MetricsInput, RunCommon, TrialMetrics};
 use crate::order::BacktestConfig;
-use crate::params::{ParamValue, Params};
+use crate::params::{ParamValue, Params, StrategyParams};
 use crate::report::{build_report, BacktestReport, Finished};
 use crate::run::{simulate, Observer, SimError};
 use crate::series::{self, SeriesCache};
-use crate::strategy::Strategy;
+use crate::strategy::{Strategy, StrategyError};
 use rayon::prelude::*;
 use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
@@ -728,14 +729,23 @@ impl Shared<'_> {
             w.params.set_at(slot, v);
         }
         let started = Instant::now();
-        let mut strategy = match S::from_params(&w.params) {
-            Ok(s) => s,
+        let typed = match S::Params::from_params(&w.params) {
+            Ok(p) => p,
             Err(e) => return self.failed(index, e.to_string(), String::new()),
         };
         w.broker.reset(*self.cfg);
         let mut obs = CancelCheck(&self.progress.cancelled);
         let sim = catch(|| {
-            strategy.prepare(self.data.main_bars(), &self.series);
+            let ind = Indicators::new(self.data.main_bars(), &self.series);
+            let mut strategy = match S::new(typed, &ind) {
+                Ok(s) => s,
+                Err(e) => {
+                    return Err(SimError::Strategy(StrategyError {
+                        message: e.to_string(),
+                        backtrace: String::new(),
+                    }))
+                }
+            };
             simulate(
                 self.data,
                 &mut strategy,

@@ -10,12 +10,11 @@ use crate::optimize::{
     OptimizeSpec, Trial,
 };
 use crate::order::BacktestConfig;
+use crate::params::StrategyParams;
 use crate::params::{ParamSpace, Params};
 use crate::report::{backtest, BacktestReport, RunFailure};
 use crate::run::{Progress, Silent};
-use crate::strategies::{
-    BollingerReversion, DonchianBreakout, EmaCross, FaultInjection, RsiReversion, SmaCross,
-};
+use crate::strategies::{BollingerReversion, DonchianBreakout, EmaCross, RsiReversion, SmaCross};
 use crate::strategy::Strategy;
 use serde::Serialize;
 use std::marker::PhantomData;
@@ -105,7 +104,7 @@ impl<S: Strategy> StrategyEntry for Entry<S> {
             name: S::NAME,
             version: S::VERSION,
             description: S::DESCRIPTION,
-            params: S::params(),
+            params: S::Params::space(),
         }
     }
 
@@ -162,21 +161,196 @@ impl<S: Strategy> StrategyEntry for Entry<S> {
     }
 }
 
-macro_rules! registry {
-    ($($s:ty),* $(,)?) => {
-        /// Every runnable strategy, in listing order.
-        pub static STRATEGIES: &[&dyn StrategyEntry] = &[$(&Entry::<$s>(PhantomData)),*];
-    };
+/// What a [`Registry`] refuses at start-up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// Two strategies under one name.
+    #[error("strategy '{name}' is registered twice")]
+    Duplicate {
+        /// The name.
+        name: String,
+    },
+    /// A name the CLI and the API could not carry unambiguously.
+    #[error("strategy name '{name}' is not kebab-case (lowercase letters and digits in words joined by single '-', starting with a letter, at most 64 characters, e.g. 'rsi-dip')")]
+    NotKebabCase {
+        /// The name.
+        name: String,
+    },
+    /// A parameter declaration that cannot work.
+    #[error("strategy '{strategy}': {reason}")]
+    BadParams {
+        /// The strategy.
+        strategy: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
-registry![
-    SmaCross,
-    EmaCross,
-    RsiReversion,
-    BollingerReversion,
-    DonchianBreakout,
-    FaultInjection
-];
+/// Whether `name` is kebab-case: `[a-z][a-z0-9]*(-[a-z0-9]+)*`, ≤ 64 bytes.
+#[must_use]
+pub fn is_kebab_case(name: &str) -> bool {
+    name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.split('-').all(|w| {
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+struct Registered {
+    info: StrategyInfo,
+    entry: Box<dyn StrategyEntry + Send>,
+}
+
+/// The strategies a process can run, built once at start-up and handed to
+/// the run service, the server, the CLI and the workers — never a global,
+/// so a user's binary runs its own strategies beside the built-ins:
+///
+/// ```
+/// # use atf_engine::registry::Registry;
+/// # use atf_engine::strategies::SmaCross;
+/// let registry = Registry::empty().with::<SmaCross>();
+/// assert!(registry.check().is_ok());
+/// assert_eq!(registry.find("sma-cross").unwrap().info().name, "sma-cross");
+/// // registering a name twice is refused at start-up, not at first use
+/// assert!(Registry::builtin().with::<SmaCross>().check().is_err());
+/// ```
+#[derive(Default)]
+pub struct Registry {
+    entries: Vec<Registered>,
+    problems: Vec<RegistryError>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.entries.iter().map(|e| e.info.name))
+            .finish()
+    }
+}
+
+impl Registry {
+    /// No strategies.
+    #[must_use]
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// The built-in strategies: `sma-cross`, `ema-cross`, `rsi-reversion`,
+    /// `bollinger-reversion`, `donchian-breakout`.
+    #[must_use]
+    pub fn builtin() -> Self {
+        Self::empty()
+            .with::<SmaCross>()
+            .with::<EmaCross>()
+            .with::<RsiReversion>()
+            .with::<BollingerReversion>()
+            .with::<DonchianBreakout>()
+    }
+
+    /// This registry and `S`. A duplicate or malformed name is recorded
+    /// and reported by [`Registry::check`] (the entry point runs it before
+    /// anything else), so the one-line `main` of a user's crate stays one
+    /// line.
+    #[must_use]
+    pub fn with<S: Strategy>(mut self) -> Self {
+        let info = Entry::<S>(PhantomData).info();
+        if !is_kebab_case(info.name) {
+            self.problems.push(RegistryError::NotKebabCase {
+                name: info.name.to_owned(),
+            });
+        }
+        if self.entries.iter().any(|e| e.info.name == info.name) {
+            self.problems.push(RegistryError::Duplicate {
+                name: info.name.to_owned(),
+            });
+        }
+        if let Err(reason) = check_space(&info.params) {
+            self.problems.push(RegistryError::BadParams {
+                strategy: info.name.to_owned(),
+                reason,
+            });
+        }
+        self.entries.push(Registered {
+            info,
+            entry: Box::new(Entry::<S>(PhantomData)),
+        });
+        self
+    }
+
+    /// The first problem found while registering, if any.
+    ///
+    /// # Errors
+    /// [`RegistryError`]: a name registered twice, a name that is not
+    /// kebab-case, a parameter declaration that cannot work.
+    pub fn check(&self) -> Result<(), RegistryError> {
+        self.problems.first().map_or(Ok(()), |p| Err(p.clone()))
+    }
+
+    /// Looks a strategy up by name.
+    ///
+    /// # Errors
+    /// [`UnknownStrategy`] listing the available names.
+    pub fn find(&self, name: &str) -> Result<&dyn StrategyEntry, UnknownStrategy> {
+        self.entries
+            .iter()
+            .find(|e| e.info.name == name)
+            .map(|e| &*e.entry as &dyn StrategyEntry)
+            .ok_or_else(|| UnknownStrategy {
+                name: name.to_owned(),
+                available: self.names().collect::<Vec<_>>().join(", "),
+            })
+    }
+
+    /// Every strategy's description, in registration order.
+    pub fn infos(&self) -> impl Iterator<Item = &StrategyInfo> {
+        self.entries.iter().map(|e| &e.info)
+    }
+
+    /// Every strategy's name, in registration order.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.entries.iter().map(|e| e.info.name)
+    }
+
+    /// Number of strategies.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether it has no strategies.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// Parameter names unique and snake/kebab-safe, defaults within bounds.
+fn check_space(space: &ParamSpace) -> Result<(), String> {
+    for (i, p) in space.0.iter().enumerate() {
+        let ok_name = !p.name.is_empty()
+            && p.name.len() <= 64
+            && p.name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && p.name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !ok_name {
+            return Err(format!(
+                "parameter name '{}' must be letters, digits and '_', starting with a letter",
+                p.name
+            ));
+        }
+        if space.0[..i].iter().any(|q| q.name == p.name) {
+            return Err(format!("parameter '{}' is declared twice", p.name));
+        }
+        if let Err(e) = p.check(&p.default_value()) {
+            return Err(format!("the default of {e}"));
+        }
+    }
+    Ok(())
+}
 
 /// An unknown strategy name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -186,23 +360,4 @@ pub struct UnknownStrategy {
     pub name: String,
     /// Registered names, comma separated.
     pub available: String,
-}
-
-/// Looks a strategy up by name.
-///
-/// # Errors
-/// [`UnknownStrategy`] listing the available names.
-pub fn find(name: &str) -> Result<&'static dyn StrategyEntry, UnknownStrategy> {
-    STRATEGIES
-        .iter()
-        .copied()
-        .find(|s| s.info().name == name)
-        .ok_or_else(|| UnknownStrategy {
-            name: name.to_owned(),
-            available: STRATEGIES
-                .iter()
-                .map(|s| s.info().name)
-                .collect::<Vec<_>>()
-                .join(", "),
-        })
 }

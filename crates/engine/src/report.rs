@@ -6,9 +6,10 @@
 use crate::bars::MarketData;
 use crate::broker::{Broker, TradeRecord};
 use crate::failure::{catch, Failure};
+use crate::lines::Indicators;
 use crate::metrics::{compute, MetricsInput, PerformanceMetrics};
 use crate::order::{BacktestConfig, ExitReason, Side};
-use crate::params::{ParamError, Params};
+use crate::params::{ParamError, Params, StrategyParams};
 use crate::run::{simulate, Observer, SimError, SimStats};
 use crate::strategy::Strategy;
 use serde::Serialize;
@@ -207,33 +208,36 @@ pub fn backtest<S: Strategy, O: Observer>(
     params: &Params,
     obs: &mut O,
 ) -> Result<BacktestReport, RunFailure> {
-    let mut strategy = S::from_params(params)?;
+    let typed = S::Params::from_params(params)?;
     let mut broker = Broker::new(data.instrument.clone(), *cfg);
     let mut equity = Vec::new();
     let started = Instant::now();
+    let cache = crate::series::SeriesCache::unshared();
     let sim = catch(|| {
-        strategy.prepare(data.main_bars(), &crate::series::SeriesCache::unshared());
-        simulate(data, &mut strategy, &mut broker, &mut equity, obs)
+        let mut strategy = S::new(typed, &Indicators::new(data.main_bars(), &cache))?;
+        Ok(simulate(data, &mut strategy, &mut broker, &mut equity, obs))
     });
     let wall = started.elapsed().as_secs_f64();
-    let stats = match sim {
+    let sim = match sim {
         Err(f) => return Err(RunFailure::Failed(f)),
-        Ok(Err(SimError::Strategy(e))) => {
+        Ok(Err(e)) => return Err(RunFailure::Params(e)),
+        Ok(Ok(sim)) => sim,
+    };
+    let stats = match sim {
+        Err(SimError::Strategy(e)) => {
             return Err(RunFailure::Failed(Failure {
                 message: e.message,
                 backtrace: e.backtrace,
             }))
         }
-        Ok(Err(SimError::Cancelled { processed })) => {
-            return Err(RunFailure::Cancelled { processed })
-        }
-        Ok(Err(e @ SimError::Overflow(_))) => {
+        Err(SimError::Cancelled { processed }) => return Err(RunFailure::Cancelled { processed }),
+        Err(e @ SimError::Overflow(_)) => {
             return Err(RunFailure::Failed(Failure {
                 message: e.to_string(),
                 backtrace: String::new(),
             }))
         }
-        Ok(Ok(s)) => s,
+        Ok(s) => s,
     };
     Ok(build_report::<S>(
         data,

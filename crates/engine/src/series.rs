@@ -22,6 +22,8 @@ pub const DEFAULT_BUDGET: usize = 256 << 20;
 enum Key {
     CloseSmaSums(usize),
     ClosePrefixSums,
+    /// An indicator's output lines: its name and its arguments' bits.
+    Lines(&'static str, [u64; 4]),
 }
 
 /// The values of a derived series, stored in 32 bits when they are known
@@ -116,6 +118,7 @@ impl PrefixSums {
 enum Derived {
     Series(Arc<Series>),
     Prefix(Arc<PrefixSums>),
+    Lines(Arc<[Arc<[f64]>]>),
 }
 
 impl Derived {
@@ -123,6 +126,7 @@ impl Derived {
         match self {
             Self::Series(s) => s.bytes(),
             Self::Prefix(p) => p.bytes(),
+            Self::Lines(l) => l.iter().map(|x| std::mem::size_of_val(&**x)).sum(),
         }
     }
 }
@@ -169,7 +173,7 @@ impl SeriesCache {
             rolling_sums(&bars.close, period.max(1)).map(Derived::Series)
         })? {
             Derived::Series(s) => Some(s),
-            Derived::Prefix(_) => None,
+            Derived::Prefix(_) | Derived::Lines(_) => None,
         }
     }
 
@@ -181,7 +185,31 @@ impl SeriesCache {
             prefix_sums(&bars.close).map(|p| Derived::Prefix(Arc::new(p)))
         })? {
             Derived::Prefix(p) => Some(p),
-            Derived::Series(_) => None,
+            Derived::Series(_) | Derived::Lines(_) => None,
+        }
+    }
+
+    /// The output lines of the indicator `name` with arguments `args`
+    /// (their bits: integers as `u64`, floats by `f64::to_bits`), computed
+    /// by `compute` the first time any trial asks and shared afterwards.
+    /// `compute` must depend only on the bars and `args`: two callers with
+    /// the same key get each other's lines.
+    pub fn lines(
+        &self,
+        name: &'static str,
+        args: [u64; 4],
+        compute: impl FnOnce() -> Vec<Vec<f64>>,
+    ) -> Arc<[Arc<[f64]>]> {
+        let made = self.get(Key::Lines(name, args), || {
+            Some(Derived::Lines(
+                compute().into_iter().map(Arc::from).collect(),
+            ))
+        });
+        match made {
+            Some(Derived::Lines(l)) => l,
+            // only `Lines` is stored under a `Lines` key, and computing one
+            // always gives `Some`
+            _ => Arc::from(Vec::new()),
         }
     }
 

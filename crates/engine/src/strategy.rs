@@ -3,8 +3,9 @@
 use crate::bars::{Bar, Bars};
 use crate::broker::Broker;
 use crate::fixed::{Money, Price, Qty, Ratio};
+use crate::lines::Indicators;
 use crate::order::{Order, OrderKind, OrderSize, Side};
-use crate::params::{ParamError, ParamSpace, Params};
+use crate::params::{ParamError, ParamSpace, StrategyParams};
 use crate::Instrument;
 use std::backtrace::Backtrace;
 use std::fmt;
@@ -13,25 +14,35 @@ use std::fmt;
 /// every main-bar close.
 ///
 /// The engine is generic over `S: Strategy`, so `on_bar` is inlined into the
-/// loop: no dynamic dispatch per bar. Registering a strategy in
-/// [`crate::registry`] makes it available to the CLI and the API.
+/// loop: no dynamic dispatch per bar. Adding a strategy to a
+/// [`crate::registry::Registry`] makes it available to the CLI, the API, the
+/// dashboard and the workers.
+///
+/// Indicators a strategy takes from [`Indicators`] in [`Strategy::new`] are
+/// computed once per distinct parameter value and shared by every trial of
+/// an optimization; `on_bar` then only reads them.
 pub trait Strategy: Sized + Send + 'static {
     /// Identifier used on the CLI and in the API, kebab-case (`sma-cross`).
     const NAME: &'static str;
-    /// Version of the strategy's logic; part of every run key, so bump it
-    /// whenever a change could alter results.
-    const VERSION: &'static str;
+    /// Version of the strategy's logic, shown with it and part of every run
+    /// key. Results also follow the code without it: the key covers a
+    /// fingerprint of the binary, so a changed strategy is never served a
+    /// stale result.
+    const VERSION: &'static str = "1";
     /// One line for `atf strategies`.
-    const DESCRIPTION: &'static str;
+    const DESCRIPTION: &'static str = "";
 
-    /// The declared parameters.
-    fn params() -> ParamSpace;
+    /// The typed parameters (usually `#[derive(Params)]`).
+    type Params: StrategyParams;
 
-    /// Builds the strategy from resolved parameters (already range-checked).
+    /// Builds the strategy for one run from its parameters (already
+    /// range-checked against [`StrategyParams::space`]), taking the
+    /// indicator series it needs from `ind`.
     ///
     /// # Errors
-    /// [`ParamError::Inconsistent`] for combinations that make no sense.
-    fn from_params(params: &Params) -> Result<Self, ParamError>;
+    /// [`ParamError::Inconsistent`] for combinations that make no sense
+    /// (e.g. `fast >= slow`): the run, or the trial, fails with it.
+    fn new(params: Self::Params, ind: &Indicators<'_>) -> Result<Self, ParamError>;
 
     /// Called once per main bar, after it closed. Orders placed here fill
     /// from the next sub-bar on.
@@ -40,26 +51,24 @@ pub trait Strategy: Sized + Send + 'static {
     /// A [`StrategyError`] fails the run (or the optimization trial).
     fn on_bar(&mut self, ctx: &mut Ctx<'_>) -> Result<(), StrategyError>;
 
-    /// Called once before the first bar with the run's main bars and a
-    /// cache of indicator series shared by every trial of an optimization:
-    /// a strategy may take precomputed series here (see
-    /// [`crate::series`]) instead of updating indicators bar by bar, so
-    /// trials with the same parameter value share the work. Nothing by
-    /// default.
-    fn prepare(&mut self, _bars: &crate::Bars, _series: &crate::series::SeriesCache) {}
-
     /// The first main bar at or after `index` at which [`Strategy::on_bar`]
     /// could do anything — place, cancel or change an order, or need to see
     /// the bar to update its state — assuming no order is pending and no
     /// stop-loss or take-profit is set. The engine skips `on_bar` for the
     /// bars before it (their equity is still computed), so a strategy that
     /// knows its next signal in advance (from series taken in
-    /// [`Strategy::prepare`]) runs flat stretches at memory speed. The
+    /// [`Strategy::new`]) runs flat stretches at memory speed. The
     /// default, `index`, promises nothing.
     #[inline(always)]
     fn quiet_until(&self, index: usize) -> usize {
         index
     }
+}
+
+/// The declared parameters of `S`.
+#[must_use]
+pub fn param_space<S: Strategy>() -> ParamSpace {
+    S::Params::space()
 }
 
 /// A strategy's own failure: its message and where it happened.

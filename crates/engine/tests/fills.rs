@@ -2,9 +2,9 @@
 //! by hand in the comments.
 
 use atf_engine::{
-    simulate, BacktestConfig, Bar, Bars, Broker, Costs, Ctx, ExitReason, Instrument, MarketData,
-    Money, Order, OrderKind, OrderSize, ParamError, ParamSpace, Params, Price, Qty, Ratio, Side,
-    Silent, Sizing, Strategy, StrategyError, Timeframe,
+    simulate, BacktestConfig, Bar, Bars, Broker, Costs, Ctx, ExitReason, Indicators, Instrument,
+    MarketData, Money, Order, OrderKind, OrderSize, ParamError, Price, Qty, Ratio, Side, Silent,
+    Sizing, Strategy, StrategyError, Timeframe,
 };
 
 #[derive(Debug, Clone, Copy)]
@@ -26,10 +26,8 @@ impl Strategy for Script {
     const NAME: &'static str = "script";
     const VERSION: &'static str = "test";
     const DESCRIPTION: &'static str = "scripted actions";
-    fn params() -> ParamSpace {
-        ParamSpace(vec![])
-    }
-    fn from_params(_: &Params) -> Result<Self, ParamError> {
+    type Params = ();
+    fn new((): (), _: &Indicators<'_>) -> Result<Self, ParamError> {
         Ok(Self(vec![]))
     }
     fn on_bar(&mut self, ctx: &mut Ctx<'_>) -> Result<(), StrategyError> {

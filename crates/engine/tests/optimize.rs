@@ -6,7 +6,13 @@ mod common;
 
 use atf_engine::grid::{Axis, Constraint, Grid};
 use atf_engine::optimize::{Fitness, OptimizationProgress, OptimizeSpec, TrialOutcome};
-use atf_engine::{registry, BacktestConfig, Costs, MarketData, Money, Ratio, Sizing};
+use atf_engine::strategies::FaultInjection;
+use atf_engine::{BacktestConfig, Costs, MarketData, Money, Ratio, Registry, Sizing};
+use std::sync::LazyLock;
+
+/// The built-ins and the test-only strategy that fails on purpose.
+static REGISTRY: LazyLock<Registry> =
+    LazyLock::new(|| Registry::builtin().with::<FaultInjection>());
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,7 +32,7 @@ fn cfg() -> BacktestConfig {
 }
 
 fn spec(strategy: &str, axes: &[&str], constraints: &[&str], fitness: Fitness) -> OptimizeSpec {
-    let space = registry::find(strategy).unwrap().info().params;
+    let space = REGISTRY.find(strategy).unwrap().info().params;
     OptimizeSpec {
         grid: Grid::new(
             axes.iter()
@@ -48,7 +54,7 @@ fn spec(strategy: &str, axes: &[&str], constraints: &[&str], fitness: Fitness) -
 #[test]
 fn failing_trials_are_recorded_and_the_rest_complete() {
     let data = walk(2_000);
-    let s = registry::find("fault-injection").unwrap();
+    let s = REGISTRY.find("fault-injection").unwrap();
     let spec = spec(
         "fault-injection",
         &["period=10..50:10", "fault=none,panic,error"],
@@ -105,7 +111,7 @@ fn failing_trials_are_recorded_and_the_rest_complete() {
 #[test]
 fn constraints_skip_combinations_without_failing_them() {
     let data = walk(3_000);
-    let s = registry::find("sma-cross").unwrap();
+    let s = REGISTRY.find("sma-cross").unwrap();
     let spec = spec(
         "sma-cross",
         &["fast=5..50:5", "slow=20..200:10"],
@@ -129,7 +135,7 @@ fn constraints_skip_combinations_without_failing_them() {
 #[test]
 fn results_are_identical_whatever_the_thread_count() {
     let data = walk(5_000);
-    let s = registry::find("sma-cross").unwrap();
+    let s = REGISTRY.find("sma-cross").unwrap();
     let spec = spec(
         "sma-cross",
         &["fast=2..20:2", "slow=10..60:5", "long_only=true,false"],
@@ -165,7 +171,7 @@ fn results_are_identical_whatever_the_thread_count() {
 #[test]
 fn every_trial_equals_the_backtest_of_its_parameters() {
     let data = walk(4_000);
-    let s = registry::find("donchian-breakout").unwrap();
+    let s = REGISTRY.find("donchian-breakout").unwrap();
     let spec = spec(
         "donchian-breakout",
         &["entry=10..40:10", "stop_loss_pct=0,2"],
@@ -199,7 +205,7 @@ fn every_trial_equals_the_backtest_of_its_parameters() {
 #[test]
 fn ranking_is_by_fitness_then_index_and_top_k_matches_it() {
     let data = walk(3_000);
-    let s = registry::find("sma-cross").unwrap();
+    let s = REGISTRY.find("sma-cross").unwrap();
     for fitness in Fitness::ALL {
         let spec = spec(
             "sma-cross",
@@ -236,7 +242,7 @@ fn ranking_is_by_fitness_then_index_and_top_k_matches_it() {
 #[test]
 fn cancellation_stops_every_thread_quickly() {
     let data = walk(200_000);
-    let s = registry::find("sma-cross").unwrap();
+    let s = REGISTRY.find("sma-cross").unwrap();
     let spec = spec(
         "sma-cross",
         &["fast=1..100:1", "slow=1..100:1"],
@@ -271,7 +277,7 @@ fn cancellation_stops_every_thread_quickly() {
 #[test]
 fn leaders_show_the_best_so_far() {
     let data = walk(2_000);
-    let s = registry::find("sma-cross").unwrap();
+    let s = REGISTRY.find("sma-cross").unwrap();
     let spec = spec(
         "sma-cross",
         &["fast=2..30:2", "slow=10..100:10"],
@@ -291,7 +297,7 @@ fn leaders_show_the_best_so_far() {
 #[test]
 fn a_grid_run_in_chunks_anywhere_equals_the_single_run_trial_for_trial() {
     let data = walk(3_000);
-    let s = registry::find("sma-cross").unwrap();
+    let s = REGISTRY.find("sma-cross").unwrap();
     let spec = spec(
         "sma-cross",
         &["fast=2..20:2", "slow=5..60:5"],

@@ -3,9 +3,12 @@
 mod common;
 
 use atf_engine::{
-    backtest, registry, BacktestConfig, Costs, Ctx, MarketData, Money, ParamError, ParamSpace,
-    ParamSpec, Params, Progress, Ratio, RunFailure, Silent, Sizing, Strategy, StrategyError,
+    backtest, BacktestConfig, Costs, Ctx, Indicators, MarketData, Money, ParamError, Params,
+    Progress, Ratio, Registry, RunFailure, Silent, Sizing, Strategy, StrategyError, StrategyParams,
 };
+use std::sync::LazyLock;
+
+static BUILTIN: LazyLock<Registry> = LazyLock::new(Registry::builtin);
 
 /// Fails at bar `at`: by error when `panic` is false, by panic otherwise.
 struct Faulty {
@@ -13,20 +16,24 @@ struct Faulty {
     panic: bool,
 }
 
+#[derive(Params)]
+#[params(crate = atf_engine)]
+struct FaultyParams {
+    #[param(default = 5, min = 0, max = 1_000_000)]
+    at: usize,
+    #[param(default = true)]
+    panic: bool,
+}
+
 impl Strategy for Faulty {
     const NAME: &'static str = "faulty";
     const VERSION: &'static str = "test";
     const DESCRIPTION: &'static str = "fails on purpose";
-    fn params() -> ParamSpace {
-        ParamSpace(vec![
-            ParamSpec::int("at", "", 5, 0, 1_000_000),
-            ParamSpec::bool("panic", "", true),
-        ])
-    }
-    fn from_params(p: &Params) -> Result<Self, ParamError> {
+    type Params = FaultyParams;
+    fn new(p: FaultyParams, _: &Indicators<'_>) -> Result<Self, ParamError> {
         Ok(Self {
-            at: p.int("at") as usize,
-            panic: p.bool("panic"),
+            at: p.at,
+            panic: p.panic,
         })
     }
     fn on_bar(&mut self, ctx: &mut Ctx<'_>) -> Result<(), StrategyError> {
@@ -59,7 +66,7 @@ fn cfg() -> BacktestConfig {
 #[test]
 fn a_panicking_strategy_fails_its_run_with_message_and_backtrace() {
     let data = walk(100);
-    let p = Faulty::params().resolve([("at", "7")]).unwrap();
+    let p = FaultyParams::space().resolve([("at", "7")]).unwrap();
     let err = backtest::<Faulty, _>(&data, &cfg(), &p, &mut Silent).unwrap_err();
     let f = err.failure().expect("a failure record");
     assert!(f.message.contains("index out of bounds"), "{}", f.message);
@@ -70,7 +77,7 @@ fn a_panicking_strategy_fails_its_run_with_message_and_backtrace() {
 #[test]
 fn a_strategy_error_fails_its_run_with_its_message() {
     let data = walk(100);
-    let p = Faulty::params()
+    let p = FaultyParams::space()
         .resolve([("at", "3"), ("panic", "false")])
         .unwrap();
     let err = backtest::<Faulty, _>(&data, &cfg(), &p, &mut Silent).unwrap_err();
@@ -84,7 +91,7 @@ fn a_strategy_error_fails_its_run_with_its_message() {
 #[test]
 fn progress_reaches_the_total_and_cancellation_stops_the_run() {
     let data = walk(50_000);
-    let sma = registry::find("sma-cross").unwrap();
+    let sma = BUILTIN.find("sma-cross").unwrap();
     let params = sma.info().params.defaults();
     let progress = Progress::new();
     sma.backtest(&data, &cfg(), &params, Some(&progress))
@@ -102,7 +109,8 @@ fn progress_reaches_the_total_and_cancellation_stops_the_run() {
 #[test]
 fn same_inputs_give_bit_identical_results() {
     let data = walk(20_000);
-    for s in registry::STRATEGIES {
+    let registry = Registry::builtin();
+    for s in registry.names().map(|n| registry.find(n).unwrap()) {
         let mut params = s.info().params.defaults();
         if s.info().params.get("long_only").is_some() {
             params = s.info().params.resolve([("long_only", "false")]).unwrap();
@@ -130,7 +138,7 @@ fn same_inputs_give_bit_identical_results() {
 #[test]
 fn progress_tracking_does_not_change_results() {
     let data = walk(20_000);
-    let sma = registry::find("sma-cross").unwrap();
+    let sma = BUILTIN.find("sma-cross").unwrap();
     let params = sma.info().params.defaults();
     let a = sma.backtest(&data, &cfg(), &params, None).unwrap();
     let b = sma
@@ -143,7 +151,7 @@ fn progress_tracking_does_not_change_results() {
 #[test]
 fn donchian_stop_loss_closes_trades_by_stop() {
     let data = walk(20_000);
-    let d = registry::find("donchian-breakout").unwrap();
+    let d = BUILTIN.find("donchian-breakout").unwrap();
     let params = d
         .info()
         .params

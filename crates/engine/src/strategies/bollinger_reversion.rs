@@ -1,7 +1,8 @@
 //! Bollinger-band mean reversion.
 
 use crate::indicators::RollingStd;
-use crate::params::{ParamError, ParamSpace, ParamSpec, Params};
+use crate::lines::Indicators;
+use crate::params::{ParamError, Params};
 use crate::strategy::{Ctx, Strategy, StrategyError};
 
 /// Buys a close below the lower band, sells (or shorts) above the upper band,
@@ -13,36 +14,34 @@ pub struct BollingerReversion {
     long_only: bool,
 }
 
+/// The parameters of [`BollingerReversion`].
+#[derive(Debug, Clone, Params)]
+#[params(crate = crate)]
+pub struct BollingerReversionParams {
+    /// Band period in main bars
+    #[param(default = 20, min = 2, max = 10_000)]
+    pub period: usize,
+    /// Band width in standard deviations
+    #[param(default = 2.0, min = 0.1, max = 10.0, step = 0.1)]
+    pub k: f64,
+    /// Only long positions; false also shorts above the upper band
+    #[param(default = true)]
+    pub long_only: bool,
+}
+
 impl Strategy for BollingerReversion {
     const NAME: &'static str = "bollinger-reversion";
     const VERSION: &'static str = "1.0.0";
     const DESCRIPTION: &'static str =
         "Bollinger band reversion: enter outside the bands, exit at the middle";
 
-    fn params() -> ParamSpace {
-        ParamSpace(vec![
-            ParamSpec::int("period", "Band period in main bars", 20, 2, 10_000),
-            ParamSpec::float(
-                "k",
-                "Band width in standard deviations",
-                2.0,
-                0.1,
-                10.0,
-                0.1,
-            ),
-            ParamSpec::bool(
-                "long_only",
-                "Only long positions; false also shorts above the upper band",
-                true,
-            ),
-        ])
-    }
+    type Params = BollingerReversionParams;
 
-    fn from_params(p: &Params) -> Result<Self, ParamError> {
+    fn new(p: BollingerReversionParams, _ind: &Indicators<'_>) -> Result<Self, ParamError> {
         Ok(Self {
-            bands: RollingStd::new(p.int("period") as usize),
-            k: p.float("k"),
-            long_only: p.bool("long_only"),
+            bands: RollingStd::new(p.period),
+            k: p.k,
+            long_only: p.long_only,
         })
     }
 

@@ -2,7 +2,8 @@
 
 use crate::fixed::Ratio;
 use crate::indicators::RollingExtreme;
-use crate::params::{ParamError, ParamSpace, ParamSpec, Params};
+use crate::lines::Indicators;
+use crate::params::{ParamError, Params};
 use crate::strategy::{Ctx, Strategy, StrategyError};
 
 /// Enters on a close beyond the previous `entry` bars' high (low), exits on a
@@ -28,59 +29,45 @@ fn pct_ratio(pct: f64) -> Option<Ratio> {
         .flatten()
 }
 
+/// The parameters of [`DonchianBreakout`].
+#[derive(Debug, Clone, Params)]
+#[params(crate = crate)]
+pub struct DonchianBreakoutParams {
+    /// Breakout channel length in main bars
+    #[param(default = 20, min = 1, max = 10_000)]
+    pub entry: usize,
+    /// Exit channel length in main bars
+    #[param(default = 10, min = 1, max = 10_000)]
+    pub exit: usize,
+    /// Stop-loss distance from entry in %, 0 = none
+    #[param(default = 0.0, min = 0.0, max = 99.0, step = 0.5)]
+    pub stop_loss_pct: f64,
+    /// Take-profit distance from entry in %, 0 = none
+    #[param(default = 0.0, min = 0.0, max = 1000.0, step = 0.5)]
+    pub take_profit_pct: f64,
+    /// Only long positions; false also trades downside breakouts
+    #[param(default = true)]
+    pub long_only: bool,
+}
+
 impl Strategy for DonchianBreakout {
     const NAME: &'static str = "donchian-breakout";
     const VERSION: &'static str = "1.0.0";
     const DESCRIPTION: &'static str =
         "Donchian channel breakout with optional % stop-loss / take-profit";
 
-    fn params() -> ParamSpace {
-        ParamSpace(vec![
-            ParamSpec::int(
-                "entry",
-                "Breakout channel length in main bars",
-                20,
-                1,
-                10_000,
-            ),
-            ParamSpec::int("exit", "Exit channel length in main bars", 10, 1, 10_000),
-            ParamSpec::float(
-                "stop_loss_pct",
-                "Stop-loss distance from entry in %, 0 = none",
-                0.0,
-                0.0,
-                99.0,
-                0.5,
-            ),
-            ParamSpec::float(
-                "take_profit_pct",
-                "Take-profit distance from entry in %, 0 = none",
-                0.0,
-                0.0,
-                1000.0,
-                0.5,
-            ),
-            ParamSpec::bool(
-                "long_only",
-                "Only long positions; false also trades downside breakouts",
-                true,
-            ),
-        ])
-    }
+    type Params = DonchianBreakoutParams;
 
-    fn from_params(p: &Params) -> Result<Self, ParamError> {
-        let (entry, exit) = (p.int("entry") as usize, p.int("exit") as usize);
+    fn new(p: DonchianBreakoutParams, _ind: &Indicators<'_>) -> Result<Self, ParamError> {
+        let (entry, exit) = (p.entry, p.exit);
         Ok(Self {
             entry_hi: RollingExtreme::max(entry),
             entry_lo: RollingExtreme::min(entry),
             exit_hi: RollingExtreme::max(exit),
             exit_lo: RollingExtreme::min(exit),
             prev: None,
-            long_only: p.bool("long_only"),
-            brackets: (
-                pct_ratio(p.float("stop_loss_pct")),
-                pct_ratio(p.float("take_profit_pct")),
-            ),
+            long_only: p.long_only,
+            brackets: (pct_ratio(p.stop_loss_pct), pct_ratio(p.take_profit_pct)),
             brackets_set: false,
         })
     }

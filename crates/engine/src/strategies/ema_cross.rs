@@ -1,7 +1,8 @@
 //! EMA crossover.
 
 use crate::indicators::{Cross, Ema, Relation};
-use crate::params::{ParamError, ParamSpace, ParamSpec, Params};
+use crate::lines::Indicators;
+use crate::params::{ParamError, Params};
 use crate::strategy::{Ctx, Strategy, StrategyError};
 
 /// Fast/slow exponential-moving-average crossover (EMAs seeded with an SMA).
@@ -13,29 +14,34 @@ pub struct EmaCross {
     long_only: bool,
 }
 
+/// The parameters of [`EmaCross`].
+#[derive(Debug, Clone, Params)]
+#[params(crate = crate)]
+pub struct EmaCrossParams {
+    /// Fast EMA period in main bars
+    #[param(default = 12, min = 1, max = 10_000)]
+    pub fast: usize,
+    /// Slow EMA period in main bars
+    #[param(default = 26, min = 1, max = 10_000)]
+    pub slow: usize,
+    /// Only long positions; false reverses into shorts
+    #[param(default = true)]
+    pub long_only: bool,
+}
+
 impl Strategy for EmaCross {
     const NAME: &'static str = "ema-cross";
     const VERSION: &'static str = "1.0.0";
     const DESCRIPTION: &'static str = "Exponential moving average crossover (fast vs slow)";
 
-    fn params() -> ParamSpace {
-        ParamSpace(vec![
-            ParamSpec::int("fast", "Fast EMA period in main bars", 12, 1, 10_000),
-            ParamSpec::int("slow", "Slow EMA period in main bars", 26, 1, 10_000),
-            ParamSpec::bool(
-                "long_only",
-                "Only long positions; false reverses into shorts",
-                true,
-            ),
-        ])
-    }
+    type Params = EmaCrossParams;
 
-    fn from_params(p: &Params) -> Result<Self, ParamError> {
+    fn new(p: EmaCrossParams, _ind: &Indicators<'_>) -> Result<Self, ParamError> {
         Ok(Self {
-            fast: Ema::new(p.int("fast") as usize),
-            slow: Ema::new(p.int("slow") as usize),
+            fast: Ema::new(p.fast),
+            slow: Ema::new(p.slow),
             rel: Relation::default(),
-            long_only: p.bool("long_only"),
+            long_only: p.long_only,
         })
     }
 

@@ -1,7 +1,8 @@
 //! A strategy that fails on purpose, to see failure handling work.
 
 use crate::indicators::{Cross, Relation, Sma};
-use crate::params::{ParamError, ParamSpace, ParamSpec, Params};
+use crate::lines::Indicators;
+use crate::params::{ParamError, Params};
 use crate::strategy::{Ctx, Strategy, StrategyError};
 
 /// Close-versus-SMA trend follower that, when told to, panics or returns an
@@ -26,41 +27,39 @@ enum Fault {
     Error,
 }
 
+/// The parameters of [`FaultInjection`].
+#[derive(Debug, Clone, Params)]
+#[params(crate = crate)]
+pub struct FaultInjectionParams {
+    /// SMA period in main bars
+    #[param(default = 20, min = 1, max = 10_000)]
+    pub period: usize,
+    /// What to do at fault_bar: nothing, panic, or return an error
+    #[param(default = "none", options("none", "panic", "error"))]
+    pub fault: &'static str,
+    /// Main bar (0-based) at which the fault happens
+    #[param(default = 50, min = 0, max = 1_000_000_000)]
+    pub fault_bar: usize,
+}
+
 impl Strategy for FaultInjection {
     const NAME: &'static str = "fault-injection";
     const VERSION: &'static str = "1.0.0";
     const DESCRIPTION: &'static str =
         "Test strategy: close vs SMA, panics or errors on purpose at a chosen bar (fault=panic|error); not for trading";
 
-    fn params() -> ParamSpace {
-        ParamSpace(vec![
-            ParamSpec::int("period", "SMA period in main bars", 20, 1, 10_000),
-            ParamSpec::choice(
-                "fault",
-                "What to do at fault_bar: nothing, panic, or return an error",
-                "none",
-                &["none", "panic", "error"],
-            ),
-            ParamSpec::int(
-                "fault_bar",
-                "Main bar (0-based) at which the fault happens",
-                50,
-                0,
-                1_000_000_000,
-            ),
-        ])
-    }
+    type Params = FaultInjectionParams;
 
-    fn from_params(p: &Params) -> Result<Self, ParamError> {
+    fn new(p: FaultInjectionParams, _ind: &Indicators<'_>) -> Result<Self, ParamError> {
         Ok(Self {
-            sma: Sma::new(p.int("period") as usize),
+            sma: Sma::new(p.period),
             rel: Relation::default(),
-            fault: match p.choice("fault") {
+            fault: match p.fault {
                 "panic" => Fault::Panic,
                 "error" => Fault::Error,
                 _ => Fault::None,
             },
-            fault_bar: p.int("fault_bar") as usize,
+            fault_bar: p.fault_bar,
         })
     }
 

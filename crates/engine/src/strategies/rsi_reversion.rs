@@ -1,7 +1,8 @@
 //! RSI mean reversion.
 
 use crate::indicators::Rsi;
-use crate::params::{ParamError, ParamSpace, ParamSpec, Params};
+use crate::lines::Indicators;
+use crate::params::{ParamError, Params};
 use crate::strategy::{Ctx, Strategy, StrategyError};
 
 /// Buys when RSI falls below `oversold`; exits (or shorts) when it rises above `overbought`.
@@ -13,51 +14,44 @@ pub struct RsiReversion {
     long_only: bool,
 }
 
+/// The parameters of [`RsiReversion`].
+#[derive(Debug, Clone, Params)]
+#[params(crate = crate)]
+pub struct RsiReversionParams {
+    /// RSI period in main bars
+    #[param(default = 14, min = 1, max = 10_000)]
+    pub period: usize,
+    /// Enter long below this RSI
+    #[param(default = 30.0, min = 0.0, max = 100.0, step = 1.0)]
+    pub oversold: f64,
+    /// Exit long (or go short) above this RSI
+    #[param(default = 70.0, min = 0.0, max = 100.0, step = 1.0)]
+    pub overbought: f64,
+    /// Only long positions; false also shorts above overbought
+    #[param(default = true)]
+    pub long_only: bool,
+}
+
 impl Strategy for RsiReversion {
     const NAME: &'static str = "rsi-reversion";
     const VERSION: &'static str = "1.0.0";
     const DESCRIPTION: &'static str =
         "Wilder RSI mean reversion: long below oversold, exit/short above overbought";
 
-    fn params() -> ParamSpace {
-        ParamSpace(vec![
-            ParamSpec::int("period", "RSI period in main bars", 14, 1, 10_000),
-            ParamSpec::float(
-                "oversold",
-                "Enter long below this RSI",
-                30.0,
-                0.0,
-                100.0,
-                1.0,
-            ),
-            ParamSpec::float(
-                "overbought",
-                "Exit long (or go short) above this RSI",
-                70.0,
-                0.0,
-                100.0,
-                1.0,
-            ),
-            ParamSpec::bool(
-                "long_only",
-                "Only long positions; false also shorts above overbought",
-                true,
-            ),
-        ])
-    }
+    type Params = RsiReversionParams;
 
-    fn from_params(p: &Params) -> Result<Self, ParamError> {
-        let (oversold, overbought) = (p.float("oversold"), p.float("overbought"));
+    fn new(p: RsiReversionParams, _ind: &Indicators<'_>) -> Result<Self, ParamError> {
+        let (oversold, overbought) = (p.oversold, p.overbought);
         if oversold >= overbought {
             return Err(ParamError::Inconsistent(format!(
                 "oversold ({oversold}) must be below overbought ({overbought})"
             )));
         }
         Ok(Self {
-            rsi: Rsi::new(p.int("period") as usize),
+            rsi: Rsi::new(p.period),
             oversold,
             overbought,
-            long_only: p.bool("long_only"),
+            long_only: p.long_only,
         })
     }
 

@@ -10,7 +10,8 @@
 use crate::bars::Bars;
 use crate::crossings::mean_crossovers;
 use crate::indicators::{Cross, Relation, Sma};
-use crate::params::{ParamError, ParamSpace, ParamSpec, Params};
+use crate::lines::Indicators;
+use crate::params::{ParamError, Params};
 use crate::series::SeriesCache;
 use crate::strategy::{Ctx, Strategy, StrategyError};
 use std::cmp::Ordering;
@@ -32,6 +33,28 @@ pub struct SmaCross {
 }
 
 impl SmaCross {
+    /// Updating both averages at every bar, in `i128`.
+    fn bar_by_bar(p: &SmaCrossParams) -> Self {
+        Self {
+            fast: Sma::new(p.fast),
+            slow: Sma::new(p.slow),
+            rel: Relation::default(),
+            long_only: p.long_only,
+            crosses: None,
+            next: 0,
+        }
+    }
+
+    /// Every crossover found up front from the shared running totals of
+    /// the closes (unless a total overflows `i64`).
+    fn precompute(&mut self, bars: &Bars, series: &SeriesCache) {
+        let (nf, ns) = (self.fast.period(), self.slow.period());
+        if let Some(p) = series.close_prefix_sums(bars) {
+            self.crosses = Some(mean_crossovers(&p, nf, ns, nf.max(ns) - 1));
+            self.next = 0;
+        }
+    }
+
     fn act(&self, cross: Cross, ctx: &mut Ctx<'_>) {
         match cross {
             Cross::Above => ctx.go_long(),
@@ -42,41 +65,33 @@ impl SmaCross {
     }
 }
 
+/// The parameters of [`SmaCross`].
+#[derive(Debug, Clone, Params)]
+#[params(crate = crate)]
+pub struct SmaCrossParams {
+    /// Fast SMA period in main bars
+    #[param(default = 10, min = 1, max = 10_000)]
+    pub fast: usize,
+    /// Slow SMA period in main bars
+    #[param(default = 30, min = 1, max = 10_000)]
+    pub slow: usize,
+    /// Only long positions; false reverses into shorts
+    #[param(default = true)]
+    pub long_only: bool,
+}
+
 impl Strategy for SmaCross {
     const NAME: &'static str = "sma-cross";
     const VERSION: &'static str = "1.0.0";
     const DESCRIPTION: &'static str =
         "Simple moving average crossover (fast vs slow), exact integer comparisons";
 
-    fn params() -> ParamSpace {
-        ParamSpace(vec![
-            ParamSpec::int("fast", "Fast SMA period in main bars", 10, 1, 10_000),
-            ParamSpec::int("slow", "Slow SMA period in main bars", 30, 1, 10_000),
-            ParamSpec::bool(
-                "long_only",
-                "Only long positions; false reverses into shorts",
-                true,
-            ),
-        ])
-    }
+    type Params = SmaCrossParams;
 
-    fn from_params(p: &Params) -> Result<Self, ParamError> {
-        Ok(Self {
-            fast: Sma::new(p.int("fast") as usize),
-            slow: Sma::new(p.int("slow") as usize),
-            rel: Relation::default(),
-            long_only: p.bool("long_only"),
-            crosses: None,
-            next: 0,
-        })
-    }
-
-    fn prepare(&mut self, bars: &Bars, series: &SeriesCache) {
-        let (nf, ns) = (self.fast.period(), self.slow.period());
-        if let Some(p) = series.close_prefix_sums(bars) {
-            self.crosses = Some(mean_crossovers(&p, nf, ns, nf.max(ns) - 1));
-            self.next = 0;
-        }
+    fn new(p: SmaCrossParams, ind: &Indicators<'_>) -> Result<Self, ParamError> {
+        let mut s = Self::bar_by_bar(&p);
+        s.precompute(ind.bars(), ind.cache());
+        Ok(s)
     }
 
     #[inline(always)]
@@ -149,17 +164,15 @@ mod tests {
         };
         for (fast, slow, long_only) in [(3, 7, true), (5, 20, false), (20, 5, true), (1, 2, false)]
         {
-            let params = SmaCross::params()
-                .resolve([
-                    ("fast", fast.to_string().as_str()),
-                    ("slow", slow.to_string().as_str()),
-                    ("long_only", if long_only { "true" } else { "false" }),
-                ])
-                .unwrap();
+            let params = SmaCrossParams {
+                fast,
+                slow,
+                long_only,
+            };
             let run = |precompute: bool| {
-                let mut s = SmaCross::from_params(&params).unwrap();
+                let mut s = SmaCross::bar_by_bar(&params);
                 if precompute {
-                    s.prepare(data.main_bars(), &SeriesCache::unshared());
+                    s.precompute(data.main_bars(), &SeriesCache::unshared());
                     assert!(s.crosses.is_some());
                 }
                 let mut broker = Broker::new(data.instrument.clone(), cfg);
