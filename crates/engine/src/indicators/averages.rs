@@ -97,8 +97,11 @@ impl Sma {
 /// Seeding with the SMA (TA-Lib's default, not MetaStock's "first value")
 /// costs `n − 1` bars of output but makes the value independent of where the
 /// data happens to start after a few periods. Each step is
-/// `value + alpha × (x − value)`, TA-Lib's operations in TA-Lib's order, so
-/// the values match TA-Lib's `EMA` bit for bit. Units: raw price units.
+/// `value + alpha × (x − value)`, TA-Lib's operations in TA-Lib's order,
+/// rounded after each operation (no fused multiply-add, so every CPU gives
+/// the same bits). The values match TA-Lib's `EMA` bit for bit on all but
+/// ~1 bar in 10,000, where TA-Lib's build (apparently fusing the
+/// multiply-add) differs by one ulp for a bar or two. Units: raw price units.
 #[derive(Debug, Clone)]
 pub struct Ema {
     n: usize,

@@ -9,10 +9,12 @@ use super::{Ema, RollingExtreme};
 /// changes, later ones Wilder's smoothing `(avg × (n − 1) + x) / n` — TA-Lib's
 /// `RSI` with its default unstable period 0. Because of that smoothing the
 /// value depends on the whole history: two runs agree only when they start
-/// at the same bar. The value equals TA-Lib's to ~1e-14 relative (TA-Lib sums
-/// the first changes before dividing and computes `100 × g / (g + l)`); the
-/// one difference is a window with neither gains nor losses, where this
-/// reports the neutral 50 and TA-Lib 0.
+/// at the same bar. The value equals TA-Lib's to ~1e-12 of the 0..100 range
+/// (TA-Lib sums the first changes before dividing and computes
+/// `100 × g / (g + l)`; this type predates the TA-Lib checks and keeps its
+/// bits for the built-in strategies); the one real difference is a history
+/// with neither gains nor losses, where this reports the neutral 50 and
+/// TA-Lib 0.
 #[derive(Debug, Clone)]
 pub struct Rsi {
     n: usize,
@@ -208,12 +210,14 @@ pub struct StochValue {
 
 /// The slow stochastic oscillator, TA-Lib's `STOCH` with SMA smoothing.
 ///
-/// Fast %K is `(close − lowest low) / ((highest high − lowest low) / 100)`
-/// over `fastk` bars (TA-Lib's exact expression; 0 when the range is 0, where
-/// the ratio is undefined); slow %K is its SMA over `slowk` bars, slow %D the
-/// SMA of slow %K over `slowd` bars. The SMAs of these real values keep
-/// TA-Lib's running `f64` totals (bit-identical to TA-Lib; their drift is of
-/// the order of `bars × 1e-14`). The first value comes after
+/// Fast %K is `(close − lowest low) / (highest high − lowest low) × 100`
+/// over `fastk` bars, evaluated in that order as TA-Lib 0.8 does (0 when the
+/// range is 0, where the ratio is undefined — TA-Lib's choice; 50 would be
+/// as defensible); slow %K is its SMA over `slowk` bars, slow %D the SMA of
+/// slow %K over `slowd` bars. The SMAs of these real values keep TA-Lib's
+/// running `f64` totals in TA-Lib's order, so the values equal TA-Lib's bit
+/// for bit; the price of that is a rounding drift of the order of
+/// `bars × 1e-14` (a value that should be 0 may read ±1e-13). The first value comes after
 /// `fastk + slowk + slowd − 2` inputs; TA-Lib's default is (5, 3, 3).
 #[derive(Debug, Clone)]
 pub struct Stoch {
@@ -244,9 +248,9 @@ impl Stoch {
         let hh = self.hi.push(high);
         let ll = self.lo.push(low)?;
         let hh = hh?;
-        let diff = (hh - ll) as f64 / 100.0;
-        let fast_k = if diff != 0.0 {
-            (close - ll) as f64 / diff
+        let range = (i128::from(hh) - i128::from(ll)) as f64;
+        let fast_k = if range != 0.0 {
+            (i128::from(close) - i128::from(ll)) as f64 / range * 100.0
         } else {
             0.0
         };
