@@ -39,9 +39,9 @@ need chromium chromium
 
 step "python venv for the Parquet read-back check"
 VENV=${ATF_TEST_VENV:-$HOME/.cache/atf-test-venv}
-if ! "$VENV/bin/python" -c 'import pandas, pyarrow, polars, openapi_spec_validator' >/dev/null 2>&1; then
+if ! "$VENV/bin/python" -c 'import pandas, pyarrow, polars, openapi_spec_validator, talib, numpy' >/dev/null 2>&1; then
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check pandas pyarrow polars openapi-spec-validator
+  "$VENV/bin/pip" install -q --disable-pip-version-check pandas pyarrow polars openapi-spec-validator TA-Lib numpy
 fi
 
 step "cargo fmt --check"
