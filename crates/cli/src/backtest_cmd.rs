@@ -5,15 +5,15 @@ use crate::exit::{CliError, CliResult};
 use crate::progress::Watcher;
 use crate::render;
 use crate::setup::{open_catalog, prepare, resolve_params};
-use atf_engine::{registry, Progress, RunFailure};
+use atf_engine::{Progress, Registry, RunFailure};
 use std::sync::Arc;
 
-pub fn run(global: &Global, a: &BacktestArgs) -> CliResult {
+pub fn run(registry: &Registry, global: &Global, a: &BacktestArgs) -> CliResult {
     if let Some(url) = a.remote.server() {
-        return crate::remote::backtest(url, a);
+        return crate::remote::backtest(registry, url, a);
     }
-    let strategy = registry::find(&a.strategy).map_err(CliError::usage)?;
-    let params = resolve_params(strategy, &a.settings.params)?;
+    let strategy = registry.find(&a.strategy).map_err(CliError::usage)?;
+    let params = resolve_params(&*strategy, &a.settings.params)?;
     let catalog = open_catalog(global)?;
     let p = prepare(&catalog, &a.settings)?;
     let progress = Arc::new(Progress::new());

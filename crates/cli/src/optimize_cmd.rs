@@ -9,7 +9,8 @@ use crate::setup::{open_catalog, prepare, resolve_params};
 use atf_engine::grid::{Axis, Constraint, Grid};
 use atf_engine::optimize::{OptimizationProgress, OptimizeSpec};
 use atf_engine::params::split_pair;
-use atf_engine::registry::{self, StrategyEntry};
+use atf_engine::registry::StrategyEntry;
+use atf_engine::Registry;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -58,12 +59,12 @@ struct OptimizeOutput<'a> {
     report: &'a atf_engine::optimize::OptimizationReport,
 }
 
-pub fn run(global: &Global, a: &OptimizeArgs) -> CliResult {
+pub fn run(registry: &Registry, global: &Global, a: &OptimizeArgs) -> CliResult {
     if let Some(url) = a.remote.server() {
-        return crate::remote::optimize(url, a);
+        return crate::remote::optimize(registry, url, a);
     }
-    let strategy = registry::find(&a.strategy).map_err(CliError::usage)?;
-    let spec = build_spec(strategy, a)?;
+    let strategy = registry.find(&a.strategy).map_err(CliError::usage)?;
+    let spec = build_spec(&*strategy, a)?;
     let catalog = open_catalog(global)?;
     let p = prepare(&catalog, &a.settings)?;
     let threads = a.threads.map_or_else(

@@ -24,7 +24,7 @@ use crate::render_optimize::{self, CsvTrial, OptimizationTable, TableRow};
 use atf_engine::optimize::Fitness;
 use atf_engine::params::split_pair;
 use atf_engine::report::{Direction, OpenPosition, Trade};
-use atf_engine::{registry, ExitReason, PerformanceMetrics};
+use atf_engine::{ExitReason, PerformanceMetrics, Registry};
 use serde_json::{Map, Number, Value};
 use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -997,11 +997,11 @@ fn value_text(v: &Value) -> String {
 
 /// `(name, value)` of a parameters object in the strategy's declaration
 /// order when this binary knows the strategy (JSON objects come sorted).
-fn declared(strategy: &str, params: Option<&Value>) -> Vec<(String, String)> {
+fn declared(registry: &Registry, strategy: &str, params: Option<&Value>) -> Vec<(String, String)> {
     let Some(map) = params.and_then(Value::as_object) else {
         return Vec::new();
     };
-    let space = registry::find(strategy).ok().map(|s| s.info().params);
+    let space = registry.find(strategy).ok().map(|s| s.info().params);
     let mut named: Vec<(usize, &String, &Value)> = map
         .iter()
         .map(|(n, v)| {
@@ -1020,7 +1020,7 @@ fn declared(strategy: &str, params: Option<&Value>) -> Vec<(String, String)> {
 // The commands
 
 /// `atf backtest --server URL`.
-pub fn backtest(url: &str, a: &BacktestArgs) -> CliResult {
+pub fn backtest(registry: &Registry, url: &str, a: &BacktestArgs) -> CliResult {
     let body = Value::Object(target_body(&a.strategy, &a.settings)?);
     let (_, status) = run(
         &a.remote,
@@ -1062,7 +1062,7 @@ pub fn backtest(url: &str, a: &BacktestArgs) -> CliResult {
         dataset: str_of(&status, "dataset"),
         strategy,
         strategy_version: str_of(report, "strategyVersion"),
-        params: declared(strategy, report.get("params")),
+        params: declared(registry, strategy, report.get("params")),
         symbol: str_of(report, "symbol"),
         timeframe: str_of(report, "timeframe"),
         sub_timeframe: str_of(report, "subTimeframe"),
@@ -1077,7 +1077,7 @@ pub fn backtest(url: &str, a: &BacktestArgs) -> CliResult {
 }
 
 /// `atf optimize --server URL`.
-pub fn optimize(url: &str, a: &OptimizeArgs) -> CliResult {
+pub fn optimize(registry: &Registry, url: &str, a: &OptimizeArgs) -> CliResult {
     if a.threads.is_some() {
         return Err(CliError::usage(
             "--threads applies to local runs only; with --server the server's own setting is used (atf serve --threads)",
@@ -1116,7 +1116,7 @@ pub fn optimize(url: &str, a: &OptimizeArgs) -> CliResult {
     let strategy = str_of(result, "strategy");
     if let Some(path) = &a.csv {
         let trials = server.trials(&id, result, u64::MAX)?;
-        let names: Vec<String> = declared(strategy, result.get("baseParams"))
+        let names: Vec<String> = declared(registry, strategy, result.get("baseParams"))
             .into_iter()
             .map(|(n, _)| n)
             .collect();

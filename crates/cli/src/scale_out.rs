@@ -33,6 +33,7 @@ impl ScaleOut {
                     name: format!("{}-serve", crate::worker_cmd::default_name()),
                     threads: cfg.optimizer_threads,
                     reclaim_after: Duration::from_secs(a.reclaim_after),
+                    registry: Arc::clone(&cfg.registry),
                 },
                 Arc::new(CatalogSource::new(cfg.data_dir.clone())),
             );

@@ -4,6 +4,7 @@
 use crate::args::{Global, ServeArgs};
 use crate::exit::{CliError, CliResult};
 use crate::setup::data_dir;
+use atf_engine::Registry;
 use atf_runs::cache::{MemoryCache, ProgressCache};
 use atf_runs::redis_cache::RedisCache;
 use atf_runs::service::{RunService, ServiceConfig};
@@ -24,7 +25,7 @@ pub(crate) fn logging() {
         .try_init();
 }
 
-pub fn run(global: &Global, a: &ServeArgs) -> CliResult {
+pub fn run(registry: &Arc<Registry>, global: &Global, a: &ServeArgs) -> CliResult {
     let addr: SocketAddr = a
         .bind
         .parse()
@@ -41,7 +42,7 @@ pub fn run(global: &Global, a: &ServeArgs) -> CliResult {
         None => Arc::new(MemoryCache::new()),
     };
     let dir = data_dir(global);
-    let mut cfg = ServiceConfig::new(dir.clone());
+    let mut cfg = ServiceConfig::new(dir.clone(), Arc::clone(registry));
     cfg.backtest_slots = usize::from(a.backtest_slots);
     cfg.optimization_slots = usize::from(a.optimization_slots);
     if let Some(t) = a.threads {

@@ -3,11 +3,10 @@
 use crate::args::StrategiesArgs;
 use crate::exit::CliResult;
 use crate::render::print_json;
-use atf_engine::registry::STRATEGIES;
-use atf_engine::ParamKind;
+use atf_engine::{ParamKind, Registry};
 
-pub fn run(a: &StrategiesArgs) -> CliResult {
-    let infos: Vec<_> = STRATEGIES.iter().map(|s| s.info()).collect();
+pub fn run(registry: &Registry, a: &StrategiesArgs) -> CliResult {
+    let infos: Vec<_> = registry.infos().collect();
     if a.json {
         return print_json(&infos);
     }

@@ -6,6 +6,7 @@
 use crate::args::{Global, WorkerArgs};
 use crate::exit::{CliError, CliResult};
 use crate::setup::data_dir;
+use atf_engine::Registry;
 use atf_runs::distributed::job::JobDataset;
 use atf_runs::distributed::source::CachedSource;
 use atf_runs::distributed::worker::{Worker, WorkerConfig};
@@ -17,7 +18,7 @@ use std::time::Duration;
 /// Largest dataset file fetched.
 const MAX_DATASET_BYTES: u64 = 4 << 30;
 
-pub fn run(global: &Global, a: &WorkerArgs) -> CliResult {
+pub fn run(registry: &Arc<Registry>, global: &Global, a: &WorkerArgs) -> CliResult {
     crate::serve_cmd::logging();
     let link = Link::connect(&a.redis_url)
         .map_err(|e| CliError::failed(format!("atf worker: cannot reach Redis: {e}")))?;
@@ -90,6 +91,7 @@ pub fn run(global: &Global, a: &WorkerArgs) -> CliResult {
             name,
             threads,
             reclaim_after: Duration::from_secs(a.reclaim_after),
+            registry: Arc::clone(registry),
         },
         Arc::new(source),
     );

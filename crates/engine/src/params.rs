@@ -434,6 +434,15 @@ pub enum ParamError {
     Syntax(String),
 }
 
+impl ParamError {
+    /// Values that are valid alone but not together, said in `reason`
+    /// (`oversold must be below overbought`).
+    #[must_use]
+    pub fn inconsistent(reason: impl Into<String>) -> Self {
+        Self::Inconsistent(reason.into())
+    }
+}
+
 /// A strategy's declared parameters, in declaration order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(transparent)]

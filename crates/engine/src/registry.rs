@@ -18,6 +18,7 @@ use crate::strategies::{BollingerReversion, DonchianBreakout, EmaCross, RsiRever
 use crate::strategy::Strategy;
 use serde::Serialize;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 /// A strategy's public description.
 #[derive(Debug, Clone, Serialize)]
@@ -34,7 +35,7 @@ pub struct StrategyInfo {
 }
 
 /// A registered strategy, callable without knowing its type.
-pub trait StrategyEntry: Sync {
+pub trait StrategyEntry: Send + Sync {
     /// Name, version, description and parameters.
     fn info(&self) -> StrategyInfo;
 
@@ -199,9 +200,12 @@ pub fn is_kebab_case(name: &str) -> bool {
         })
 }
 
+/// A registered strategy, shared by whoever runs it.
+pub type StrategyRef = Arc<dyn StrategyEntry>;
+
 struct Registered {
     info: StrategyInfo,
-    entry: Box<dyn StrategyEntry + Send>,
+    entry: StrategyRef,
 }
 
 /// The strategies a process can run, built once at start-up and handed to
@@ -275,7 +279,7 @@ impl Registry {
         }
         self.entries.push(Registered {
             info,
-            entry: Box::new(Entry::<S>(PhantomData)),
+            entry: Arc::new(Entry::<S>(PhantomData)),
         });
         self
     }
@@ -293,11 +297,11 @@ impl Registry {
     ///
     /// # Errors
     /// [`UnknownStrategy`] listing the available names.
-    pub fn find(&self, name: &str) -> Result<&dyn StrategyEntry, UnknownStrategy> {
+    pub fn find(&self, name: &str) -> Result<StrategyRef, UnknownStrategy> {
         self.entries
             .iter()
             .find(|e| e.info.name == name)
-            .map(|e| &*e.entry as &dyn StrategyEntry)
+            .map(|e| Arc::clone(&e.entry))
             .ok_or_else(|| UnknownStrategy {
                 name: name.to_owned(),
                 available: self.names().collect::<Vec<_>>().join(", "),

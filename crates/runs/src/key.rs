@@ -7,7 +7,8 @@
 //! everything a result depends on — including the strategy's version, the
 //! engine's semantics version and the dataset's content checksum, so neither
 //! re-imported data nor an upgrade that changes results can ever be served a
-//! stale run.
+//! stale run — and a fingerprint of the build ([`crate::build`]), so neither
+//! can changed strategy code.
 
 use atf_engine::Params;
 use serde::{Deserialize, Serialize};
@@ -39,6 +40,9 @@ pub struct RunSpec {
     pub strategy_version: String,
     /// [`atf_engine::ENGINE_VERSION`].
     pub engine_version: String,
+    /// The build that runs it ([`crate::build::fingerprint`]): results
+    /// follow the code even when nobody bumps a version.
+    pub build: String,
     /// Dataset id in the catalog.
     pub dataset_id: i64,
     /// SHA-256 of the dataset's normalised bars.
@@ -143,6 +147,7 @@ mod tests {
             strategy: "sma-cross".into(),
             strategy_version: "1.0.0".into(),
             engine_version: atf_engine::ENGINE_VERSION.into(),
+            build: "0123".into(),
             dataset_id: 1,
             dataset_sha256: "ab".repeat(32),
             from_ms: None,
@@ -170,7 +175,8 @@ mod tests {
         let a = backtest();
         assert_eq!(a.key(), backtest().key());
         assert_eq!(a.key().as_str().len(), 64);
-        let changes: [fn(&mut RunSpec); 16] = [
+        let changes: [fn(&mut RunSpec); 17] = [
+            |s| s.build = "4567".into(),
             |s| s.kind = RunKind::Optimization,
             |s| s.strategy_version = "1.0.1".into(),
             |s| s.engine_version = "999".into(),

@@ -20,6 +20,7 @@
 //! The crate knows nothing of HTTP: the server and the CLI are shells over
 //! [`service::RunService`].
 
+pub mod build;
 pub mod cache;
 pub mod distributed;
 pub mod key;

@@ -13,7 +13,7 @@ use crate::settings::{engine_config, FieldError};
 use atf_data::DatasetInfo;
 use atf_engine::grid::Grid;
 use atf_engine::optimize::OptimizeSpec;
-use atf_engine::registry::{self, StrategyEntry};
+use atf_engine::registry::{Registry, StrategyRef};
 use atf_engine::{BacktestConfig, Instrument, Params, Sizing, Timeframe};
 
 /// Default number of best trials kept in full.
@@ -23,7 +23,7 @@ pub const DEFAULT_TOP: usize = 20;
 #[derive(Clone)]
 pub struct Target {
     /// The strategy.
-    pub strategy: &'static dyn StrategyEntry,
+    pub strategy: StrategyRef,
     /// The dataset's catalog entry (checksum included).
     pub dataset: DatasetInfo,
     /// Its instrument.
@@ -81,11 +81,13 @@ impl Plan {
 
 /// Checks the target's strategy, timeframe, period and costs.
 fn target(
+    registry: &Registry,
     t: &RunTarget,
     dataset: DatasetInfo,
-) -> Result<(Target, &'static dyn StrategyEntry), FieldError> {
-    let strategy =
-        registry::find(&t.strategy).map_err(|e| FieldError::new("strategy", e.to_string()))?;
+) -> Result<(Target, StrategyRef), FieldError> {
+    let strategy = registry
+        .find(&t.strategy)
+        .map_err(|e| FieldError::new("strategy", e.to_string()))?;
     let timeframe = match &t.timeframe {
         Some(text) => text
             .parse::<Timeframe>()
@@ -108,7 +110,7 @@ fn target(
     let config = engine_config(&instrument, &texts.settings())?;
     Ok((
         Target {
-            strategy,
+            strategy: StrategyRef::clone(&strategy),
             dataset,
             instrument,
             timeframe,
@@ -127,6 +129,7 @@ fn spec(kind: RunKind, t: &Target, params: &Params) -> RunSpec {
         strategy: info.name.to_owned(),
         strategy_version: info.version.to_owned(),
         engine_version: atf_engine::ENGINE_VERSION.to_owned(),
+        build: crate::build::fingerprint().to_owned(),
         dataset_id: t.dataset.id,
         dataset_sha256: t.dataset.sha256.clone(),
         from_ms: t.period.from_ms,
@@ -154,8 +157,12 @@ fn spec(kind: RunKind, t: &Target, params: &Params) -> RunSpec {
 ///
 /// # Errors
 /// The first refused field.
-pub fn backtest(req: &BacktestRequest, dataset: DatasetInfo) -> Result<Plan, FieldError> {
-    let (target, strategy) = target(&req.run, dataset)?;
+pub fn backtest(
+    registry: &Registry,
+    req: &BacktestRequest,
+    dataset: DatasetInfo,
+) -> Result<Plan, FieldError> {
+    let (target, strategy) = target(registry, &req.run, dataset)?;
     let params = resolve_params(&strategy.info().params, &req.run.params)?;
     let spec = spec(RunKind::Backtest, &target, &params);
     Ok(Plan {
@@ -172,11 +179,12 @@ pub fn backtest(req: &BacktestRequest, dataset: DatasetInfo) -> Result<Plan, Fie
 /// # Errors
 /// The first refused field (`axes` for a grid too large).
 pub fn optimization(
+    registry: &Registry,
     req: &OptimizationRequest,
     dataset: DatasetInfo,
     max_combinations: u64,
 ) -> Result<Plan, FieldError> {
-    let (target, strategy) = target(&req.run, dataset)?;
+    let (target, strategy) = target(registry, &req.run, dataset)?;
     let space = strategy.info().params;
     let axes = parse_axes(&space, &req.axes, &req.run.params)?;
     let base = resolve_params(&space, &req.run.params)?;

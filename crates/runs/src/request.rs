@@ -360,10 +360,13 @@ pub fn parse_fitness(text: Option<&str>) -> Result<Fitness, FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use atf_engine::registry;
 
     fn space() -> ParamSpace {
-        registry::find("sma-cross").unwrap().info().params
+        atf_engine::Registry::builtin()
+            .find("sma-cross")
+            .unwrap()
+            .info()
+            .params
     }
 
     #[test]

@@ -38,7 +38,7 @@ use crate::store::{
 use atf_data::{Catalog, DataError, DatasetInfo};
 use atf_engine::metrics::RunCommon;
 use atf_engine::optimize::{OptimizationProgress, OptimizationReport, TrialOutcome};
-use atf_engine::{BacktestReport, MarketData, Progress, RunFailure};
+use atf_engine::{BacktestReport, MarketData, Progress, Registry, RunFailure};
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
@@ -61,6 +61,8 @@ const LOGGED_TRIAL_FAILURES: usize = 20;
 pub struct ServiceConfig {
     /// Where `catalog.db`, `runs.db` and the datasets live.
     pub data_dir: PathBuf,
+    /// The strategies runs may name.
+    pub registry: Arc<Registry>,
     /// Backtests running at once.
     pub backtest_slots: usize,
     /// Optimizations running at once.
@@ -76,12 +78,14 @@ pub struct ServiceConfig {
 }
 
 impl ServiceConfig {
-    /// The defaults for `data_dir`: 2 backtests and 1 optimization at a
-    /// time, every core for an optimization, 1,000,000 combinations at most.
+    /// The defaults for `data_dir` and `registry`: 2 backtests and 1
+    /// optimization at a time, every core for an optimization, 1,000,000
+    /// combinations at most.
     #[must_use]
-    pub fn new(data_dir: PathBuf) -> Self {
+    pub fn new(data_dir: PathBuf, registry: Arc<Registry>) -> Self {
         Self {
             data_dir,
+            registry,
             backtest_slots: 2,
             optimization_slots: 1,
             optimizer_threads: std::thread::available_parallelism().map_or(1, usize::from),
@@ -494,7 +498,7 @@ impl RunService {
         body: Value,
     ) -> Result<Submitted, SubmitError> {
         let ds = self.dataset(&req.run.dataset)?;
-        let plan = plan::backtest(req, ds)?;
+        let plan = plan::backtest(&self.inner.cfg.registry, req, ds)?;
         self.submit(plan, body)
     }
 
@@ -509,7 +513,12 @@ impl RunService {
         body: Value,
     ) -> Result<Submitted, SubmitError> {
         let ds = self.dataset(&req.run.dataset)?;
-        let plan = plan::optimization(req, ds, self.inner.cfg.max_combinations)?;
+        let plan = plan::optimization(
+            &self.inner.cfg.registry,
+            req,
+            ds,
+            self.inner.cfg.max_combinations,
+        )?;
         self.submit(plan, body)
     }
 

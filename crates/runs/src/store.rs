@@ -1497,7 +1497,7 @@ mod tests {
     use super::*;
     use atf_engine::grid::{Axis, Grid};
     use atf_engine::optimize::{OptimizationProgress, OptimizeSpec};
-    use atf_engine::{registry, Bar, Bars, Instrument, MarketData, Timeframe};
+    use atf_engine::{Bar, Bars, Instrument, MarketData, Timeframe};
 
     fn walk(n: usize) -> MarketData {
         let mut bars = Bars::with_capacity(n);
@@ -1529,7 +1529,8 @@ mod tests {
     }
 
     fn no_params() -> atf_engine::Params {
-        registry::find("sma-cross")
+        atf_engine::Registry::builtin()
+            .find("sma-cross")
             .unwrap()
             .info()
             .params
@@ -1571,7 +1572,7 @@ mod tests {
     fn a_backtest_reads_back_exactly_as_it_was_reported() {
         let (_d, store) = open();
         let data = walk(5_000);
-        let sma = registry::find("sma-cross").unwrap();
+        let sma = atf_engine::Registry::builtin().find("sma-cross").unwrap();
         let params = sma
             .info()
             .params
@@ -1651,7 +1652,10 @@ mod tests {
     fn an_optimization_keeps_every_trial_and_its_best_in_full() {
         let (_d, store) = open();
         let data = walk(3_000);
-        let entry = registry::find("fault-injection").unwrap();
+        let entry = atf_engine::Registry::empty()
+            .with::<atf_engine::strategies::FaultInjection>()
+            .find("fault-injection")
+            .unwrap();
         let space = entry.info().params;
         let spec = OptimizeSpec {
             grid: Grid::new(
@@ -1679,6 +1683,7 @@ mod tests {
             strategy: "fault-injection".into(),
             strategy_version: "1".into(),
             engine_version: "1".into(),
+            build: "test".into(),
             dataset_id: 1,
             dataset_sha256: "ab".repeat(32),
             from_ms: None,
@@ -1770,7 +1775,10 @@ mod tests {
     /// An optimization of 12 trials (6 failed) saved as `id`.
     fn saved_optimization(store: &RunStore, id: &str) {
         let data = walk(3_000);
-        let entry = registry::find("fault-injection").unwrap();
+        let entry = atf_engine::Registry::empty()
+            .with::<atf_engine::strategies::FaultInjection>()
+            .find("fault-injection")
+            .unwrap();
         let space = entry.info().params;
         let spec = OptimizeSpec {
             grid: Grid::new(
@@ -1796,6 +1804,7 @@ mod tests {
             strategy: "fault-injection".into(),
             strategy_version: "1".into(),
             engine_version: "1".into(),
+            build: "test".into(),
             dataset_id: 1,
             dataset_sha256: "ab".repeat(32),
             from_ms: None,

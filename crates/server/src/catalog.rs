@@ -26,11 +26,8 @@ use serde::Deserialize;
         (status = 401, response = crate::openapi::Unauthorized),
     )
 )]
-pub async fn strategies() -> Response {
-    let all: Vec<_> = atf_engine::registry::STRATEGIES
-        .iter()
-        .map(|s| s.info())
-        .collect();
+pub async fn strategies(State(app): State<AppState>) -> Response {
+    let all: Vec<_> = app.service.config().registry.infos().collect();
     Json(all).into_response()
 }
 

@@ -26,6 +26,10 @@ pub const POLL: Duration = Duration::from_millis(250);
 pub const REDIS_GRACE: Duration = Duration::from_secs(10);
 /// How long a cancel flag stays (workers drop the run's chunks meanwhile).
 const CANCEL_TTL_MS: u64 = 10 * 60 * 1_000;
+/// Refusals of a run's chunks (a worker with other code, or without the
+/// strategy) after which the run fails with the latest refusal's reason,
+/// instead of waiting for a worker that can run it.
+pub const MAX_REFUSALS: u64 = 3;
 /// Stream entries added or deleted per round trip.
 const BATCH: usize = 1_000;
 
@@ -172,7 +176,16 @@ impl Coordinator {
                 return Ok(None);
             }
             match self.poll(&mut con, run, &common, polls.is_multiple_of(4)) {
-                Ok(recorded) if recorded >= ranges.len() as u64 => break,
+                Ok(Polled {
+                    refused: Some(reason),
+                    ..
+                }) => {
+                    warn!(run = %run.id, %reason, "workers refused the run's chunks; failing it");
+                    self.cancel(&mut con, run.id, &entries);
+                    run.progress.cancel();
+                    return Err((reason, String::new()));
+                }
+                Ok(p) if p.recorded >= ranges.len() as u64 => break,
                 Ok(_) => last_ok = Instant::now(),
                 Err(e) => {
                     if last_ok.elapsed() >= REDIS_GRACE {
@@ -256,22 +269,35 @@ impl Coordinator {
     }
 
     /// Mirrors the counters (and, when `leaders`, the leaderboard) into the
-    /// run's progress; the number of chunks recorded.
+    /// run's progress; the number of chunks recorded, and why workers
+    /// refuse the run once they did so [`MAX_REFUSALS`] times.
     fn poll(
         &self,
         con: &mut Connection,
         run: &DistRun<'_>,
         common: &RunCommon,
         leaders: bool,
-    ) -> Result<u64, DistError> {
-        let (c, f, s, chunks): (Option<u64>, Option<u64>, Option<u64>, Option<u64>) =
+    ) -> Result<Polled, DistError> {
+        type Counts = (Option<u64>, Option<u64>, Option<u64>, Option<u64>);
+        let ((c, f, s, chunks), (refusals, reason)): (Counts, (Option<u64>, Option<String>)) =
             self.link.check(
                 "HMGET progress",
-                redis::cmd("HMGET")
+                redis::pipe()
+                    .cmd("HMGET")
                     .arg(keys::progress(run.id))
                     .arg(&["completed", "failed", "skipped", "chunks"])
+                    .cmd("HMGET")
+                    .arg(keys::refusals(run.id))
+                    .arg(&["count", "reason"])
                     .query(con),
             )?;
+        let refused = (refusals.unwrap_or(0) >= MAX_REFUSALS).then(|| {
+            format!(
+                "workers refused this run {} times; the latest: {}",
+                refusals.unwrap_or(0),
+                reason.unwrap_or_default()
+            )
+        });
         let board = if leaders {
             Some(self.leaders(con, run, common)?)
         } else {
@@ -279,7 +305,10 @@ impl Coordinator {
         };
         run.progress
             .publish(c.unwrap_or(0), f.unwrap_or(0), s.unwrap_or(0), board);
-        Ok(chunks.unwrap_or(0))
+        Ok(Polled {
+            recorded: chunks.unwrap_or(0),
+            refused,
+        })
     }
 
     /// The best trials recorded so far, best first.
@@ -396,6 +425,7 @@ impl Coordinator {
             .arg(keys::progress(id))
             .arg(keys::leaders(id))
             .arg(keys::leader_metrics(id))
+            .arg(keys::refusals(id))
             .ignore();
         for batch in entries.chunks(BATCH) {
             pipe.cmd("XDEL").arg(keys::CHUNKS).arg(batch).ignore();
@@ -404,6 +434,14 @@ impl Coordinator {
             warn!(run = %id, error = %e, "cannot delete the run's keys from Redis");
         }
     }
+}
+
+/// What one look at a run's progress found.
+struct Polled {
+    /// Chunks recorded.
+    recorded: u64,
+    /// Why the run cannot go on, once workers refused it too often.
+    refused: Option<String>,
 }
 
 fn common_of(run: &DistRun<'_>) -> RunCommon {

@@ -51,6 +51,12 @@ pub fn leader_metrics(id: &str) -> String {
     run(id, "leader-metrics")
 }
 
+/// The refusals of run `id`'s chunks: `count` and the latest `reason`.
+#[must_use]
+pub fn refusals(id: &str) -> String {
+    run(id, "refusals")
+}
+
 /// The heartbeat of worker `name`.
 #[must_use]
 pub fn worker(name: &str) -> String {

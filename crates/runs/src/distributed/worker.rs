@@ -71,6 +71,8 @@ pub struct WorkerConfig {
     pub threads: usize,
     /// Chunks pending longer than this with another worker are taken over.
     pub reclaim_after: Duration,
+    /// The strategies this worker can run.
+    pub registry: Arc<atf_engine::Registry>,
 }
 
 /// One entry of the chunk stream.
@@ -274,6 +276,23 @@ impl Worker {
             Err(e) => {
                 error!(worker = %self.cfg.name, run = %chunk.run, start = chunk.start, end = chunk.end,
                     error = %e, "refusing chunk; it stays pending for another worker");
+                // counted, so that the coordinator fails a run nobody can
+                // run instead of waiting for ever
+                self.link.check(
+                    "HINCRBY refusals",
+                    redis::pipe()
+                        .cmd("HINCRBY")
+                        .arg(keys::refusals(&chunk.run))
+                        .arg("count")
+                        .arg(1)
+                        .ignore()
+                        .cmd("HSET")
+                        .arg(keys::refusals(&chunk.run))
+                        .arg("reason")
+                        .arg(format!("worker {}: {e}", self.cfg.name))
+                        .ignore()
+                        .exec(con),
+                )?;
                 // let it age towards reclaim elsewhere instead of spinning on it
                 std::thread::sleep(BLOCK);
                 return Ok(());
@@ -448,12 +467,16 @@ impl Worker {
             .dataset
             .info(std::path::PathBuf::new())
             .map_err(Refusal::Job)?;
-        let plan =
-            plan::optimization(&req, info, u64::MAX).map_err(|e| Refusal::Job(e.to_string()))?;
+        let plan = plan::optimization(&self.cfg.registry, &req, info, u64::MAX)
+            .map_err(|e| Refusal::Job(format!("cannot plan the run here: {e}")))?;
         if plan.key.as_str() != job.run_key || plan.total != job.total {
             return Err(Refusal::Job(format!(
-                "this worker plans run key {} ({} combinations), the coordinator {} ({}): versions differ",
-                plan.key, plan.total, job.run_key, job.total
+                "this worker's build ({}) is not the coordinator's: it plans run key {} ({} combinations) where the coordinator planned {} ({}); run the same atf binary (same strategies, same code) everywhere",
+                crate::build::fingerprint(),
+                plan.key,
+                plan.total,
+                job.run_key,
+                job.total
             )));
         }
         let t = &plan.target;
