@@ -358,10 +358,12 @@ impl<'a> Indicators<'a> {
     /// [`Indicators::wma`] (TA-Lib's `WMA`); defined from bar `n − 1`.
     #[must_use]
     pub fn wma_of(&self, source: Source, n: usize) -> Line {
-        let mut wma = Wma::new(n);
-        self.single("wma", [n as u64, source.code(), 0, 0], source, |x| {
-            wma.push(x)
-        })
+        let [wma] = self.multi("wma", [n as u64, source.code(), 0, 0], |b| {
+            let mut wma = Wma::new(n);
+            let x = source.column(b);
+            per_bar(b, |i| [wma.push(x[i])])
+        });
+        wma
     }
 
     /// Average true range over `n` (≥ 1) bars with Wilder's smoothing,
@@ -1002,6 +1004,9 @@ mod tests {
             vec![vec![0.0; len]]
         });
         let _ = ind.custom("atr", [14, 0, 0, 0], |_| vec![vec![0.0; len]; 2]);
+        let _ = ind.custom("wma", [5, Source::Close.code(), 0, 0], |_| {
+            vec![vec![0.0; 3]]
+        });
         let fresh = SeriesCache::unshared();
         let right = Indicators::new(&b, &fresh);
         let bits = |l: &Line| l.values().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
@@ -1010,6 +1015,7 @@ mod tests {
         assert_eq!(bits(&got.signal), bits(&want.signal));
         assert_eq!(bits(&got.histogram), bits(&want.histogram));
         assert_eq!(bits(&ind.atr(14)), bits(&right.atr(14)));
+        assert_eq!(bits(&ind.wma(5)), bits(&right.wma(5)), "a line too short");
     }
 
     #[test]
