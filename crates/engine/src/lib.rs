@@ -59,7 +59,7 @@ pub use broker::{Broker, BrokerEvent, Fill, TradeRecord};
 pub use failure::Failure;
 pub use fixed::{FixedError, Money, Price, Qty, Ratio, Scale};
 pub use instrument::Instrument;
-pub use lines::{Indicators, Line, Source};
+pub use lines::{AdxLines, Bands, Indicators, Line, MacdLines, Source, StochLines};
 pub use metrics::PerformanceMetrics;
 pub use order::{BacktestConfig, Costs, ExitReason, Order, OrderKind, OrderSize, Side, Sizing};
 pub use params::{

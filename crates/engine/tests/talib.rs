@@ -11,18 +11,28 @@
 //! deviation is `√(E[x²] − E[x]²)` in `f64`, which cancels when the
 //! deviation is small next to the price, while ours is exact; there the
 //! difference may reach TA-Lib's own rounding error (see `std_allowance`).
-//! Without Python or TA-Lib the test fails when `CI=true`, else it skips
-//! with a message.
+//!
+//! `shared_indicator_lines_match_talib` checks the same way the lines a
+//! strategy reads ([`atf_engine::Indicators`], computed once and shared
+//! through the optimization's cache) for RSI, ATR, MACD, Bollinger and ADX,
+//! so what strategies use is what was checked.
+//!
+//! Without the venv or TA-Lib every test here fails (never skips), saying
+//! to run `bash scripts/test.sh`, which installs them, or to point
+//! `ATF_TEST_VENV` at a venv that has them.
 
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use atf_engine::indicators::{
     Adx, Atr, Bollinger, Donchian, Ema, Keltner, Macd, Obv, RollingExtreme, RollingStd,
     RollingVwap, Rsi, Sma, Stoch, Vwap, Wma,
 };
+use atf_engine::series::{SeriesCache, DEFAULT_BUDGET};
+use atf_engine::{Indicators, Line};
 
 /// The indicators and parameters checked, as `reference.py` spells them.
 const SPECS: &[&str] = &[
@@ -334,27 +344,26 @@ fn venv_python() -> PathBuf {
     venv.join("bin/python")
 }
 
-/// TA-Lib's series for `SPECS`, by name (`spec#line`), or `None` when the
-/// venv is missing outside CI.
-fn reference(csv: &Path) -> Option<(serde_json::Value, BTreeMap<String, Vec<f64>>)> {
+/// TA-Lib's series for `SPECS`, by name (`spec#line`). Fails when the venv
+/// or TA-Lib is missing: a check that cannot run must not pass.
+fn reference(csv: &Path) -> (serde_json::Value, BTreeMap<String, Vec<f64>>) {
     let python = venv_python();
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
     let ready = Command::new(&python)
         .args(["-c", "import talib, numpy"])
         .output()
         .is_ok_and(|o| o.status.success());
-    if !ready {
-        let msg = format!(
-            "{python:?} cannot import talib and numpy (scripts/test.sh installs them: \
-             pip install TA-Lib numpy)"
-        );
-        assert!(!ci, "{msg}");
-        eprintln!("SKIPPED (not CI): {msg}");
-        return None;
-    }
+    assert!(
+        ready,
+        "{python:?} cannot import talib and numpy: run `bash scripts/test.sh` (it installs \
+         them in the test venv) or set ATF_TEST_VENV to a venv with TA-Lib and numpy \
+         (pip install TA-Lib numpy)"
+    );
+    // one directory per call: two tests may read the same dataset at once
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
     let out_dir = std::env::temp_dir().join(format!(
-        "atf-talib-{}-{}",
+        "atf-talib-{}-{}-{}",
         std::process::id(),
+        CALLS.fetch_add(1, Ordering::Relaxed),
         csv.file_name().unwrap().to_string_lossy()
     ));
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/talib/reference.py");
@@ -384,15 +393,13 @@ fn reference(csv: &Path) -> Option<(serde_json::Value, BTreeMap<String, Vec<f64>
             (name.as_str().unwrap().to_owned(), values)
         })
         .collect();
-    Some((index, series))
+    (index, series)
 }
 
 fn check_dataset(file: &str) {
     let csv = data_dir().join(file);
     let bars = load(&csv);
-    let Some((index, talib)) = reference(&csv) else {
-        return;
-    };
+    let (index, talib) = reference(&csv);
     println!(
         "{file}: {} bars, price decimals {}, volume decimals {}, TA-Lib {} (C {})",
         index["rows"],
@@ -401,25 +408,9 @@ fn check_dataset(file: &str) {
         index["talib"],
         index["ta_lib_c"]
     );
-    // identical inputs on both sides
-    for (name, ours) in [
-        ("open", &bars.open),
-        ("high", &bars.high),
-        ("low", &bars.low),
-        ("close", &bars.close),
-        ("volume", &bars.volume),
-    ] {
-        let theirs = &talib[name];
-        assert_eq!(ours.len(), theirs.len(), "{file}: {name} rows");
-        for (i, (&a, &b)) in ours.iter().zip(theirs).enumerate() {
-            assert_eq!(a as f64, b, "{file}: {name} row {i} parsed differently");
-        }
-    }
+    check_inputs(file, &bars, &talib);
     let mut failures = Vec::new();
-    println!(
-        "{:<20} {:>8} {:>8} {:>10} {:>9}",
-        "indicator#line", "compared", "bitexact", "max rel", "allowance"
-    );
+    print_header();
     for spec in SPECS {
         let got = ours(spec, &bars);
         let first = got.lines[0].iter().position(Option::is_some);
@@ -434,72 +425,111 @@ fn check_dataset(file: &str) {
                 );
             }
         }
-        for (j, line) in got.lines.iter().enumerate() {
-            let name = format!("{spec}#{j}");
-            let theirs = &talib[&name];
-            let (mut compared, mut exact, mut allowed, mut max_rel) =
-                (0usize, 0usize, 0usize, 0f64);
-            for (i, (a, &b)) in line.iter().zip(theirs).enumerate() {
-                match (*a, b.is_nan()) {
-                    (None, true) => {}
-                    (Some(a), false) => {
-                        compared += 1;
-                        if a.to_bits() == b.to_bits() {
-                            exact += 1;
-                            continue;
-                        }
-                        let rel = (a - b).abs()
-                            / a.abs().max(b.abs()).max(scale_floor(spec, bars.close[i]));
-                        if rel <= REL_TOL {
-                            max_rel = max_rel.max(rel);
-                            continue;
-                        }
-                        // TA-Lib's cancellation in the standard deviation
-                        let std_pair = if spec.starts_with("stddev") {
-                            Some((a, b))
-                        } else if spec.starts_with("bbands") && j != 1 {
-                            let k: f64 = spec.rsplit(':').next().unwrap().parse().unwrap();
-                            let mid_ours = got.lines[1][i].unwrap();
-                            let mid_theirs = talib[&format!("{spec}#1")][i];
-                            Some(((a - mid_ours).abs() / k, (b - mid_theirs).abs() / k))
-                        } else {
-                            None
-                        };
-                        let mean = talib
-                            .get(&format!("sma:{}#0", spec.split(':').nth(1).unwrap_or("")))
-                            .map_or(f64::NAN, |m| m[i]);
-                        let mean = if mean.is_nan() {
-                            bars.close[i] as f64
-                        } else {
-                            mean
-                        };
-                        if std_pair.is_some_and(|(sa, sb)| std_allowance(sa, sb, mean)) {
-                            allowed += 1;
-                            continue;
-                        }
-                        if failures.len() < 20 {
-                            failures.push(format!(
-                                "{file} {name} row {i}: ours {a:?} TA-Lib {b:?} (rel {rel:.3e})"
-                            ));
-                        }
+        compare(file, spec, &got, &bars, &talib, &mut failures);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn print_header() {
+    println!(
+        "{:<20} {:>8} {:>8} {:>10} {:>9}",
+        "indicator#line", "compared", "bitexact", "max rel", "allowance"
+    );
+}
+
+/// Both sides read identical inputs.
+fn check_inputs(file: &str, bars: &Bars, talib: &BTreeMap<String, Vec<f64>>) {
+    for (name, ours) in [
+        ("open", &bars.open),
+        ("high", &bars.high),
+        ("low", &bars.low),
+        ("close", &bars.close),
+        ("volume", &bars.volume),
+    ] {
+        let theirs = &talib[name];
+        assert_eq!(ours.len(), theirs.len(), "{file}: {name} rows");
+        for (i, (&a, &b)) in ours.iter().zip(theirs).enumerate() {
+            assert_eq!(a as f64, b, "{file}: {name} row {i} parsed differently");
+        }
+    }
+}
+
+/// Compares every line of `got` (the indicator `spec` over `bars`) with
+/// TA-Lib's, value by value: equal to `REL_TOL` (see `scale_floor`), or
+/// within `std_allowance` for the standard deviation and Bollinger bands,
+/// and defined on the same bars. Mismatches go to `failures` (the first
+/// 20); prints one summary row per line.
+fn compare(
+    file: &str,
+    spec: &str,
+    got: &Ours,
+    bars: &Bars,
+    talib: &BTreeMap<String, Vec<f64>>,
+    failures: &mut Vec<String>,
+) {
+    for (j, line) in got.lines.iter().enumerate() {
+        let name = format!("{spec}#{j}");
+        let theirs = &talib[&name];
+        let (mut compared, mut exact, mut allowed, mut max_rel) = (0usize, 0usize, 0usize, 0f64);
+        for (i, (a, &b)) in line.iter().zip(theirs).enumerate() {
+            match (*a, b.is_nan()) {
+                (None, true) => {}
+                (Some(a), false) => {
+                    compared += 1;
+                    if a.to_bits() == b.to_bits() {
+                        exact += 1;
+                        continue;
                     }
-                    (a, _) => {
-                        if failures.len() < 20 {
-                            failures.push(format!(
-                                "{file} {name} row {i}: ours {a:?} TA-Lib {b:?} (defined on one side only)"
-                            ));
-                        }
+                    let rel =
+                        (a - b).abs() / a.abs().max(b.abs()).max(scale_floor(spec, bars.close[i]));
+                    if rel <= REL_TOL {
+                        max_rel = max_rel.max(rel);
+                        continue;
+                    }
+                    // TA-Lib's cancellation in the standard deviation
+                    let std_pair = if spec.starts_with("stddev") {
+                        Some((a, b))
+                    } else if spec.starts_with("bbands") && j != 1 {
+                        let k: f64 = spec.rsplit(':').next().unwrap().parse().unwrap();
+                        let mid_ours = got.lines[1][i].unwrap();
+                        let mid_theirs = talib[&format!("{spec}#1")][i];
+                        Some(((a - mid_ours).abs() / k, (b - mid_theirs).abs() / k))
+                    } else {
+                        None
+                    };
+                    let mean = talib
+                        .get(&format!("sma:{}#0", spec.split(':').nth(1).unwrap_or("")))
+                        .map_or(f64::NAN, |m| m[i]);
+                    let mean = if mean.is_nan() {
+                        bars.close[i] as f64
+                    } else {
+                        mean
+                    };
+                    if std_pair.is_some_and(|(sa, sb)| std_allowance(sa, sb, mean)) {
+                        allowed += 1;
+                        continue;
+                    }
+                    if failures.len() < 20 {
+                        failures.push(format!(
+                            "{file} {name} row {i}: ours {a:?} TA-Lib {b:?} (rel {rel:.3e})"
+                        ));
+                    }
+                }
+                (a, _) => {
+                    if failures.len() < 20 {
+                        failures.push(format!(
+                            "{file} {name} row {i}: ours {a:?} TA-Lib {b:?} (defined on one side only)"
+                        ));
                     }
                 }
             }
-            println!("{name:<20} {compared:>8} {exact:>8} {max_rel:>10.2e} {allowed:>9}");
-            assert!(
-                compared > 0 || spec.contains("vwap"),
-                "{file} {name}: nothing compared"
-            );
         }
+        println!("{name:<20} {compared:>8} {exact:>8} {max_rel:>10.2e} {allowed:>9}");
+        assert!(
+            compared > 0 || spec.contains("vwap"),
+            "{file} {name}: nothing compared"
+        );
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]
@@ -515,4 +545,97 @@ fn eurusd_hourly_matches_talib() {
 #[test]
 fn btc_perpetual_minutes_match_talib() {
     check_dataset("btcperp_1m_2022-01.csv.gz");
+}
+
+/// The lines [`Indicators`] gives a strategy for `spec` (as `reference.py`
+/// spells it), in TA-Lib's order of outputs; `None` for indicators this
+/// check leaves to the incremental types.
+fn shared_lines(spec: &str, ind: &Indicators<'_>) -> Option<Vec<Line>> {
+    let mut parts = spec.split(':');
+    let name = parts.next().unwrap();
+    let p: Vec<&str> = parts.collect();
+    let n = |i: usize| p[i].parse::<usize>().unwrap();
+    let f = |i: usize| p[i].parse::<f64>().unwrap();
+    Some(match name {
+        "rsi" => vec![ind.rsi(n(0))],
+        "atr" => vec![ind.atr(n(0))],
+        "macd" => {
+            let m = ind.macd(n(0), n(1), n(2));
+            vec![m.macd, m.signal, m.histogram]
+        }
+        "bbands" => {
+            let b = ind.bollinger(n(0), f(1));
+            vec![b.upper, b.middle, b.lower]
+        }
+        "adx" => {
+            let a = ind.adx(n(0));
+            vec![a.adx, a.plus_di, a.minus_di]
+        }
+        _ => return None,
+    })
+}
+
+/// The shared lines strategies read (RSI, ATR, MACD, Bollinger, ADX from
+/// [`Indicators`], through an optimization's cache) against TA-Lib, with
+/// the comparison and tolerances of the incremental types, and bit for bit
+/// equal to those.
+#[test]
+fn shared_indicator_lines_match_talib() {
+    let file = "eurusd_1h_oanda_bid_lean_2007_2018.csv.gz";
+    let csv = data_dir().join(file);
+    let bars = load(&csv);
+    let (_, talib) = reference(&csv);
+    check_inputs(file, &bars, &talib);
+    let engine_bars = atf_engine::Bars {
+        ts: (0..bars.close.len() as i64).collect(),
+        open: bars.open.clone(),
+        high: bars.high.clone(),
+        low: bars.low.clone(),
+        close: bars.close.clone(),
+        volume: bars.volume.clone(),
+    };
+    let cache = SeriesCache::new(DEFAULT_BUDGET);
+    let ind = Indicators::new(&engine_bars, &cache);
+    let specs: Vec<(&str, Vec<Line>)> = SPECS
+        .iter()
+        .filter_map(|&spec| Some((spec, shared_lines(spec, &ind)?)))
+        .collect();
+    for kind in ["rsi", "atr", "macd", "bbands", "adx"] {
+        assert!(
+            specs.iter().any(|(s, _)| s.starts_with(kind)),
+            "{kind} not checked"
+        );
+    }
+    let mut failures = Vec::new();
+    print_header();
+    for (spec, first) in &specs {
+        // a later trial asking the same reads the first one's lines
+        let lines = shared_lines(spec, &ind).unwrap();
+        for (a, b) in lines.iter().zip(first) {
+            assert_eq!(
+                a.values().as_ptr(),
+                b.values().as_ptr(),
+                "{spec}: not shared"
+            );
+        }
+        let incremental = ours(spec, &bars);
+        let got = Ours {
+            lines: lines
+                .iter()
+                .map(|l| (0..l.len()).map(|i| l.get(i)).collect())
+                .collect(),
+            warmup: incremental.warmup,
+        };
+        assert_eq!(got.lines.len(), incremental.lines.len(), "{spec}: lines");
+        for (j, (a, b)) in got.lines.iter().zip(&incremental.lines).enumerate() {
+            let bits =
+                |l: &[Option<f64>]| l.iter().map(|v| v.map(f64::to_bits)).collect::<Vec<_>>();
+            assert!(
+                bits(a) == bits(b),
+                "{spec}#{j}: shared line differs from the incremental type"
+            );
+        }
+        compare(file, spec, &got, &bars, &talib, &mut failures);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
