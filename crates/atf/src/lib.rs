@@ -77,7 +77,7 @@ pub mod params {
     };
 }
 
-/// Incremental indicators (O(1) per bar), for state a [`Line`](crate::Line) cannot hold.
+/// Incremental indicators (O(1) per bar), for state a [`Line`] cannot hold.
 pub mod indicators {
     pub use atf_engine::indicators::*;
 }

@@ -7,7 +7,7 @@
 //! `gen_data.py`: 4 decimals, σ = 0.05 % per minute), generated before timing.
 
 use atf_engine::{
-    registry, BacktestConfig, Bar, Bars, Costs, Instrument, MarketData, Money, Progress, Sizing,
+    BacktestConfig, Bar, Bars, Costs, Instrument, MarketData, Money, Progress, Registry, Sizing,
     Timeframe,
 };
 use std::hint::black_box;
@@ -62,7 +62,8 @@ fn main() {
         costs: Costs::default(),
         sizing: Sizing::default(),
     };
-    let sma = registry::find("sma-cross").expect("registered");
+    let registry = Registry::builtin();
+    let sma = registry.find("sma-cross").expect("registered");
     let params = sma
         .info()
         .params
@@ -76,7 +77,8 @@ fn main() {
     {
         // The bar loop alone, buffers reused (as an optimizer thread does):
         // isolates the cost of progress + cancellation checks.
-        use atf_engine::{simulate, strategies::SmaCross, Broker, Silent, Strategy};
+        use atf_engine::strategies::{SmaCross, SmaCrossParams};
+        use atf_engine::{simulate, Broker, Silent};
         let data = MarketData::new(inst.clone(), bars.clone(), Timeframe::M1, Timeframe::M1)
             .expect("data");
         let (mut silent, mut tracked) = (Vec::new(), Vec::new());
@@ -84,7 +86,11 @@ fn main() {
         let mut eq = Vec::new();
         for rep in 0..REPS * 2 {
             broker.reset(cfg);
-            let mut s = SmaCross::from_params(&params).expect("params");
+            let mut s = SmaCross::bar_by_bar(&SmaCrossParams {
+                fast: 10,
+                slow: 30,
+                long_only: true,
+            });
             let progress = Progress::new();
             let t = Instant::now();
             if rep % 2 == 0 {
@@ -167,7 +173,7 @@ fn optimize_grid(bars: &Bars, inst: &Instrument, cfg: &BacktestConfig) {
         first.push(bars.get(i));
     }
     let data = MarketData::new(inst.clone(), first, Timeframe::M1, Timeframe::M1).expect("data");
-    let sma = registry::find("sma-cross").expect("registered");
+    let sma = Registry::builtin().find("sma-cross").expect("registered");
     let space = sma.info().params;
     let spec = OptimizeSpec {
         grid: Grid::new(

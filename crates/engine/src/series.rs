@@ -2,7 +2,7 @@
 //!
 //! In a grid, many trials use the same parameter value (a fast SMA of 20 is
 //! in every trial of that row): a strategy that asks [`SeriesCache`] for its
-//! series in [`crate::Strategy::prepare`] gets the one already computed by an
+//! series in [`crate::Strategy::new`] gets the one already computed by an
 //! earlier trial, and its bar loop only reads. A single backtest uses an
 //! unshared cache, which computes without keeping anything.
 //!

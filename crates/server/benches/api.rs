@@ -22,7 +22,9 @@ struct Server {
 fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let cache: Arc<dyn ProgressCache> = Arc::new(MemoryCache::new());
-    let service = RunService::start(ServiceConfig::new(dir.path().to_owned()), cache).unwrap();
+    let registry = Arc::new(atf_engine::Registry::builtin());
+    let service =
+        RunService::start(ServiceConfig::new(dir.path().to_owned(), registry), cache).unwrap();
     let app = atf_server::router(service.clone(), atf_server::ServerConfig::default());
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
@@ -204,7 +206,9 @@ fn throughput(srv: &Server, a: &ureq::Agent) {
     // direct: the engine on the same data, same threads
     let req = atf_runs::request::OptimizationRequest::from_json(&body).unwrap();
     let ds = srv.service.with_catalog(|c| c.get("spy-1m")).unwrap();
-    let plan = atf_runs::plan::optimization(&req, ds.clone(), 1_000_000).unwrap();
+    let plan =
+        atf_runs::plan::optimization(&srv.service.config().registry, &req, ds.clone(), 1_000_000)
+            .unwrap();
     let atf_runs::plan::Work::Optimization(spec) = &plan.work else {
         unreachable!()
     };

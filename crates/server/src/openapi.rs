@@ -1255,7 +1255,10 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         let service = RunService::start(
-            ServiceConfig::new(dir.path().to_owned()),
+            ServiceConfig::new(
+                dir.path().to_owned(),
+                Arc::new(atf_engine::Registry::builtin()),
+            ),
             Arc::new(MemoryCache::new()),
         )
         .unwrap();

@@ -1,7 +1,10 @@
 //! Built-in strategies and the registry that makes them runnable by name.
 //!
-//! To add a strategy: write it in a file here implementing
-//! [`crate::Strategy`], then add its type to the `registry!` list in [`crate::registry`].
+//! They are examples as much as products: a user's own strategies live in
+//! the user's crate and join these through
+//! [`Registry::with`](crate::registry::Registry::with). [`FaultInjection`]
+//! fails on purpose and is not among [`Registry::builtin`](crate::registry::Registry::builtin)'s:
+//! tests register it themselves.
 
 mod bollinger_reversion;
 mod donchian_breakout;
@@ -10,9 +13,9 @@ mod fault_injection;
 mod rsi_reversion;
 mod sma_cross;
 
-pub use bollinger_reversion::BollingerReversion;
-pub use donchian_breakout::DonchianBreakout;
-pub use ema_cross::EmaCross;
-pub use fault_injection::FaultInjection;
-pub use rsi_reversion::RsiReversion;
-pub use sma_cross::SmaCross;
+pub use bollinger_reversion::{BollingerReversion, BollingerReversionParams};
+pub use donchian_breakout::{DonchianBreakout, DonchianBreakoutParams};
+pub use ema_cross::{EmaCross, EmaCrossParams};
+pub use fault_injection::{FaultInjection, FaultInjectionParams};
+pub use rsi_reversion::{RsiReversion, RsiReversionParams};
+pub use sma_cross::{SmaCross, SmaCrossParams};

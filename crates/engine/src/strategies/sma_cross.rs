@@ -33,8 +33,12 @@ pub struct SmaCross {
 }
 
 impl SmaCross {
-    /// Updating both averages at every bar, in `i128`.
-    fn bar_by_bar(p: &SmaCrossParams) -> Self {
+    /// The strategy updating both averages at every bar, in `i128`,
+    /// without the crossovers found up front (what [`Strategy::new`] does
+    /// when a running total would overflow `i64`; public for benchmarks of
+    /// the bar loop itself).
+    #[must_use]
+    pub fn bar_by_bar(p: &SmaCrossParams) -> Self {
         Self {
             fast: Sma::new(p.fast),
             slow: Sma::new(p.slow),

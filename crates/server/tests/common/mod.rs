@@ -75,7 +75,10 @@ impl TestServer {
             Some(r) => Arc::new(RedisCache::connect(&r.url).expect("redis")),
             None => Arc::new(MemoryCache::new()),
         };
-        let mut cfg = ServiceConfig::new(dir.to_owned());
+        // the built-ins and the strategy that fails on purpose
+        let registry =
+            atf_engine::Registry::builtin().with::<atf_engine::strategies::FaultInjection>();
+        let mut cfg = ServiceConfig::new(dir.to_owned(), Arc::new(registry));
         cfg.backtest_slots = opts.backtest_slots;
         cfg.optimization_slots = opts.optimization_slots;
         cfg.optimizer_threads = 2;
