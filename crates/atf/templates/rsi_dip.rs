@@ -6,13 +6,7 @@ pub struct RsiDipParams {
     pub period: usize,
     #[param(default = 30.0, min = 1.0, max = 99.0, step = 1.0, description = "Buy below this RSI")]
     pub oversold: f64,
-    #[param(
-        default = 70.0,
-        min = 1.0,
-        max = 99.0,
-        step = 1.0,
-        description = "Sell above this RSI"
-    )]
+    #[param(default = 70.0, min = 1.0, max = 99.0, step = 1.0, description = "Sell over this RSI")]
     pub overbought: f64,
 }
 

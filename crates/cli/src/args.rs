@@ -41,6 +41,28 @@ pub enum Command {
     /// Run chunks of a `serve --redis-url` coordinator's optimizations on
     /// this machine's cores (scale-out).
     Worker(Box<WorkerArgs>),
+    /// Write a new crate for your own strategies: one example strategy,
+    /// its test, and a main that is a complete atf with it.
+    New(NewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// Directory of the new crate (created; must not exist or be empty).
+    pub dir: std::path::PathBuf,
+    /// Crate name [default: the directory's name].
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The atf checkout to depend on, by path [default: the one this binary
+    /// was built from].
+    #[arg(long, value_name = "DIR", conflicts_with = "atf_git")]
+    pub atf_path: Option<std::path::PathBuf>,
+    /// Depend on atf from a git repository instead of a path.
+    #[arg(long, value_name = "URL")]
+    pub atf_git: Option<String>,
+    /// With --atf-git: the branch, tag or commit [default: the default branch].
+    #[arg(long, value_name = "REV", requires = "atf_git")]
+    pub atf_rev: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,7 @@ mod args;
 mod backtest_cmd;
 mod data_cmd;
 mod exit;
+mod new_cmd;
 mod optimize_cmd;
 mod progress;
 mod remote;
@@ -73,6 +74,7 @@ pub fn main(registry: Registry) -> ExitCode {
         Command::Strategies(a) => strategies_cmd::run(&registry, &a),
         Command::Serve(a) => serve_cmd::run(&registry, &cli.global, &a),
         Command::Worker(a) => worker_cmd::run(&registry, &cli.global, &a),
+        Command::New(a) => new_cmd::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
