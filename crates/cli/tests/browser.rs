@@ -12,6 +12,8 @@
 //! Never skipped: without node, chromium or the test's `node_modules` it
 //! fails and says what to install (`scripts/test.sh` installs all three).
 
+mod common;
+
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -35,8 +37,9 @@ fn chromium() -> PathBuf {
 
 /// `target/screenshots` (beside the profile folder that holds `atf`).
 fn screenshot_dir() -> PathBuf {
-    let exe = Path::new(env!("CARGO_BIN_EXE_atf"));
+    let exe = common::exe();
     exe.parent()
+        .and_then(Path::parent)
         .and_then(Path::parent)
         .expect("atf lives in target/<profile>/")
         .join("screenshots")
@@ -80,7 +83,7 @@ impl Server {
     fn start(extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let log = File::create(dir.path().join("serve.log")).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_atf"))
+        let mut child = Command::new(common::exe())
             .args([
                 "serve",
                 "--bind",

@@ -5,6 +5,8 @@
 //! every combination recorded once, stop on cancel everywhere, and refuse
 //! data whose checksum is not the job's.
 
+mod common;
+
 use atf_runs::test_support::RedisServer;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
@@ -32,8 +34,13 @@ impl Drop for Proc {
 }
 
 fn atf_cmd(logs: &Path, name: &str) -> (Command, PathBuf) {
+    atf_cmd_of(&common::exe(), logs, name)
+}
+
+/// The command of the binary `exe`, logging to `logs/{name}.log`.
+fn atf_cmd_of(exe: &Path, logs: &Path, name: &str) -> (Command, PathBuf) {
     let log = logs.join(format!("{name}.log"));
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_atf"));
+    let mut cmd = Command::new(exe);
     cmd.env_remove("ATF_API_TOKEN")
         .env_remove("ATF_REDIS_URL")
         .env_remove("ATF_SERVER")
@@ -67,7 +74,12 @@ fn serve(logs: &Path, data: &Path, extra: &[&str]) -> (Proc, String) {
 }
 
 fn worker(logs: &Path, name: &str, redis: &str, extra: &[&str]) -> Proc {
-    let (mut cmd, log) = atf_cmd(logs, name);
+    worker_of(&common::exe(), logs, name, redis, extra)
+}
+
+/// `exe worker …`: a worker of any build.
+fn worker_of(exe: &Path, logs: &Path, name: &str, redis: &str, extra: &[&str]) -> Proc {
+    let (mut cmd, log) = atf_cmd_of(exe, logs, name);
     let child = cmd
         .args([
             "worker",
@@ -365,6 +377,49 @@ fn a_worker_refuses_data_whose_checksum_is_not_the_jobs() {
     let done = wait(&base, &id, Duration::from_secs(20), ended);
     assert_eq!(done["status"], "Completed", "{done}\n{}", liar.log());
     assert!(liar.log().contains("dataset fetched"));
+}
+
+#[test]
+fn a_worker_of_another_build_refuses_and_the_run_fails_with_its_reason() {
+    let redis = RedisServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tmp.path();
+    // the coordinator runs atf-extras (built-ins + rsi-dip), the only
+    // worker our plain atf: it lacks rsi-dip, and its build differs
+    let (_serve, base) = serve(
+        logs,
+        &logs.join("data"),
+        &["--redis-url", &redis.url, "--no-local-worker"],
+    );
+    let plain = Path::new(env!("CARGO_BIN_EXE_atf"));
+    let _other = worker_of(plain, logs, "other-build", &redis.url, &[]);
+    let rsi_dip = json!({
+        "strategy": "rsi-dip", "dataset": "spy-1d",
+        "axes": {"period": {"min": 5, "max": 20, "step": 5}},
+    });
+    let id = post(&format!("{base}/api/optimizations"), &rsi_dip)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let done = wait(&base, &id, Duration::from_secs(30), ended);
+    assert_eq!(done["status"], "Failed", "{done}");
+    let message = done["errorMessage"].as_str().unwrap();
+    assert!(
+        message.contains("workers refused this run 3 times"),
+        "{message}"
+    );
+    assert!(message.contains("unknown strategy 'rsi-dip'"), "{message}");
+    // a strategy both builds have: refused all the same, the code may differ
+    let id = post(&format!("{base}/api/optimizations"), &grid(10, 30))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let done = wait(&base, &id, Duration::from_secs(30), ended);
+    assert_eq!(done["status"], "Failed", "{done}");
+    let message = done["errorMessage"].as_str().unwrap();
+    assert!(message.contains("is not the coordinator's"), "{message}");
+    // the slot is free again: a later run is taken (and refused, not queued)
+    assert_eq!(get(&format!("{base}/api/health"))["status"], "ok");
 }
 
 #[test]

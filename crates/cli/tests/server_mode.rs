@@ -25,7 +25,7 @@ struct Server {
 impl Server {
     fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_atf"))
+        let mut child = Command::new(common::exe())
             .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
             .arg(dir.path())
             .env_remove("ATF_API_TOKEN")
@@ -285,7 +285,7 @@ fn refusals_name_the_flag_and_exit_2() {
     assert!(e.starts_with("error: --threads "), "{e}");
 
     // ATF_SERVER does what --server does
-    let out = Command::new(env!("CARGO_BIN_EXE_atf"))
+    let out = Command::new(common::exe())
         .env("ATF_SERVER", &server.url)
         .env_remove("ATF_API_TOKEN")
         .arg("--data-dir")
@@ -355,7 +355,7 @@ fn ctrl_c_cancels_the_remote_run() {
     let server = Server::start();
     let dir = tempfile::tempdir().unwrap();
     // ~200,000 combinations: minutes of work, interrupted long before
-    let child = Command::new(env!("CARGO_BIN_EXE_atf"))
+    let child = Command::new(common::exe())
         .env_remove("ATF_SERVER")
         .env_remove("ATF_API_TOKEN")
         .arg("--data-dir")

@@ -380,6 +380,7 @@ pub async fn health(State(app): State<AppState>) -> Json<Health> {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),
         engine_version: atf_engine::ENGINE_VERSION,
+        build: atf_runs::build::fingerprint(),
         cache_backend: app.service.cache_backend(),
         queue_depth: load.pending,
         running: load.running,

@@ -248,6 +248,9 @@ pub struct Health {
     pub version: &'static str,
     /// The engine's semantics version (part of every run key).
     pub engine_version: &'static str,
+    /// The fingerprint of this server's binary (part of every run key; a
+    /// worker must run the same build).
+    pub build: &'static str,
     /// `memory` or `redis`.
     pub cache_backend: &'static str,
     /// Runs waiting for a slot.

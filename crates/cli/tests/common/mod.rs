@@ -3,13 +3,33 @@
 #![allow(dead_code, reason = "each test file uses a different subset")]
 
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+/// The binary the end-to-end tests run: `atf-extras`, our `atf` plus the
+/// scaffold's `rsi-dip` and the test-only `fault-injection` (the example
+/// of the `atf` crate, built by `cargo test --workspace` beside `atf`).
+///
+/// # Panics
+/// If it was not built (`cargo test -p atf-cli` alone does not build it).
+pub fn exe() -> PathBuf {
+    let atf = Path::new(env!("CARGO_BIN_EXE_atf"));
+    let extras = atf
+        .parent()
+        .expect("atf lives in target/<profile>/")
+        .join("examples/atf-extras");
+    assert!(
+        extras.is_file(),
+        "{} is missing: run the tests with `cargo test --workspace` (or build it: cargo build -p atf --examples --profile <the same>)",
+        extras.display()
+    );
+    extras
+}
 
 /// Runs `atf --data-dir DIR ARGS…` (locally: a user's `ATF_SERVER` is not
 /// inherited).
 pub fn atf(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_atf"))
+    Command::new(exe())
         .env_remove("ATF_SERVER")
         .env_remove("ATF_API_TOKEN")
         .arg("--data-dir")
@@ -77,7 +97,7 @@ pub fn json(text: &str) -> Value {
 pub fn on_terminal(dir: &Path, args: &str) -> (std::process::ExitStatus, String) {
     let cmd = format!(
         "'{}' --data-dir '{}' {args}",
-        env!("CARGO_BIN_EXE_atf"),
+        exe().display(),
         dir.display()
     );
     let out = Command::new("script")
