@@ -6,9 +6,6 @@
 
 #[path = "../templates/rsi_dip.rs"]
 mod rsi_dip;
-#[cfg(test)]
-#[path = "../templates/tests.rs"]
-mod tests;
 
 fn main() -> std::process::ExitCode {
     atf::main(

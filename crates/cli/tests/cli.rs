@@ -379,7 +379,8 @@ fn every_strategy_backtests_both_ways_on_the_demo_data() {
     let dir = tempfile::tempdir().unwrap();
     let list = json(&ok(dir.path(), &["strategies", "--json"]));
     let list = list.as_array().expect("strategies --json is an array");
-    assert_eq!(list.len(), 6, "{list:?}");
+    // the built-ins, the scaffold's rsi-dip and fault-injection (atf-extras)
+    assert_eq!(list.len(), 7, "{list:?}");
     for s in list {
         let name = s["name"].as_str().unwrap();
         let has_long_only = s["params"]

@@ -97,6 +97,13 @@ pub trait StrategyEntry: Send + Sync {
     ) -> Result<OptimizationReport, OptimizeError>;
 }
 
+impl std::fmt::Debug for dyn StrategyEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let info = self.info();
+        write!(f, "{} {}", info.name, info.version)
+    }
+}
+
 struct Entry<S>(PhantomData<fn() -> S>);
 
 impl<S: Strategy> StrategyEntry for Entry<S> {
@@ -364,4 +371,123 @@ pub struct UnknownStrategy {
     pub name: String,
     /// Registered names, comma separated.
     pub available: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lines::Indicators;
+    use crate::params::{ParamError, ParamKind, ParamSpace, ParamSpec, Params};
+    use crate::strategies::{FaultInjection, SmaCross};
+    use crate::strategy::{Ctx, StrategyError};
+
+    /// A strategy whose name and declared parameters the test chooses.
+    struct Named<const N: usize>;
+
+    struct NoParams;
+
+    impl StrategyParams for NoParams {
+        fn space() -> ParamSpace {
+            ParamSpace(Vec::new())
+        }
+        fn from_params(_: &Params) -> Result<Self, ParamError> {
+            Ok(Self)
+        }
+    }
+
+    struct BadDefault;
+
+    impl StrategyParams for BadDefault {
+        fn space() -> ParamSpace {
+            ParamSpace(vec![ParamSpec {
+                name: "period",
+                description: "",
+                kind: ParamKind::Int {
+                    default: 0,
+                    min: 1,
+                    max: 10,
+                    step: 1,
+                },
+            }])
+        }
+        fn from_params(_: &Params) -> Result<Self, ParamError> {
+            Ok(Self)
+        }
+    }
+
+    macro_rules! named {
+        ($n:literal, $name:literal, $params:ty) => {
+            impl Strategy for Named<$n> {
+                const NAME: &'static str = $name;
+                type Params = $params;
+                fn new(_: $params, _: &Indicators<'_>) -> Result<Self, ParamError> {
+                    Ok(Self)
+                }
+                fn on_bar(&mut self, _: &mut Ctx<'_>) -> Result<(), StrategyError> {
+                    Ok(())
+                }
+            }
+        };
+    }
+    named!(0, "My_Idea", NoParams);
+    named!(1, "rsi-dip-2", NoParams);
+    named!(2, "bad-default", BadDefault);
+    named!(3, "-dash", NoParams);
+
+    #[test]
+    fn builtins_exclude_the_test_strategy() {
+        let r = Registry::builtin();
+        assert!(r.check().is_ok());
+        assert_eq!(
+            r.names().collect::<Vec<_>>(),
+            [
+                "sma-cross",
+                "ema-cross",
+                "rsi-reversion",
+                "bollinger-reversion",
+                "donchian-breakout"
+            ]
+        );
+        let unknown = r.find("fault-injection").unwrap_err();
+        assert!(unknown
+            .to_string()
+            .contains("available: sma-cross, ema-cross"));
+        let with = Registry::builtin().with::<FaultInjection>();
+        assert!(with.find("fault-injection").is_ok());
+    }
+
+    #[test]
+    fn bad_registrations_are_refused_at_start_up() {
+        let dup = Registry::builtin().with::<SmaCross>().check().unwrap_err();
+        assert_eq!(dup.to_string(), "strategy 'sma-cross' is registered twice");
+        let case = Registry::empty().with::<Named<0>>().check().unwrap_err();
+        assert!(matches!(case, RegistryError::NotKebabCase { .. }), "{case}");
+        assert!(Registry::empty().with::<Named<3>>().check().is_err());
+        assert!(Registry::empty().with::<Named<1>>().check().is_ok());
+        let bad = Registry::empty().with::<Named<2>>().check().unwrap_err();
+        assert!(
+            bad.to_string()
+                .contains("'bad-default': the default of parameter 'period'"),
+            "{bad}"
+        );
+    }
+
+    #[test]
+    fn kebab_case() {
+        for ok in ["a", "sma-cross", "rsi2-dip", "x-1-y"] {
+            assert!(is_kebab_case(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "Sma",
+            "sma_cross",
+            "sma--cross",
+            "sma-",
+            "1sma",
+            "sma cross",
+        ] {
+            assert!(!is_kebab_case(bad), "{bad}");
+        }
+        assert!(!is_kebab_case(&"a".repeat(65)));
+    }
 }
