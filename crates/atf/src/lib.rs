@@ -64,6 +64,7 @@
 //! same raw units (oscillators 0..100).
 
 pub use atf_cli::main;
+pub use atf_engine::{AdxLines, Bands, MacdLines, StochLines};
 pub use atf_engine::{
     BacktestConfig, BacktestReport, Bar, Bars, Costs, Ctx, Indicators, Instrument, Line,
     MarketData, Money, Order, OrderKind, OrderSize, ParamError, Price, Qty, Ratio, Registry,
@@ -95,7 +96,10 @@ pub use atf_engine as engine;
 /// Everything a strategy file needs: `use atf::prelude::*;`.
 pub mod prelude {
     pub use crate::params::{ParamError, Params};
-    pub use crate::{Ctx, Indicators, Line, Price, Ratio, Side, Source, Strategy, StrategyError};
+    pub use crate::{
+        AdxLines, Bands, Ctx, Indicators, Line, MacdLines, Price, Ratio, Side, Source, StochLines,
+        Strategy, StrategyError,
+    };
 }
 
 /// Backtests of a strategy on made-up bars, for its unit tests.

@@ -293,6 +293,26 @@ impl Worker {
                         .ignore()
                         .exec(con),
                 )?;
+                // and offered again at once (as if idle past any reclaim
+                // threshold) rather than held here until a reclaim: another
+                // worker may run it, and a run nobody can run reaches the
+                // coordinator's refusal limit in seconds
+                let idle = u64::try_from(self.cfg.reclaim_after.as_millis())
+                    .unwrap_or(u64::MAX / 2)
+                    .saturating_add(1);
+                self.link.check(
+                    "XCLAIM refused",
+                    redis::cmd("XCLAIM")
+                        .arg(keys::CHUNKS)
+                        .arg(keys::GROUP)
+                        .arg(&self.cfg.name)
+                        .arg(0)
+                        .arg(&chunk.entry)
+                        .arg("IDLE")
+                        .arg(idle)
+                        .arg("JUSTID")
+                        .exec(con),
+                )?;
                 // let it age towards reclaim elsewhere instead of spinning on it
                 std::thread::sleep(BLOCK);
                 return Ok(());
