@@ -5,6 +5,8 @@
 #   long only, all-in whole units, commission 0, cash 10,000.
 # Then: final equity per combination cross-checked against backtesting.py's grid,
 # combinations/s at 1 and 2 threads, and peak RSS of a 1,000,000-combination run.
+# Last, a user's strategy in a grid (issue 13): the scaffold's rsi-dip, written from the
+# provided indicators only, 250 combinations on the same bars, against vectorbt.
 #
 # usage: bash bench/optimize_vs_peers.sh [--skip-backtesting]
 # Needs the peers (../shared/peers/setup.sh, run here when missing). Takes ~3 minutes,
@@ -24,9 +26,10 @@ if [[ ! -x "$py" || ! -f "$csv" ]]; then
     bash "$peers/setup.sh"
 fi
 
-echo "== building atf (release)"
-cargo build --release --locked -p atf-cli
+echo "== building atf and atf-extras (release)"
+cargo build --release --locked -p atf-cli -p atf --bins --examples
 atf="$root/target/release/atf"
+extras="$root/target/release/examples/atf-extras"
 
 data="$out/data"
 if ! "$atf" --data-dir "$data" data list --json | grep -q '"synth-100k"'; then
@@ -99,3 +102,9 @@ echo
 echo "== 1,000,000 combinations: peak memory"
 /usr/bin/time -f "peak RSS %M KiB, wall %e s" "$atf" --data-dir "$data" optimize --dataset spy-1d \
     --from 2020-01-01 --axis fast=1..1000:1 --axis slow=1..1000:1 --top 20 --no-progress | sed -n 2p
+
+echo
+echo "== a user's strategy in a grid: rsi-dip (indicators only), 250 combinations, vs vectorbt"
+"$py" bench/rsi_grid_vs_vectorbt.py --cmd "$extras --data-dir $data optimize --dataset synth-100k --strategy rsi-dip \
+    --axis period=5..50:5 --axis oversold=20..40:5 --axis overbought=60..80:5 --maximize net-profit --csv $out/rsi_grid.csv" \
+    | tee "$out/compare_rsi_grid.txt"
