@@ -321,8 +321,8 @@ pub struct OptimizeArgs {
     /// The metric to rank by.
     #[arg(long, default_value = "sharpe", value_parser = parse_fitness)]
     pub maximize: atf_engine::optimize::Fitness,
-    /// Best combinations kept with equity curve and trades (and shown in the table).
-    #[arg(long, default_value_t = 20, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    /// Best combinations kept with equity curve and trades (and shown in the table), at most 1,000.
+    #[arg(long, default_value_t = 20, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=1_000))]
     pub top: u32,
     /// Worker threads [default: all cores] (local runs only: a server uses
     /// its own `atf serve --threads`).

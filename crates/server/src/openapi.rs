@@ -315,8 +315,8 @@ pub struct OptimizationRequestSchema {
     #[schema(example = "sharpe")]
     pub maximize: Option<String>,
     /// Best trials kept in full, as backtests with their equity curve and
-    /// trades (default 20).
-    #[schema(example = 20)]
+    /// trades (default 20, at most 1,000).
+    #[schema(example = 20, minimum = 1, maximum = 1000)]
     pub top: Option<u64>,
     /// Main timeframe (default: the dataset's).
     #[schema(example = "1h")]

@@ -447,6 +447,14 @@ fn unknown_runs_are_404_and_bad_requests_name_their_field() {
             json!({"strategy": "sma-cross", "dataset": "spy-1m", "axes": {}}),
             "axes",
         ),
+        (
+            json!({"strategy": "sma-cross", "dataset": "spy-1m", "axes": {"fast": [5]}, "top": 1001}),
+            "top",
+        ),
+        (
+            json!({"strategy": "sma-cross", "dataset": "spy-1m", "axes": {"fast": [5]}, "top": 0}),
+            "top",
+        ),
     ];
     for (body, field) in opt_cases {
         let (code, p) = srv.post("/api/optimizations", &body);
