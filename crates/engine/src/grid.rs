@@ -338,11 +338,11 @@ impl Grid {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::strategies::SmaCross;
+    use crate::params::StrategyParams;
 
     #[test]
     fn decodes_every_combination_once_in_mixed_radix() {
-        let space = crate::strategy::param_space::<SmaCross>();
+        let space = crate::strategies::SmaCrossParams::space();
         let fast = Axis::parse("fast=5..50:5", &space).unwrap();
         let slow = Axis::parse("slow=20..200:10", &space).unwrap();
         let grid = Grid::new(vec![fast, slow], 1_000_000).unwrap();
@@ -375,7 +375,7 @@ mod tests {
 
     #[test]
     fn refuses_bad_axes_clearly() {
-        let space = crate::strategy::param_space::<SmaCross>();
+        let space = crate::strategies::SmaCrossParams::space();
         let err = |t: &str| Axis::parse(t, &space).unwrap_err().to_string();
         assert_eq!(
             err("fast=5..50:0"),
@@ -403,7 +403,7 @@ mod tests {
 
     #[test]
     fn constraints_skip_combinations() {
-        let space = crate::strategy::param_space::<SmaCross>();
+        let space = crate::strategies::SmaCrossParams::space();
         let c = Constraint::parse("fast<slow", &space).unwrap();
         let grid = Grid::new(
             vec![
@@ -433,7 +433,7 @@ mod tests {
 
     #[test]
     fn float_ranges_include_their_end() {
-        let space = crate::strategy::param_space::<crate::strategies::BollingerReversion>();
+        let space = crate::strategies::BollingerReversionParams::space();
         let k = Axis::parse("k=1.5..2.5:0.5", &space).unwrap();
         assert_eq!(
             k.values,

@@ -243,24 +243,6 @@ impl<'a> Indicators<'a> {
             .collect()
     }
 
-    /// One line of a single-output indicator fed with one input per bar.
-    fn single(
-        &self,
-        name: &'static str,
-        args: [u64; 4],
-        source: Source,
-        mut step: impl FnMut(i64) -> Option<f64>,
-    ) -> Line {
-        let mut lines = self.custom(name, args, |bars| {
-            vec![source
-                .column(bars)
-                .iter()
-                .map(|&x| step(x).unwrap_or(f64::NAN))
-                .collect()]
-        });
-        lines.swap_remove(0)
-    }
-
     /// Simple moving average of the closes over `n` bars.
     #[must_use]
     pub fn sma(&self, n: usize) -> Line {
@@ -270,11 +252,13 @@ impl<'a> Indicators<'a> {
     /// Simple moving average of `source` over `n` bars.
     #[must_use]
     pub fn sma_of(&self, source: Source, n: usize) -> Line {
-        let mut sma = Sma::new(n);
-        let n = sma.period();
-        self.single("sma", [n as u64, source.code(), 0, 0], source, |x| {
-            sma.push(x).then(|| sma.value())
-        })
+        let n = n.max(1);
+        let [sma] = self.multi("sma", [n as u64, source.code(), 0, 0], |b| {
+            let mut sma = Sma::new(n);
+            let x = source.column(b);
+            per_bar(b, |i| [sma.push(x[i]).then(|| sma.value())])
+        });
+        sma
     }
 
     /// Exponential moving average of the closes (seeded with the SMA of
@@ -287,44 +271,52 @@ impl<'a> Indicators<'a> {
     /// Exponential moving average of `source`.
     #[must_use]
     pub fn ema_of(&self, source: Source, n: usize) -> Line {
-        let mut ema = Ema::new(n);
-        self.single("ema", [n as u64, source.code(), 0, 0], source, |x| {
-            ema.push(x).then(|| ema.value())
-        })
+        let [ema] = self.multi("ema", [n as u64, source.code(), 0, 0], |b| {
+            let mut ema = Ema::new(n);
+            let x = source.column(b);
+            per_bar(b, |i| [ema.push(x[i]).then(|| ema.value())])
+        });
+        ema
     }
 
     /// Wilder's RSI of the closes (0..100).
     #[must_use]
     pub fn rsi(&self, n: usize) -> Line {
-        let mut rsi = Rsi::new(n);
-        self.single("rsi", [n as u64, 0, 0, 0], Source::Close, |x| rsi.push(x))
+        let [rsi] = self.multi("rsi", [n as u64, 0, 0, 0], |b| {
+            let mut rsi = Rsi::new(n);
+            per_bar(b, |i| [rsi.push(b.close[i])])
+        });
+        rsi
     }
 
     /// Rolling population standard deviation of the closes over `n` bars.
     #[must_use]
     pub fn stddev(&self, n: usize) -> Line {
-        let mut std = RollingStd::new(n);
-        self.single("stddev", [n as u64, 0, 0, 0], Source::Close, |x| {
-            std.push(x).map(|(_, sd)| sd)
-        })
+        let [std] = self.multi("stddev", [n as u64, 0, 0, 0], |b| {
+            let mut std = RollingStd::new(n);
+            per_bar(b, |i| [std.push(b.close[i]).map(|(_, sd)| sd)])
+        });
+        std
     }
 
     /// Highest high of the last `n` bars.
     #[must_use]
     pub fn highest(&self, n: usize) -> Line {
-        let mut hi = RollingExtreme::max(n);
-        self.single("highest", [n as u64, 0, 0, 0], Source::High, |x| {
-            hi.push(x).map(|v| v as f64)
-        })
+        let [hi] = self.multi("highest", [n as u64, 0, 0, 0], |b| {
+            let mut hi = RollingExtreme::max(n);
+            per_bar(b, |i| [hi.push(b.high[i]).map(|v| v as f64)])
+        });
+        hi
     }
 
     /// Lowest low of the last `n` bars.
     #[must_use]
     pub fn lowest(&self, n: usize) -> Line {
-        let mut lo = RollingExtreme::min(n);
-        self.single("lowest", [n as u64, 0, 0, 0], Source::Low, |x| {
-            lo.push(x).map(|v| v as f64)
-        })
+        let [lo] = self.multi("lowest", [n as u64, 0, 0, 0], |b| {
+            let mut lo = RollingExtreme::min(n);
+            per_bar(b, |i| [lo.push(b.low[i]).map(|v| v as f64)])
+        });
+        lo
     }
 
     /// Lines of a multi-output indicator, shared under `name` and `args`.

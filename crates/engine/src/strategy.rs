@@ -5,7 +5,7 @@ use crate::broker::Broker;
 use crate::fixed::{Money, Price, Qty, Ratio};
 use crate::lines::Indicators;
 use crate::order::{Order, OrderKind, OrderSize, Side};
-use crate::params::{ParamError, ParamSpace, StrategyParams};
+use crate::params::{ParamError, StrategyParams};
 use crate::Instrument;
 use std::backtrace::Backtrace;
 use std::fmt;
@@ -63,12 +63,6 @@ pub trait Strategy: Sized + Send + 'static {
     fn quiet_until(&self, index: usize) -> usize {
         index
     }
-}
-
-/// The declared parameters of `S`.
-#[must_use]
-pub fn param_space<S: Strategy>() -> ParamSpace {
-    S::Params::space()
 }
 
 /// A strategy's own failure: its message and where it happened.
