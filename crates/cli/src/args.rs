@@ -339,9 +339,12 @@ pub struct OptimizeArgs {
     pub max_combinations: u64,
     #[command(flatten)]
     pub settings: RunSettings,
-    /// Print one JSON object (every trial ranked, the best with equity curves and trades).
+    /// Print one JSON object: the summary and every trial, best first.
     #[arg(long)]
     pub json: bool,
+    /// With --json: also the best --top trials' full reports (equity curves and trades).
+    #[arg(long, requires = "json")]
+    pub curves: bool,
     /// Write every trial (rank, parameters, metrics, error if failed) to this CSV file.
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,

@@ -51,7 +51,7 @@ pub fn run(registry: &Registry, global: &Global, a: &BacktestArgs) -> CliResult 
             report: &report,
         })
     } else {
-        render::print_backtest(&p.dataset, &report);
+        render::print_backtest(&p.dataset.name, &report);
         Ok(())
     }
 }

@@ -19,6 +19,7 @@ mod data_cmd;
 mod exit;
 mod new_cmd;
 mod optimize_cmd;
+mod output;
 mod progress;
 mod remote;
 mod render;

@@ -2,6 +2,7 @@
 
 use crate::args::{Global, OptimizeArgs};
 use crate::exit::{CliError, CliResult};
+use crate::output::OptimizationOutput;
 use crate::progress::Watcher;
 use crate::render::{self, DatasetRef};
 use crate::render_optimize;
@@ -11,7 +12,6 @@ use atf_engine::optimize::{OptimizationProgress, OptimizeSpec};
 use atf_engine::params::split_pair;
 use atf_engine::registry::StrategyEntry;
 use atf_engine::Registry;
-use serde::Serialize;
 use std::sync::Arc;
 
 /// Parses axes, constraints and fixed parameters into a spec, refusing an
@@ -51,14 +51,6 @@ fn build_spec(strategy: &dyn StrategyEntry, a: &OptimizeArgs) -> Result<Optimize
     })
 }
 
-/// `atf optimize --json`.
-#[derive(Serialize)]
-struct OptimizeOutput<'a> {
-    dataset: DatasetRef<'a>,
-    #[serde(flatten)]
-    report: &'a atf_engine::optimize::OptimizationReport,
-}
-
 pub fn run(registry: &Registry, global: &Global, a: &OptimizeArgs) -> CliResult {
     if let Some(url) = a.remote.server() {
         return crate::remote::optimize(registry, url, a);
@@ -95,16 +87,23 @@ pub fn run(registry: &Registry, global: &Global, a: &OptimizeArgs) -> CliResult 
     drop(watcher);
     let report = result.map_err(CliError::failed)?;
     if let Some(path) = &a.csv {
-        render_optimize::write_csv(path, &report)
+        let names: Vec<String> = report.spec.base.iter().map(|(n, _)| n.to_owned()).collect();
+        render_optimize::write_csv(path, &names, report.records())
             .map_err(|e| CliError::failed(format!("{}: {e}", path.display())))?;
     }
     if a.json {
-        render::print_json(&OptimizeOutput {
+        render::print_json(&OptimizationOutput {
             dataset: DatasetRef::from(&p.dataset),
-            report: &report,
+            outcome: report.outcome(a.curves),
         })
     } else {
-        render_optimize::print_table(&p.dataset, &report);
+        let (best, first_failed) = report.best_and_first_failed(report.spec.top);
+        render_optimize::print_table(
+            &p.dataset.name,
+            &report.summary(),
+            &best,
+            first_failed.as_ref(),
+        );
         Ok(())
     }
 }

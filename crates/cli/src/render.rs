@@ -1,40 +1,14 @@
 //! Human and machine output: tables, JSON, CSV.
 
 use crate::exit::{CliError, CliResult};
-use atf_data::{time::format_iso, DatasetInfo};
+use atf_data::time::format_iso;
 use atf_engine::report::{Direction, OpenPosition, Trade};
 use atf_engine::{BacktestReport, ExitReason, PerformanceMetrics};
 use serde::Serialize;
 use std::io::Write;
 use std::path::Path;
 
-/// The dataset a run used, as printed in JSON output.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DatasetRef<'a> {
-    pub id: i64,
-    pub name: &'a str,
-    pub sha256: &'a str,
-}
-
-impl<'a> From<&'a DatasetInfo> for DatasetRef<'a> {
-    fn from(d: &'a DatasetInfo) -> Self {
-        Self {
-            id: d.id,
-            name: &d.name,
-            sha256: &d.sha256,
-        }
-    }
-}
-
-/// `atf backtest --json`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BacktestOutput<'a> {
-    pub dataset: DatasetRef<'a>,
-    #[serde(flatten)]
-    pub report: &'a BacktestReport,
-}
+pub use crate::output::{BacktestOutput, DatasetRef};
 
 /// Prints one JSON document on stdout.
 pub fn print_json<T: Serialize>(value: &T) -> CliResult {
@@ -54,9 +28,8 @@ fn money(x: f64) -> String {
     format!("{x:.2}")
 }
 
-/// What the metrics table of a backtest shows: filled from a local
-/// [`BacktestReport`] or from a server's report JSON.
-pub struct BacktestTable<'a> {
+/// What the metrics table of a backtest shows.
+struct BacktestTable<'a> {
     pub dataset: &'a str,
     pub strategy: &'a str,
     pub strategy_version: &'a str,
@@ -73,12 +46,12 @@ pub struct BacktestTable<'a> {
     pub ambiguous_bracket_fills: u64,
 }
 
-/// The metrics table of a backtest.
-pub fn print_backtest(ds: &DatasetInfo, r: &BacktestReport) {
+/// The metrics table of a backtest of `dataset`.
+pub fn print_backtest(dataset: &str, r: &BacktestReport) {
     print_backtest_table(&BacktestTable {
-        dataset: &ds.name,
-        strategy: r.strategy,
-        strategy_version: r.strategy_version,
+        dataset,
+        strategy: &r.strategy,
+        strategy_version: &r.strategy_version,
         params: r
             .params
             .iter()
@@ -97,7 +70,7 @@ pub fn print_backtest(ds: &DatasetInfo, r: &BacktestReport) {
 }
 
 /// Prints [`BacktestTable`] as aligned `name  value` rows and notes.
-pub fn print_backtest_table(r: &BacktestTable<'_>) {
+fn print_backtest_table(r: &BacktestTable<'_>) {
     let m = r.metrics;
     let params: Vec<String> = r.params.iter().map(|(n, v)| format!("{n}={v}")).collect();
     let rows: Vec<(&str, String)> = vec![

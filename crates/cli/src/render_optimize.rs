@@ -1,8 +1,11 @@
-//! Output of `atf optimize`: the ranked table and the every-trial CSV.
+//! Output of `atf optimize`: the ranked table and the every-trial CSV,
+//! from an optimization's summary and trials as the API reports them
+//! (so a local run and a `--server` run print the same way).
 
-use atf_data::{time::format_iso, DatasetInfo};
-use atf_engine::optimize::{Fitness, OptimizationReport, TrialOutcome};
+use atf_data::time::format_iso;
+use atf_engine::optimize::{Fitness, OptimizationSummary, TrialRecord, TrialStatus};
 use atf_engine::PerformanceMetrics;
+use serde_json::Value;
 use std::path::Path;
 
 fn num(v: Option<f64>, decimals: usize) -> String {
@@ -10,90 +13,91 @@ fn num(v: Option<f64>, decimals: usize) -> String {
 }
 
 /// One row of the ranked table.
-pub struct TableRow {
-    pub rank: usize,
+struct TableRow {
+    rank: u64,
     /// The axes' values, in the table's axis order.
-    pub values: Vec<String>,
+    values: Vec<String>,
     /// The trial's metrics, or why it failed.
-    pub outcome: Result<PerformanceMetrics, String>,
+    outcome: Result<PerformanceMetrics, String>,
 }
 
-/// What the ranked table shows: filled from a local
-/// [`OptimizationReport`] or from a server's result JSON.
-pub struct OptimizationTable<'a> {
-    pub dataset: &'a str,
-    pub strategy: &'a str,
-    pub strategy_version: &'a str,
-    pub symbol: &'a str,
-    pub main_bars: u64,
-    pub timeframe: &'a str,
-    pub from_ms: i64,
-    pub to_ms: i64,
-    pub fitness: Fitness,
-    pub total: u64,
-    pub completed: u64,
-    pub failed: u64,
-    pub skipped: u64,
-    pub cancelled: bool,
-    pub wall_secs: f64,
-    pub threads: u64,
-    /// Axis names, in the order they were given.
-    pub axes: Vec<String>,
+/// What the ranked table shows.
+struct OptimizationTable<'a> {
+    dataset: &'a str,
+    strategy: &'a str,
+    strategy_version: &'a str,
+    symbol: &'a str,
+    main_bars: u64,
+    timeframe: &'a str,
+    from_ms: i64,
+    to_ms: i64,
+    fitness: Fitness,
+    total: u64,
+    completed: u64,
+    failed: u64,
+    skipped: u64,
+    cancelled: bool,
+    wall_secs: f64,
+    threads: u64,
+    /// Axis names, in grid order.
+    axes: Vec<String>,
     /// The best trials, best first.
-    pub rows: Vec<TableRow>,
+    rows: Vec<TableRow>,
     /// The best-ranked failed trial: its `name=value` per axis and message.
-    pub first_failed: Option<(Vec<String>, String)>,
+    first_failed: Option<(Vec<String>, String)>,
 }
 
-/// Prints the summary and the best `top` trials as a table.
-pub fn print_table(ds: &DatasetInfo, r: &OptimizationReport) {
-    let spec = &r.spec;
-    let axes: Vec<&str> = spec.grid.axes().iter().map(|a| a.name).collect();
-    let ranked = r.ranked_trials();
-    let rows = ranked
+fn value_of(t: &TrialRecord, name: &str) -> String {
+    t.params
+        .get(name)
+        .map_or_else(String::new, ToString::to_string)
+}
+
+/// Prints the summary and `best` (the best trials, best first) as a table,
+/// with `first_failed`, the best-ranked failed trial, if any.
+pub fn print_table(
+    dataset: &str,
+    s: &OptimizationSummary,
+    best: &[TrialRecord],
+    first_failed: Option<&TrialRecord>,
+) {
+    let axes: Vec<String> = s.axes.keys().map(str::to_owned).collect();
+    let rows = best
         .iter()
-        .take(spec.top)
-        .map(|(rank, t)| {
-            let params = spec.params_of(t.index);
-            TableRow {
-                rank,
-                values: axes.iter().map(|n| params.value(n).to_string()).collect(),
-                outcome: match &t.outcome {
-                    TrialOutcome::Completed(m) => Ok(m.expand(&r.common, None)),
-                    TrialOutcome::Failed(f) => Err(f.message.to_string()),
-                },
-            }
+        .map(|t| TableRow {
+            rank: t.rank,
+            values: axes.iter().map(|n| value_of(t, n)).collect(),
+            outcome: match (&t.status, &t.metrics) {
+                (TrialStatus::Completed, Some(m)) => Ok(m.clone()),
+                _ => Err(t.error_message.clone().unwrap_or_default()),
+            },
         })
         .collect();
-    let first_failed = ranked.iter().find_map(|(_, t)| match &t.outcome {
-        TrialOutcome::Failed(f) => {
-            let params = spec.params_of(t.index);
-            let combo = axes
-                .iter()
-                .map(|n| format!("{n}={}", params.value(n)))
-                .collect();
-            Some((combo, f.message.to_string()))
-        }
-        TrialOutcome::Completed(_) => None,
+    let first_failed = first_failed.map(|t| {
+        let combo = axes
+            .iter()
+            .map(|n| format!("{n}={}", value_of(t, n)))
+            .collect();
+        (combo, t.error_message.clone().unwrap_or_default())
     });
     print_optimization_table(&OptimizationTable {
-        dataset: &ds.name,
-        strategy: r.strategy,
-        strategy_version: r.strategy_version,
-        symbol: &r.symbol,
-        main_bars: r.common.main_bars,
-        timeframe: &r.timeframe,
-        from_ms: r.from_ms,
-        to_ms: r.to_ms,
-        fitness: spec.fitness,
-        total: r.total_combinations(),
-        completed: r.completed,
-        failed: r.failed,
-        skipped: r.skipped,
-        cancelled: r.cancelled,
-        wall_secs: r.wall_secs,
-        threads: r.threads as u64,
-        axes: axes.iter().map(|a| (*a).to_owned()).collect(),
+        dataset,
+        strategy: &s.strategy,
+        strategy_version: &s.strategy_version,
+        symbol: &s.symbol,
+        main_bars: s.main_bars,
+        timeframe: &s.timeframe,
+        from_ms: s.from_ms,
+        to_ms: s.to_ms,
+        fitness: s.maximize,
+        total: s.total_combinations,
+        completed: s.completed_combinations,
+        failed: s.failed_combinations,
+        skipped: s.skipped_combinations,
+        cancelled: s.cancelled,
+        wall_secs: s.wall_time_ms / 1000.0,
+        threads: s.threads,
+        axes,
         rows,
         first_failed,
     });
@@ -101,7 +105,7 @@ pub fn print_table(ds: &DatasetInfo, r: &OptimizationReport) {
 
 /// Prints an [`OptimizationTable`]: two summary lines, then the ranked
 /// rows with the ranked-by column marked.
-pub fn print_optimization_table(r: &OptimizationTable<'_>) {
+fn print_optimization_table(r: &OptimizationTable<'_>) {
     println!(
         "{} {} on {} ({}, {} main bars at {}, {} → {}), maximize {}",
         r.strategy,
@@ -214,129 +218,76 @@ pub fn print_optimization_table(r: &OptimizationTable<'_>) {
     }
 }
 
-const METRIC_COLUMNS: [&str; 23] = [
-    "final_equity",
-    "net_profit",
-    "total_return_pct",
-    "annualized_return_pct",
-    "max_drawdown",
-    "max_drawdown_pct",
-    "sharpe",
-    "sortino",
-    "profit_factor",
-    "return_over_drawdown",
-    "win_rate",
-    "trade_count",
-    "winning_trades",
-    "losing_trades",
-    "average_win",
-    "average_loss",
-    "expectancy",
-    "largest_win",
-    "largest_loss",
-    "exposure_pct",
-    "total_commission",
-    "main_bars",
-    "sub_bars",
-];
+/// Metrics every run shares or that depend on timing: not CSV columns.
+const NOT_IN_CSV: [&str; 3] = ["initialEquity", "wallTimeMs", "subBarsPerSecond"];
 
-fn metric_cells(m: &PerformanceMetrics) -> [String; 23] {
-    let f = |x: f64| x.to_string();
-    let o = |x: Option<f64>| x.map_or_else(String::new, |v| v.to_string());
-    [
-        f(m.final_equity),
-        f(m.net_profit),
-        f(m.total_return_pct),
-        o(m.annualized_return_pct),
-        f(m.max_drawdown),
-        f(m.max_drawdown_pct),
-        o(m.sharpe),
-        o(m.sortino),
-        o(m.profit_factor),
-        o(m.return_over_drawdown),
-        o(m.win_rate),
-        m.trade_count.to_string(),
-        m.winning_trades.to_string(),
-        m.losing_trades.to_string(),
-        o(m.average_win),
-        o(m.average_loss),
-        o(m.expectancy),
-        o(m.largest_win),
-        o(m.largest_loss),
-        f(m.exposure_pct),
-        f(m.total_commission),
-        m.main_bars.to_string(),
-        m.sub_bars.to_string(),
-    ]
+/// The CSV's metric columns: the engine's metrics (snake_case), in order.
+fn metric_fields() -> impl Iterator<Item = &'static str> {
+    PerformanceMetrics::fields()
+        .iter()
+        .copied()
+        .filter(|f| !NOT_IN_CSV.contains(f))
 }
 
-/// One line of the every-trial CSV.
-pub struct CsvTrial {
-    pub rank: usize,
-    /// Combination index in the grid.
-    pub index: u64,
-    /// Every parameter's value, in the CSV header's order.
-    pub params: Vec<String>,
-    /// Fitness and metrics, or the error message and stack trace.
-    pub outcome: Result<(Option<f64>, PerformanceMetrics), (String, String)>,
+fn snake(camel: &str) -> String {
+    let mut out = String::with_capacity(camel.len() + 4);
+    for c in camel.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A number as Rust prints it (`10000`, not JSON's `10000.0`); empty for null.
+fn cell(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::Number(n)) if n.is_f64() => {
+            n.as_f64().map_or_else(String::new, |x| x.to_string())
+        }
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Bool(b)) => b.to_string(),
+        _ => String::new(),
+    }
 }
 
 /// Writes every trial, best first: rank, combination index, every
-/// parameter, status, fitness, all metrics, and for failed trials the
-/// message and stack trace (quoted, multi-line).
-pub fn write_csv(path: &Path, r: &OptimizationReport) -> std::io::Result<()> {
-    let names: Vec<&str> = r.spec.base.iter().map(|(n, _)| n).collect();
-    let trials = r.ranked_trials();
-    write_csv_rows(
-        path,
-        &names,
-        trials.iter().map(|(rank, t)| CsvTrial {
-            rank,
-            index: t.index,
-            params: r
-                .spec
-                .params_of(t.index)
-                .iter()
-                .map(|(_, v)| v.to_string())
-                .collect(),
-            outcome: match &t.outcome {
-                TrialOutcome::Completed(m) => Ok((r.fitness_of(t), m.expand(&r.common, None))),
-                TrialOutcome::Failed(f) => Err((f.message.to_string(), f.backtrace.to_string())),
-            },
-        }),
-    )
-}
-
-/// Writes the every-trial CSV of [`write_csv`] from `trials` (best first),
-/// `names` being the parameters' column names.
-pub fn write_csv_rows(
+/// parameter (`names`, in order), status, fitness, all metrics, and for
+/// failed trials the message and stack trace (quoted, multi-line).
+pub fn write_csv(
     path: &Path,
-    names: &[&str],
-    trials: impl IntoIterator<Item = CsvTrial>,
+    names: &[String],
+    trials: impl IntoIterator<Item = TrialRecord>,
 ) -> std::io::Result<()> {
     let mut w = csv::Writer::from_path(path)?;
-    let mut header = vec!["rank", "index"];
-    header.extend(names);
-    header.extend(["status", "fitness"]);
-    header.extend(METRIC_COLUMNS);
-    header.extend(["error_message", "error_stack_trace"]);
+    let metric_cols: Vec<&str> = metric_fields().collect();
+    let mut header: Vec<String> = vec!["rank".into(), "index".into()];
+    header.extend(names.iter().cloned());
+    header.extend(["status".into(), "fitness".into()]);
+    header.extend(metric_cols.iter().map(|f| snake(f)));
+    header.extend(["error_message".into(), "error_stack_trace".into()]);
     w.write_record(&header)?;
     for t in trials {
         let mut rec = vec![t.rank.to_string(), t.index.to_string()];
-        rec.extend(t.params);
-        match t.outcome {
-            Ok((fitness, m)) => {
+        rec.extend(names.iter().map(|n| value_of(&t, n)));
+        match (&t.status, &t.metrics) {
+            (TrialStatus::Completed, Some(m)) => {
                 rec.push("completed".into());
-                rec.push(fitness.map_or_else(String::new, |x| x.to_string()));
-                rec.extend(metric_cells(&m));
+                rec.push(t.fitness.map_or_else(String::new, |x| x.to_string()));
+                let m = serde_json::to_value(m).unwrap_or_default();
+                rec.extend(metric_cols.iter().map(|f| cell(m.get(*f))));
                 rec.extend([String::new(), String::new()]);
             }
-            Err((message, trace)) => {
+            _ => {
                 rec.push("failed".into());
                 rec.push(String::new());
-                rec.extend(METRIC_COLUMNS.map(|_| String::new()));
-                rec.push(message);
-                rec.push(trace);
+                rec.extend(metric_cols.iter().map(|_| String::new()));
+                rec.push(t.error_message.unwrap_or_default());
+                rec.push(t.error_stack_trace.unwrap_or_default());
             }
         }
         w.write_record(&rec)?;

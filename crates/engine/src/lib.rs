@@ -36,6 +36,7 @@ pub mod bars;
 pub mod broker;
 pub mod crossings;
 pub mod failure;
+pub mod fields;
 pub mod fixed;
 pub mod grid;
 pub mod indicators;
@@ -44,6 +45,7 @@ pub mod lines;
 pub mod metrics;
 pub mod optimize;
 pub mod order;
+pub mod param_map;
 pub mod params;
 mod prefetch;
 pub mod registry;
@@ -62,6 +64,7 @@ pub use instrument::Instrument;
 pub use lines::{AdxLines, Bands, Indicators, Line, MacdLines, Source, StochLines};
 pub use metrics::PerformanceMetrics;
 pub use order::{BacktestConfig, Costs, ExitReason, Order, OrderKind, OrderSize, Side, Sizing};
+pub use param_map::{AxisValues, OrderedMap, ParamMap, ParamScalar};
 pub use params::{
     ParamError, ParamKind, ParamSpace, ParamSpec, ParamValue, Params, StrategyParams,
 };

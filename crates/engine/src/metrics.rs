@@ -10,13 +10,19 @@
 
 use crate::broker::TradeRecord;
 use crate::Instrument;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 const MS_PER_YEAR: f64 = 365.25 * 86_400_000.0;
 
 /// All statistics of one run (the `PerformanceMetrics` record of the API).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// The one place a metric is declared: the run database's metric columns
+/// ([`PerformanceMetrics::fields`], snake_case), the API's sort keys and the
+/// OpenAPI schema all follow this struct. Adding a metric is a field here
+/// plus a migration adding its column (`atf-runs`' `migrations/`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PerformanceMetrics {
     /// Starting cash.
     pub initial_equity: f64,
@@ -68,11 +74,20 @@ pub struct PerformanceMetrics {
     pub sub_bars: u64,
     /// Wall-clock time of the simulation, ms (absent for optimization
     /// trials, whose results must not depend on timing).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wall_time_ms: Option<f64>,
     /// Sub-bars per second of wall time (absent for optimization trials).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_bars_per_second: Option<f64>,
+}
+
+impl PerformanceMetrics {
+    /// Every field's JSON name (camelCase), in declaration order — taken
+    /// from the struct's own `Deserialize`, so it cannot fall out of step.
+    #[must_use]
+    pub fn fields() -> &'static [&'static str] {
+        crate::fields::of::<Self>()
+    }
 }
 
 /// The compact statistics every optimization trial keeps (112 bytes): what

@@ -115,6 +115,7 @@ pub struct BacktestConfig {
 /// Why a position was closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ExitReason {
     /// An order placed by the strategy.
     Signal,

@@ -9,22 +9,28 @@ use crate::failure::{catch, Failure};
 use crate::lines::Indicators;
 use crate::metrics::{compute, MetricsInput, PerformanceMetrics};
 use crate::order::{BacktestConfig, ExitReason, Side};
+use crate::param_map::ParamMap;
 use crate::params::{ParamError, Params, StrategyParams};
 use crate::run::{simulate, Observer, SimError, SimStats};
 use crate::strategy::Strategy;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::sync::Arc;
 use std::time::Instant;
 
-/// The outcome of one backtest.
-#[derive(Debug, Clone, Serialize)]
+/// The outcome of one backtest: what the API's `result` of a backtest and
+/// the CLI's `--json` hold, and what the run database stores (it reads
+/// back equal, see the round-trip tests).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BacktestReport {
     /// Strategy name.
-    pub strategy: &'static str,
+    pub strategy: String,
     /// Strategy version.
-    pub strategy_version: &'static str,
-    /// Resolved parameters.
-    pub params: Params,
+    pub strategy_version: String,
+    /// Resolved parameters, in declaration order.
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, crate::param_map::ParamScalar>))]
+    pub params: ParamMap,
     /// Instrument symbol.
     pub symbol: String,
     /// Main timeframe.
@@ -44,6 +50,7 @@ pub struct BacktestReport {
     /// The position still open at the end, marked at the last close.
     pub open_position: Option<OpenPosition>,
     /// Equity at each main-bar close.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<EquityPoint>))]
     pub equity_curve: EquityCurve,
     /// Closed trades, in exit order.
     pub trades: Vec<Trade>,
@@ -51,26 +58,62 @@ pub struct BacktestReport {
 
 /// Equity at each main-bar close, kept as the engine's integers and turned
 /// into display numbers only when serialized (as `[{time, equity}, …]`), so a
-/// million-bar run does not build a second, float copy of its curve.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// million-bar run does not build a second, float copy of its curve. A
+/// curve read back from JSON holds the display numbers it was written as.
+#[derive(Debug, Clone)]
 pub struct EquityCurve {
     /// Shared by every curve over the same bars (the best trials of an optimization).
-    times: std::sync::Arc<[i64]>,
-    raw: Vec<i64>,
-    scale: crate::Scale,
+    times: Arc<[i64]>,
+    values: CurveValues,
+}
+
+#[derive(Debug, Clone)]
+enum CurveValues {
+    /// The engine's money integers and their scale.
+    Fixed { raw: Vec<i64>, scale: crate::Scale },
+    /// Display numbers, as read back from JSON.
+    Display(Vec<f64>),
+}
+
+impl Default for EquityCurve {
+    /// No points.
+    fn default() -> Self {
+        Self {
+            times: Arc::from(Vec::new()),
+            values: CurveValues::Display(Vec::new()),
+        }
+    }
+}
+
+impl PartialEq for EquityCurve {
+    /// Equal when every point is (bit for bit) the same.
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len()
+            && self
+                .points()
+                .zip(other.points())
+                .all(|(a, b)| a.time == b.time && a.equity.to_bits() == b.equity.to_bits())
+    }
 }
 
 impl EquityCurve {
     /// Number of points.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.raw.len()
+        self.times.len()
     }
 
     /// Whether the curve is empty.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.raw.is_empty()
+        self.times.is_empty()
+    }
+
+    fn equity_at(&self, i: usize) -> Option<f64> {
+        match &self.values {
+            CurveValues::Fixed { raw, scale } => raw.get(i).map(|&e| scale.to_f64(e)),
+            CurveValues::Display(v) => v.get(i).copied(),
+        }
     }
 
     /// Point `i` as (time ms, equity).
@@ -78,19 +121,13 @@ impl EquityCurve {
     pub fn point(&self, i: usize) -> Option<EquityPoint> {
         Some(EquityPoint {
             time: *self.times.get(i)?,
-            equity: self.scale.to_f64(*self.raw.get(i)?),
+            equity: self.equity_at(i)?,
         })
     }
 
     /// All points.
     pub fn points(&self) -> impl Iterator<Item = EquityPoint> + '_ {
-        self.times
-            .iter()
-            .zip(&self.raw)
-            .map(|(&time, &e)| EquityPoint {
-                time,
-                equity: self.scale.to_f64(e),
-            })
+        (0..self.len()).filter_map(|i| self.point(i))
     }
 }
 
@@ -100,9 +137,20 @@ impl Serialize for EquityCurve {
     }
 }
 
+impl<'de> Deserialize<'de> for EquityCurve {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let points = Vec::<EquityPoint>::deserialize(d)?;
+        Ok(Self {
+            times: points.iter().map(|p| p.time).collect(),
+            values: CurveValues::Display(points.iter().map(|p| p.equity).collect()),
+        })
+    }
+}
+
 /// One point of the equity curve.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EquityPoint {
     /// Main bar open time, ms.
     pub time: i64,
@@ -111,8 +159,9 @@ pub struct EquityPoint {
 }
 
 /// Long or short, as trades and positions are shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Direction {
     /// Bought first.
     Long,
@@ -130,8 +179,9 @@ impl From<Side> for Direction {
 }
 
 /// A closed trade for display.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Trade {
     /// `buy` = long, `sell` = short.
     pub side: Direction,
@@ -154,8 +204,9 @@ pub struct Trade {
 }
 
 /// The position left open at the end of the data.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OpenPosition {
     /// `buy` = long, `sell` = short.
     pub side: Direction,
@@ -241,7 +292,7 @@ pub fn backtest<S: Strategy, O: Observer>(
     };
     Ok(build_report::<S>(
         data,
-        std::sync::Arc::from(data.main_bars().ts.as_slice()),
+        Arc::from(data.main_bars().ts.as_slice()),
         cfg,
         params,
         Finished::capture(&broker, equity, stats, wall),
@@ -283,7 +334,7 @@ impl Finished {
 
 pub(crate) fn build_report<S: Strategy>(
     data: &MarketData,
-    times: std::sync::Arc<[i64]>,
+    times: Arc<[i64]>,
     cfg: &BacktestConfig,
     params: &Params,
     run: Finished,
@@ -318,9 +369,9 @@ pub(crate) fn build_report<S: Strategy>(
     let pos = run.position;
     let last_close = main.close.last().copied().unwrap_or(0);
     BacktestReport {
-        strategy: S::NAME,
-        strategy_version: S::VERSION,
-        params: params.clone(),
+        strategy: S::NAME.to_owned(),
+        strategy_version: S::VERSION.to_owned(),
+        params: params.into(),
         symbol: inst.symbol.clone(),
         timeframe: data.main_timeframe.to_string(),
         sub_timeframe: data.sub_timeframe.to_string(),
@@ -342,8 +393,10 @@ pub(crate) fn build_report<S: Strategy>(
         trades: run.trades.iter().map(trade).collect(),
         equity_curve: EquityCurve {
             times,
-            raw: run.equity,
-            scale: inst.money_scale,
+            values: CurveValues::Fixed {
+                raw: run.equity,
+                scale: inst.money_scale,
+            },
         },
     }
 }

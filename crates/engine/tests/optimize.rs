@@ -150,7 +150,7 @@ fn results_are_identical_whatever_the_thread_count() {
         })
         .collect();
     let json = |r: &atf_engine::optimize::OptimizationReport| {
-        let mut v = serde_json::to_value(r).unwrap();
+        let mut v = serde_json::to_value(r.outcome(true)).unwrap();
         let obj = v.as_object_mut().unwrap();
         obj.remove("wallTimeMs");
         obj.remove("threads");
@@ -355,5 +355,45 @@ fn a_grid_run_in_chunks_anywhere_equals_the_single_run_trial_for_trial() {
                 *m
             );
         }
+    }
+}
+
+/// What leaves the engine reads back as what went in: the streamed
+/// `--json` form equals the collected [`OptimizationOutcome`], and every
+/// result type survives a JSON round trip bit for bit (failed trials,
+/// undefined ratios and open positions included).
+#[test]
+fn results_round_trip_through_json() {
+    use atf_engine::optimize::OptimizationOutcome;
+    let data = walk(3_000);
+    let s = REGISTRY.find("fault-injection").unwrap();
+    let spec = spec(
+        "fault-injection",
+        &["period=10..50:10", "fault=none,panic,error"],
+        &[],
+        Fitness::Sharpe,
+    );
+    let report = s
+        .optimize(&data, &cfg(), &spec, &OptimizationProgress::new(), 2)
+        .unwrap();
+    let collected = report.to_outcome(true);
+    assert!(collected
+        .trials
+        .iter()
+        .any(|t| t.error_stack_trace.is_some()));
+    assert!(collected.trials.iter().any(|t| t.metrics.is_some()));
+    let streamed = serde_json::to_string(&report.outcome(true)).unwrap();
+    let read: OptimizationOutcome = serde_json::from_str(&streamed).unwrap();
+    assert_eq!(read, collected);
+    assert_eq!(serde_json::to_string(&read).unwrap(), streamed);
+    let without_top: OptimizationOutcome =
+        serde_json::from_str(&serde_json::to_string(&report.outcome(false)).unwrap()).unwrap();
+    assert_eq!(without_top.top, None);
+    assert_eq!(without_top.trials, collected.trials);
+    for top in collected.top.unwrap() {
+        let text = serde_json::to_string(&top.report).unwrap();
+        let back: atf_engine::BacktestReport = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, top.report);
+        assert_eq!(serde_json::to_string(&back).unwrap(), text);
     }
 }

@@ -160,7 +160,20 @@ pub(crate) mod contract {
             skipped: 3,
             error_message: None,
             error_stack_trace: None,
-            leaders: vec![serde_json::json!({"index": 4, "fitness": 1.5})],
+            // a leader with every kind of value: the cache carries it intact
+            leaders: vec![serde_json::from_value(serde_json::json!({
+                "index": 4, "rank": 1, "params": {"fast": 5, "k": 2.0, "mode": "close"},
+                "status": "Completed", "fitness": 1.5,
+                "metrics": {"initialEquity": 10000.0, "finalEquity": 10100.0, "netProfit": 100.0,
+                    "totalReturnPct": 1.0, "annualizedReturnPct": null, "maxDrawdown": 5.0,
+                    "maxDrawdownPct": 0.05, "sharpe": 1.5, "sortino": null, "profitFactor": null,
+                    "returnOverDrawdown": 20.0, "winRate": 100.0, "tradeCount": 1,
+                    "winningTrades": 1, "losingTrades": 0, "averageWin": 100.0,
+                    "averageLoss": null, "expectancy": 100.0, "largestWin": 100.0,
+                    "largestLoss": null, "exposurePct": 50.0, "totalCommission": 0.0,
+                    "mainBars": 10, "subBars": 10}
+            }))
+            .unwrap()],
         }
     }
 

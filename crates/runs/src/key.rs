@@ -19,6 +19,7 @@ use std::fmt;
 /// Backtest or optimization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RunKind {
     /// One parameter set.
     Backtest,
@@ -29,8 +30,9 @@ pub enum RunKind {
 /// Everything a run's result depends on, in canonical form (names sorted,
 /// prices and money as the engine's raw integers, parameter values as their
 /// canonical text).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunSpec {
     /// Backtest or optimization.
     pub kind: RunKind,
@@ -41,7 +43,9 @@ pub struct RunSpec {
     /// [`atf_engine::ENGINE_VERSION`].
     pub engine_version: String,
     /// The build that runs it ([`crate::build::fingerprint`]): results
-    /// follow the code even when nobody bumps a version.
+    /// follow the code even when nobody bumps a version (empty in runs
+    /// stored before builds were fingerprinted).
+    #[serde(default)]
     pub build: String,
     /// Dataset id in the catalog.
     pub dataset_id: i64,
@@ -55,7 +59,9 @@ pub struct RunSpec {
     pub timeframe: String,
     /// Every parameter's value (for an optimization: the ones not on an axis).
     pub params: BTreeMap<String, String>,
-    /// Optimization axes in order (the order decides combination indices).
+    /// Optimization axes in order (the order decides combination indices):
+    /// `[name, [value text, …]]` pairs.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<Object>>))]
     pub axes: Vec<(String, Vec<String>)>,
     /// Optimization constraints, canonical (`fast < slow`) and sorted.
     pub constraints: Vec<String>,

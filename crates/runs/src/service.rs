@@ -37,9 +37,11 @@ use crate::store::{
 };
 use atf_data::{Catalog, DataError, DatasetInfo};
 use atf_engine::metrics::RunCommon;
-use atf_engine::optimize::{OptimizationProgress, OptimizationReport, TrialOutcome};
+use atf_engine::optimize::{
+    OptimizationProgress, OptimizationReport, TrialOutcome, TrialRecord, TrialStatus,
+};
 use atf_engine::{BacktestReport, MarketData, Progress, Registry, RunFailure};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -153,9 +155,17 @@ pub struct Submitted {
 pub struct RunState {
     /// Status, counters, error.
     pub snapshot: RunSnapshot,
-    /// The result (a backtest report; an optimization's summary, ranked
-    /// trials and best trials), `None` until there is one.
-    pub result: Option<Value>,
+    /// The result, `None` until there is one.
+    pub result: Option<RunResult>,
+}
+
+/// A finished run's result, by kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunResult {
+    /// A backtest's report.
+    Backtest(Box<atf_engine::BacktestReport>),
+    /// An optimization's summary, first ranked trials and kept best trials.
+    Optimization(Box<crate::store::OptimizationResult>),
 }
 
 /// The answer to a cancel request.
@@ -260,14 +270,16 @@ impl LiveRun {
                 .iter()
                 .take(LEADERS)
                 .enumerate()
-                .map(|(i, l)| {
-                    json!({
-                        "rank": i + 1,
-                        "index": l.index,
-                        "params": spec.params_of(l.index),
-                        "fitness": l.fitness,
-                        "metrics": l.metrics.expand(common, None),
-                    })
+                .map(|(i, l)| TrialRecord {
+                    index: l.index,
+                    rank: i as u64 + 1,
+                    params: (&spec.params_of(l.index)).into(),
+                    status: TrialStatus::Completed,
+                    fitness: l.fitness,
+                    metrics: Some(l.metrics.expand(common, None)),
+                    error_message: None,
+                    error_stack_trace: None,
+                    backtest_id: None,
                 })
                 .collect(),
             _ => Vec::new(),
@@ -314,7 +326,7 @@ impl LiveRun {
             started_at_ms: st.started_at_ms,
             finished_at_ms: st.finished_at_ms.unwrap_or_else(now_ms),
             request: self.request.clone(),
-            spec: serde_json::to_value(&self.plan.spec).unwrap_or(Value::Null),
+            spec: self.plan.spec.clone(),
         }
     }
 
@@ -638,15 +650,13 @@ impl RunService {
         Ok(match kind {
             RunKind::Backtest => store.backtest(id)?.map(|b| RunState {
                 snapshot: snapshot_of(&b.header, kind, b.processed, 0, 0, Vec::new()),
-                result: b.result,
+                result: b.result.map(|r| RunResult::Backtest(Box::new(r))),
             }),
             RunKind::Optimization => store.optimization(id, INLINE_TRIALS)?.map(|o| {
                 let leaders = o
                     .result
                     .as_ref()
-                    .and_then(|r| r.get("trials"))
-                    .and_then(Value::as_array)
-                    .map(|t| t.iter().take(LEADERS).cloned().collect())
+                    .map(|r| r.trials.iter().take(LEADERS).cloned().collect())
                     .unwrap_or_default();
                 RunState {
                     snapshot: snapshot_of(
@@ -657,7 +667,7 @@ impl RunService {
                         o.skipped,
                         leaders,
                     ),
-                    result: o.result,
+                    result: o.result.map(|r| RunResult::Optimization(Box::new(r))),
                 }
             }),
         })
@@ -667,7 +677,12 @@ impl RunService {
     ///
     /// # Errors
     /// [`ServiceError`] when storage fails.
-    pub fn trials(&self, id: &str, offset: u64, limit: u64) -> Result<Page<Value>, ServiceError> {
+    pub fn trials(
+        &self,
+        id: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page<TrialRecord>, ServiceError> {
         Ok(self.inner.store.trials(id, offset, limit)?)
     }
 
@@ -683,7 +698,7 @@ impl RunService {
         offset: u64,
         limit: u64,
         order: &TrialOrder,
-    ) -> Result<Page<Value>, QueryError> {
+    ) -> Result<Page<TrialRecord>, QueryError> {
         let store = &self.inner.store;
         if let TrialSort::Param(name) = &order.sort {
             let names = store.trial_param_names(id).map_err(ServiceError::from)?;
@@ -1081,7 +1096,7 @@ fn snapshot_of(
     completed: u64,
     failed: u64,
     skipped: u64,
-    leaders: Vec<Value>,
+    leaders: Vec<TrialRecord>,
 ) -> RunSnapshot {
     RunSnapshot {
         id: h.id.clone(),

@@ -5,8 +5,8 @@
 
 use crate::key::RunKind;
 use crate::status::RunStatus;
+use atf_engine::optimize::TrialRecord;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 /// A run's volatile state as status readers see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,7 +44,7 @@ pub struct RunSnapshot {
     pub error_stack_trace: Option<String>,
     /// The best trials so far (optimization, at most 10, best first).
     #[serde(default)]
-    pub leaders: Vec<Value>,
+    pub leaders: Vec<TrialRecord>,
 }
 
 impl RunSnapshot {

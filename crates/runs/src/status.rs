@@ -5,6 +5,7 @@ use std::fmt;
 
 /// Where a run is in its life (serialized as the seeds spell it: `Pending`, …).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RunStatus {
     /// Accepted, waiting for a slot.
     Pending,

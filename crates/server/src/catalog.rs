@@ -377,11 +377,11 @@ pub async fn upload(
 pub async fn health(State(app): State<AppState>) -> Json<Health> {
     let load = app.service.load();
     Json(Health {
-        status: "ok",
-        version: env!("CARGO_PKG_VERSION"),
-        engine_version: atf_engine::ENGINE_VERSION,
-        build: atf_runs::build::fingerprint(),
-        cache_backend: app.service.cache_backend(),
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        engine_version: atf_engine::ENGINE_VERSION.into(),
+        build: atf_runs::build::fingerprint().into(),
+        cache_backend: app.service.cache_backend().into(),
         queue_depth: load.pending,
         running: load.running,
         active_workers: load.workers,

@@ -14,10 +14,12 @@
 //! validates it with `openapi-spec-validator`.
 
 use crate::dto::{
-    BacktestStatus, BacktestSubmission, CancelResponse, ChartBar, DatasetBars, Health,
-    OptimizationStatus, OptimizationSubmission,
+    BacktestRun, BacktestStatus, BacktestSubmission, CancelResponse, ChartBar, DatasetBars, Health,
+    OptimizationRun, OptimizationStatus, OptimizationSubmission,
 };
 use crate::problem::Problem;
+use atf_engine::optimize::TrialRecord;
+use atf_runs::store::{Page, RunSummary, StoredBacktest, StoredOptimization};
 use axum::body::Bytes;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -82,10 +84,10 @@ set headers); without it no authentication is needed.",
             CancelResponse,
             BacktestRun,
             OptimizationRun,
-            StoredBacktestSchema,
-            StoredOptimizationSchema,
-            RunSummaryPage,
-            TrialPage,
+            StoredBacktest,
+            StoredOptimization,
+            Page<RunSummary>,
+            Page<TrialRecord>,
             StrategyInfoSchema,
             DatasetInfoSchema,
             ImportReportSchema,
@@ -365,276 +367,10 @@ pub struct DatasetUploadForm {
 }
 
 // ---- answers -----------------------------------------------------------------
-
-/// A run's lifecycle state.
-#[derive(ToSchema)]
-pub enum RunStatusSchema {
-    /// Accepted, waiting for a slot.
-    Pending,
-    /// Working.
-    Running,
-    /// Finished with a result.
-    Completed,
-    /// Ended by an error.
-    Failed,
-    /// Stopped on request.
-    Cancelled,
-}
-
-/// Backtest or optimization.
-#[derive(ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum RunKindSchema {
-    /// One parameter set.
-    Backtest,
-    /// Every combination of a grid.
-    Optimization,
-}
-
-/// A stored backtest: what was asked, what the run key was computed from,
-/// and the report.
-#[derive(ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct StoredBacktestSchema {
-    /// Run id.
-    pub id: String,
-    /// Deduplication key.
-    pub run_key: String,
-    /// Terminal status.
-    pub status: RunStatusSchema,
-    /// Strategy name.
-    pub strategy: String,
-    /// Strategy version.
-    pub strategy_version: String,
-    /// Catalog id of the dataset.
-    pub dataset_id: i64,
-    /// Dataset name.
-    pub dataset: String,
-    /// Dataset checksum.
-    pub dataset_sha256: String,
-    /// Main timeframe.
-    pub timeframe: String,
-    /// Period start, ms (`null`: the dataset's start).
-    #[schema(required = true)]
-    pub from_ms: Option<i64>,
-    /// Period end, exclusive, ms (`null`: the dataset's end).
-    #[schema(required = true)]
-    pub to_ms: Option<i64>,
-    /// Sub-bars in the period.
-    pub total: u64,
-    /// Why it failed.
-    #[schema(required = true)]
-    pub error_message: Option<String>,
-    /// Where it failed.
-    #[schema(required = true)]
-    pub error_stack_trace: Option<String>,
-    /// Accepted at, ms since epoch.
-    pub submitted_at_ms: i64,
-    /// Started at, ms.
-    #[schema(required = true)]
-    pub started_at_ms: Option<i64>,
-    /// Ended at, ms.
-    pub finished_at_ms: i64,
-    /// The request body as submitted (what "run again" resubmits).
-    #[schema(value_type = Object)]
-    pub request: serde_json::Value,
-    /// What the run key was computed from.
-    #[schema(value_type = Object)]
-    pub spec: serde_json::Value,
-    /// Sub-bars simulated.
-    pub processed: u64,
-    /// The optimization it is a kept trial of.
-    #[schema(required = true)]
-    pub optimization_id: Option<String>,
-    /// Its combination index there.
-    #[schema(required = true)]
-    pub combination_index: Option<u64>,
-    /// Resolved parameters.
-    #[schema(value_type = Object)]
-    pub params: serde_json::Value,
-    /// The report (`metrics`, `equityCurve`, `trades`, …), if it completed.
-    #[schema(value_type = Option<Object>, required = true)]
-    pub result: serde_json::Value,
-}
-
-/// A stored optimization: what was asked, the trial counts and the result.
-#[derive(ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct StoredOptimizationSchema {
-    /// Run id.
-    pub id: String,
-    /// Deduplication key.
-    pub run_key: String,
-    /// Terminal status.
-    pub status: RunStatusSchema,
-    /// Strategy name.
-    pub strategy: String,
-    /// Strategy version.
-    pub strategy_version: String,
-    /// Catalog id of the dataset.
-    pub dataset_id: i64,
-    /// Dataset name.
-    pub dataset: String,
-    /// Dataset checksum.
-    pub dataset_sha256: String,
-    /// Main timeframe.
-    pub timeframe: String,
-    /// Period start, ms (`null`: the dataset's start).
-    #[schema(required = true)]
-    pub from_ms: Option<i64>,
-    /// Period end, exclusive, ms (`null`: the dataset's end).
-    #[schema(required = true)]
-    pub to_ms: Option<i64>,
-    /// Combinations in the grid.
-    pub total: u64,
-    /// Why it failed.
-    #[schema(required = true)]
-    pub error_message: Option<String>,
-    /// Where it failed.
-    #[schema(required = true)]
-    pub error_stack_trace: Option<String>,
-    /// Accepted at, ms since epoch.
-    pub submitted_at_ms: i64,
-    /// Started at, ms.
-    #[schema(required = true)]
-    pub started_at_ms: Option<i64>,
-    /// Ended at, ms.
-    pub finished_at_ms: i64,
-    /// The request body as submitted (what "run again" resubmits).
-    #[schema(value_type = Object)]
-    pub request: serde_json::Value,
-    /// What the run key was computed from.
-    #[schema(value_type = Object)]
-    pub spec: serde_json::Value,
-    /// Trials that completed.
-    pub completed: u64,
-    /// Trials that failed.
-    pub failed: u64,
-    /// Combinations skipped by constraints.
-    pub skipped: u64,
-    /// Summary and ranked trials (the first 1,000; page the rest with
-    /// `/trials`), complete, or partial when cancelled.
-    #[schema(value_type = Option<Object>, required = true)]
-    pub result: serde_json::Value,
-}
-
-/// `GET /api/backtests/{id}`: the stored run once it has ended, its
-/// status while pending or running.
-#[derive(ToSchema)]
-#[serde(untagged)]
-pub enum BacktestRun {
-    /// Ended: the stored run.
-    Stored(Box<StoredBacktestSchema>),
-    /// Pending or running: its status.
-    InFlight(Box<BacktestStatus>),
-}
-
-/// `GET /api/optimizations/{id}`: the stored run once it has ended, its
-/// status while pending or running.
-#[derive(ToSchema)]
-#[serde(untagged)]
-pub enum OptimizationRun {
-    /// Ended: the stored run.
-    Stored(Box<StoredOptimizationSchema>),
-    /// Pending or running: its status.
-    InFlight(Box<OptimizationStatus>),
-}
-
-/// One line of a runs list.
-#[derive(ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RunSummarySchema {
-    /// Run id.
-    pub id: String,
-    /// Backtest or optimization.
-    pub kind: RunKindSchema,
-    /// Terminal status.
-    pub status: RunStatusSchema,
-    /// Strategy name.
-    pub strategy: String,
-    /// Dataset name.
-    pub dataset: String,
-    /// Main timeframe.
-    pub timeframe: String,
-    /// Total work: sub-bars or combinations.
-    pub total: u64,
-    /// Work done (bars, or completed + failed + skipped combinations).
-    pub processed: u64,
-    /// Failed trials (optimizations).
-    pub failed: u64,
-    /// Why it failed.
-    #[schema(required = true)]
-    pub error_message: Option<String>,
-    /// Accepted at, ms since epoch.
-    pub submitted_at_ms: i64,
-    /// Ended at, ms.
-    pub finished_at_ms: i64,
-    /// Headline metrics of a completed backtest, or of an optimization's
-    /// best trial.
-    #[schema(value_type = Option<Object>, required = true)]
-    pub metrics: serde_json::Value,
-}
-
-/// A page of finished runs, newest first.
-#[derive(ToSchema)]
-pub struct RunSummaryPage {
-    /// The runs.
-    pub items: Vec<RunSummarySchema>,
-    /// How many there are in all.
-    pub total: u64,
-    /// First item's position.
-    pub offset: u64,
-    /// Page size asked for.
-    pub limit: u64,
-}
-
-/// How a trial ended.
-#[derive(ToSchema)]
-pub enum TrialStatusSchema {
-    /// Ran to the end: `fitness` and `metrics` are set.
-    Completed,
-    /// Failed: `errorMessage` and `errorStackTrace` are set.
-    Failed,
-}
-
-/// One trial of an optimization.
-#[derive(ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct TrialSchema {
-    /// Combination index in the grid.
-    pub index: u64,
-    /// Rank by fitness (1 = best).
-    pub rank: u64,
-    /// The combination's parameter values.
-    #[schema(value_type = Object)]
-    pub params: serde_json::Value,
-    /// How it ended.
-    pub status: TrialStatusSchema,
-    /// Its score (completed trials; `null` when the metric is undefined).
-    pub fitness: Option<f64>,
-    /// Its metrics (completed trials).
-    #[schema(value_type = Option<Object>)]
-    pub metrics: serde_json::Value,
-    /// Why it failed (failed trials).
-    pub error_message: Option<String>,
-    /// Where it failed (failed trials).
-    pub error_stack_trace: Option<String>,
-    /// The backtest kept in full for it (the best trials only).
-    pub backtest_id: Option<String>,
-}
-
-/// A page of an optimization's trials in rank order.
-#[derive(ToSchema)]
-pub struct TrialPage {
-    /// The trials.
-    pub items: Vec<TrialSchema>,
-    /// How many there are in all.
-    pub total: u64,
-    /// First trial's position.
-    pub offset: u64,
-    /// Page size asked for.
-    pub limit: u64,
-}
+//
+// Results are the real types (atf-engine's and atf-runs' with their
+// `openapi` feature): `StoredBacktest`, `StoredOptimization`, `Page<…>`,
+// `TrialRecord`, `BacktestReport`, `PerformanceMetrics`, …
 
 /// A declared strategy parameter: its type, default and bounds.
 #[derive(ToSchema)]
@@ -792,7 +528,7 @@ pub struct ImportReportSchema {
     operation_id = "listBacktests",
     params(crate::runs::ListQuery),
     responses(
-        (status = 200, description = "A page of finished backtests.", body = RunSummaryPage),
+        (status = 200, description = "A page of finished backtests.", body = Page<RunSummary>),
         (status = 400, description = "Unreadable query string.", body = Problem, content_type = "application/problem+json"),
         (status = 401, response = Unauthorized),
         (status = 422, description = "`limit` out of 1..500 or unknown `status` (named in `field`).", body = Problem, content_type = "application/problem+json"),
@@ -898,7 +634,7 @@ fn cancel_backtest() {}
     operation_id = "listOptimizations",
     params(crate::runs::ListQuery),
     responses(
-        (status = 200, description = "A page of finished optimizations.", body = RunSummaryPage),
+        (status = 200, description = "A page of finished optimizations.", body = Page<RunSummary>),
         (status = 400, description = "Unreadable query string.", body = Problem, content_type = "application/problem+json"),
         (status = 401, response = Unauthorized),
         (status = 422, description = "`limit` out of 1..500 or unknown `status` (named in `field`).", body = Problem, content_type = "application/problem+json"),

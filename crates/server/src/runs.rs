@@ -57,7 +57,7 @@ fn submitted(kind: RunKind, s: atf_runs::service::Submitted) -> Response {
         StatusCode::ACCEPTED
     };
     let location = format!("{}/{}/status", base(kind), s.id);
-    let mut res = (code, Json(crate::dto::submission(kind, s))).into_response();
+    let mut res = (code, Json(crate::dto::Submission::of(kind, s))).into_response();
     if let Ok(v) = location.parse() {
         res.headers_mut().insert(header::LOCATION, v);
     }
@@ -352,7 +352,7 @@ carry their fitness and metrics, failed ones their error; the best trials name t
         TrialsQuery,
     ),
     responses(
-        (status = 200, description = "A page of trials.", body = crate::openapi::TrialPage),
+        (status = 200, description = "A page of trials.", body = atf_runs::store::Page<atf_engine::optimize::TrialRecord>),
         (status = 400, description = "Unreadable query string.", body = Problem, content_type = "application/problem+json"),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 404, description = "No optimization with this id.", body = Problem, content_type = "application/problem+json"),

@@ -1,0 +1,147 @@
+-- Migration 1 of runs.db: the tables as of the first release. Frozen:
+-- never edit an applied migration; a change (a new metric column, say) is
+-- a new file, listed in src/store/migrations.rs.
+--
+-- Metric and trade columns have no declared type, so SQLite keeps each
+-- value as written (10000.0 stays a float, 199 an integer) and a run reads
+-- back exactly as reported.
+CREATE TABLE optimization_runs (
+    id                    TEXT PRIMARY KEY,
+    run_key               TEXT NOT NULL,
+    status                TEXT NOT NULL,
+    strategy              TEXT NOT NULL,
+    strategy_version      TEXT NOT NULL,
+    dataset_id            INTEGER NOT NULL,
+    dataset_name          TEXT NOT NULL,
+    dataset_sha256        TEXT NOT NULL,
+    timeframe             TEXT NOT NULL,
+    from_ms               INTEGER,
+    to_ms                 INTEGER,
+    spec_json             TEXT NOT NULL,
+    request_json          TEXT NOT NULL,
+    maximize              TEXT NOT NULL,
+    total_combinations    INTEGER NOT NULL,
+    completed_combinations INTEGER NOT NULL,
+    failed_combinations   INTEGER NOT NULL,
+    skipped_combinations  INTEGER NOT NULL,
+    error_message         TEXT,
+    error_stack_trace     TEXT,
+    submitted_at_ms       INTEGER NOT NULL,
+    started_at_ms         INTEGER,
+    finished_at_ms        INTEGER NOT NULL,
+    summary_json          TEXT
+);
+CREATE INDEX optimization_runs_key ON optimization_runs(run_key, status);
+CREATE INDEX optimization_runs_submitted ON optimization_runs(submitted_at_ms);
+CREATE TABLE backtest_runs (
+    id                TEXT PRIMARY KEY,
+    run_key           TEXT NOT NULL,
+    optimization_id   TEXT REFERENCES optimization_runs(id),
+    combination_index INTEGER,
+    status            TEXT NOT NULL,
+    strategy          TEXT NOT NULL,
+    strategy_version  TEXT NOT NULL,
+    dataset_id        INTEGER NOT NULL,
+    dataset_name      TEXT NOT NULL,
+    dataset_sha256    TEXT NOT NULL,
+    timeframe         TEXT NOT NULL,
+    from_ms           INTEGER,
+    to_ms             INTEGER,
+    params_json       TEXT NOT NULL,
+    spec_json         TEXT NOT NULL,
+    request_json      TEXT NOT NULL,
+    total_bars        INTEGER NOT NULL,
+    processed_bars    INTEGER NOT NULL,
+    error_message     TEXT,
+    error_stack_trace TEXT,
+    submitted_at_ms   INTEGER NOT NULL,
+    started_at_ms     INTEGER,
+    finished_at_ms    INTEGER NOT NULL,
+    report_json       TEXT,
+    initial_equity,
+    final_equity,
+    net_profit,
+    total_return_pct,
+    annualized_return_pct,
+    max_drawdown,
+    max_drawdown_pct,
+    sharpe,
+    sortino,
+    profit_factor,
+    return_over_drawdown,
+    win_rate,
+    trade_count,
+    winning_trades,
+    losing_trades,
+    average_win,
+    average_loss,
+    expectancy,
+    largest_win,
+    largest_loss,
+    exposure_pct,
+    total_commission,
+    main_bars,
+    sub_bars,
+    wall_time_ms,
+    sub_bars_per_second
+);
+CREATE INDEX backtest_runs_key ON backtest_runs(run_key, status);
+CREATE INDEX backtest_runs_optimization ON backtest_runs(optimization_id);
+CREATE INDEX backtest_runs_submitted ON backtest_runs(submitted_at_ms);
+CREATE TABLE equity_curves (
+    run_id      TEXT PRIMARY KEY REFERENCES backtest_runs(id),
+    points_json TEXT NOT NULL
+);
+CREATE TABLE trades (
+    run_id TEXT NOT NULL REFERENCES backtest_runs(id),
+    seq    INTEGER NOT NULL,
+    side,
+    quantity,
+    entry_time,
+    entry_price,
+    exit_time,
+    exit_price,
+    pnl,
+    commission,
+    exit_reason,
+    PRIMARY KEY (run_id, seq)
+);
+CREATE TABLE optimization_trials (
+    optimization_id   TEXT NOT NULL REFERENCES optimization_runs(id),
+    combination_index INTEGER NOT NULL,
+    rank              INTEGER NOT NULL,
+    status            TEXT NOT NULL,
+    params_json       TEXT NOT NULL,
+    fitness           REAL,
+    error_message     TEXT,
+    error_stack_trace TEXT,
+    backtest_run_id   TEXT,
+    initial_equity,
+    final_equity,
+    net_profit,
+    total_return_pct,
+    annualized_return_pct,
+    max_drawdown,
+    max_drawdown_pct,
+    sharpe,
+    sortino,
+    profit_factor,
+    return_over_drawdown,
+    win_rate,
+    trade_count,
+    winning_trades,
+    losing_trades,
+    average_win,
+    average_loss,
+    expectancy,
+    largest_win,
+    largest_loss,
+    exposure_pct,
+    total_commission,
+    main_bars,
+    sub_bars,
+    wall_time_ms,
+    sub_bars_per_second,
+    PRIMARY KEY (optimization_id, combination_index)
+) WITHOUT ROWID;
+CREATE INDEX optimization_trials_rank ON optimization_trials(optimization_id, rank);
