@@ -402,27 +402,29 @@ impl Client {
         })
     }
 
-    /// `GET path` as raw bytes with one response header (a dataset's
-    /// content and its checksum header, for workers).
+    /// `GET path` as raw bytes (at most `limit`) with one response header
+    /// (a dataset's content and its checksum header, for workers).
     ///
     /// # Errors
-    /// [`ClientError`].
+    /// [`ClientError`], also for a body over `limit`.
     pub fn bytes(
         &self,
         path: &str,
         header: &str,
+        limit: u64,
     ) -> Result<(Vec<u8>, Option<String>), ClientError> {
-        let res = self.send("GET", path, None, "*/*")?;
+        let mut res = self.send("GET", path, None, "*/*")?;
         let status = res.status().as_u16();
         let value = res
             .headers()
             .get(header)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let mut body = Vec::new();
-        res.into_body()
-            .into_reader()
-            .read_to_end(&mut body)
+        let body = res
+            .body_mut()
+            .with_config()
+            .limit(limit)
+            .read_to_vec()
             .map_err(|e| ClientError::Unreachable {
                 base: self.base.clone(),
                 reason: format!("lost the connection: {e}"),

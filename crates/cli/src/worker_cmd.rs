@@ -40,42 +40,22 @@ pub fn run(registry: &Arc<Registry>, global: &Global, a: &WorkerArgs) -> CliResu
         .cache_dir
         .clone()
         .unwrap_or_else(|| data_dir(global).join("worker-cache"));
-    let fetch_from = server.clone();
-    let agent = ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(Duration::from_secs(5)))
-            .timeout_per_read(Some(Duration::from_secs(60)))
-            .user_agent(format!("atf-worker/{}", env!("CARGO_PKG_VERSION")))
-            .build(),
-    );
+    let client = atf_api::client::Client::new(&server, token.as_deref())
+        .map_err(|e| CliError::usage(format!("--server {e}")))?;
     let fetch = move |ds: &JobDataset| -> Result<Vec<u8>, String> {
-        let url = format!("{fetch_from}/api/datasets/{}/content", ds.id);
-        let mut req = agent.get(&url);
-        if let Some(t) = &token {
-            req = req.header("Authorization", format!("Bearer {t}"));
-        }
-        let mut res = req.call().map_err(|e| format!("GET {url}: {e}"))?;
-        if !res.status().is_success() {
-            return Err(format!("GET {url}: HTTP {}", res.status()));
-        }
-        let sha = res
-            .headers()
-            .get(atf_server::content::SHA256_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
+        let path = format!("/api/datasets/{}/content", ds.id);
+        let what = format!("GET {}{path}", client.base());
+        let (body, sha) = client
+            .bytes(&path, atf_server::content::SHA256_HEADER, MAX_DATASET_BYTES)
+            .map_err(|e| format!("{what}: {e}"))?;
+        let sha = sha.unwrap_or_default();
         if sha != ds.sha256 {
             return Err(format!(
-                "GET {url}: the server's dataset has checksum {sha:?}, the job needs {}",
+                "{what}: the server's dataset has checksum {sha:?}, the job needs {}",
                 ds.sha256
             ));
         }
-        res.body_mut()
-            .with_config()
-            .limit(MAX_DATASET_BYTES)
-            .read_to_vec()
-            .map_err(|e| format!("GET {url}: {e}"))
+        Ok(body)
     };
     let source = CachedSource::new(cache_dir.clone(), Box::new(fetch))
         .map_err(|e| CliError::failed(format!("cannot create {}: {e}", cache_dir.display())))?;

@@ -144,6 +144,7 @@ fn json_is_identical_whatever_the_thread_count() {
             dir.path(),
             &args(&sma(&[
                 "--json",
+                "--curves",
                 "--threads",
                 threads,
                 "--top",
@@ -165,6 +166,24 @@ fn json_is_identical_whatever_the_thread_count() {
     assert_eq!(one["top"].as_array().unwrap().len(), 3);
     assert_eq!(one["top"][0]["index"], trials[0]["index"]);
     assert!(!one["top"][0]["equityCurve"].as_array().unwrap().is_empty());
+    // without --curves: the same summary and trials, no full reports
+    // (a 190-combination run's --json was 88 MB with them)
+    let mut plain = json(&ok(
+        dir.path(),
+        &args(&sma(&[
+            "--json",
+            "--top",
+            "3",
+            "--param",
+            "long_only=false",
+        ])),
+    ));
+    assert!(plain.get("top").is_none());
+    plain
+        .as_object_mut()
+        .unwrap()
+        .insert("top".into(), one["top"].clone());
+    assert_eq!(strip_timing(plain), one);
 }
 
 #[test]

@@ -91,11 +91,23 @@ fn remote_ok(dir: &Path, server: &Server, args: &[&str]) -> String {
     stdout(&out)
 }
 
-fn without_timing(mut metrics: Value) -> Value {
-    let m = metrics.as_object_mut().expect("metrics is an object");
-    m.remove("wallTimeMs");
-    m.remove("subBarsPerSecond");
-    metrics
+/// `v` without what depends on timing or the machine (wall times,
+/// rates, thread counts), at any depth.
+fn without_timing(mut v: Value) -> Value {
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                for k in ["wallTimeMs", "subBarsPerSecond", "threads"] {
+                    m.remove(k);
+                }
+                m.values_mut().for_each(strip);
+            }
+            Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut v);
+    v
 }
 
 const SMA: [&str; 9] = [
@@ -116,25 +128,12 @@ fn a_remote_backtest_reports_what_a_local_one_does() {
     let dir = tempfile::tempdir().unwrap();
     let mut args = SMA.to_vec();
     args.push("--json");
+    // --json is the same document locally and from the server (timings aside)
     let local = json(&ok(dir.path(), &args));
-    let status = json(&remote_ok(dir.path(), &server, &args));
-    assert_eq!(status["status"], "Completed", "{status}");
-    assert_eq!(status["processedBars"], 31_757);
-    let result = &status["result"];
-    assert_eq!(
-        without_timing(result["metrics"].clone()),
-        without_timing(local["metrics"].clone())
-    );
-    for key in [
-        "params",
-        "trades",
-        "equityCurve",
-        "openPosition",
-        "fromMs",
-        "toMs",
-    ] {
-        assert_eq!(result[key], local[key], "{key} differs");
-    }
+    let remote = json(&remote_ok(dir.path(), &server, &args));
+    assert_eq!(remote["dataset"]["name"], "spy-1m");
+    assert_eq!(remote["metrics"]["subBars"], 31_757);
+    assert_eq!(without_timing(remote), without_timing(local));
 
     // the table too, all but the wall time
     let table = |text: String| -> Vec<String> {
@@ -219,13 +218,18 @@ fn a_remote_optimization_prints_the_local_ranking() {
     assert_eq!(read(&rcsv).lines().count(), 20, "header and 19 trials");
     assert_eq!(read(&rcsv), read(&lcsv));
 
-    // --json is the server's final status
-    let mut as_json = grid.to_vec();
-    as_json.push("--json");
-    let status = json(&remote_ok(dir.path(), &server, &as_json));
-    assert_eq!(status["status"], "Completed");
-    assert_eq!(status["totalCombinations"], 20);
-    assert_eq!(status["result"]["trials"].as_array().unwrap().len(), 19);
+    // --json (and with --curves, the best trials' full reports) is the
+    // same document locally and from the server, timings aside
+    for extra in [&["--json"][..], &["--json", "--curves"]] {
+        let mut as_json = grid.to_vec();
+        as_json.extend(extra);
+        let remote = json(&remote_ok(dir.path(), &server, &as_json));
+        let local = json(&ok(dir.path(), &as_json));
+        assert_eq!(remote["totalCombinations"], 20);
+        assert_eq!(remote["trials"].as_array().unwrap().len(), 19);
+        assert_eq!(remote.get("top").is_some(), extra.len() == 2, "{extra:?}");
+        assert_eq!(without_timing(remote), without_timing(local), "{extra:?}");
+    }
 }
 
 #[test]
