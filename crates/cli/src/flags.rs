@@ -69,11 +69,16 @@ pub fn flag_of(field: &str, names: &FieldNames<'_>) -> Option<String> {
 
 /// `flag: reason`, without saying twice what the reason already names:
 /// `--axis 'fast=5..50:0': step must be positive`, `--param 'fast': 0 is
-/// outside …`.
+/// outside …`, `--axis fats: unknown parameter 'fats' …`.
 pub fn with_flag(flag: &str, reason: &str) -> String {
     for (prefix, word) in [("--axis", "axis '"), ("--constraint", "constraint '")] {
         if flag.starts_with(prefix) && reason.starts_with(word) {
             return format!("--{reason}");
+        }
+    }
+    if flag.starts_with("--axis") {
+        if let Some(rest) = reason.strip_prefix("axis: ") {
+            return format!("{flag}: {rest}");
         }
     }
     if flag.starts_with("--param") {
@@ -137,6 +142,10 @@ mod tests {
         assert_eq!(
             with_flag("--param fast", "parameter 'fast': 0 is outside"),
             "--param 'fast': 0 is outside"
+        );
+        assert_eq!(
+            with_flag("--axis fats", "axis: unknown parameter 'fats'"),
+            "--axis fats: unknown parameter 'fats'"
         );
         assert_eq!(
             with_flag("--commission-pct", "must be between 0 and 10"),

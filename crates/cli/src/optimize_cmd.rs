@@ -1,7 +1,8 @@
 //! `atf optimize`: the flags become the API's optimization request,
 //! planned by `atf_runs::plan` as `POST /api/optimizations` plans it (same
 //! checks, defaults and reasons; the grid limit is `--max-combinations`),
-//! then run here on `--threads` with a progress bar.
+//! then run here on `--threads` with a progress bar, combinations
+//! enumerated in the order of the `--axis` flags.
 
 use crate::args::{Global, OptimizeArgs};
 use crate::exit::{CliError, CliResult};
@@ -48,7 +49,8 @@ pub fn run(registry: &Registry, global: &Global, a: &OptimizeArgs) -> CliResult 
         a.max_combinations,
         request::qty_decimals(&a.settings),
     )
-    .map_err(|e| refused(&e, &names))?;
+    .map_err(|e| refused(&e, &names))?
+    .with_axis_order(&request::axis_names(a));
     let Work::Optimization(spec) = &job.work else {
         return Err(CliError::failed(
             "internal error: an optimization planned as a backtest",

@@ -27,10 +27,9 @@ pub fn backtest(a: &BacktestArgs) -> Result<BacktestRequest, FieldError> {
     })
 }
 
-/// `atf optimize`'s request. Axes are keyed by name as in the API's body,
-/// so combinations follow the names' sorted order whatever the order of
-/// the `--axis` flags (the same grid, combination indices and run key as
-/// the same optimization submitted to a server).
+/// `atf optimize`'s request. Axes are keyed by name as in the API's body
+/// (the planner orders them by name); [`axis_names`] gives the order of
+/// the `--axis` flags back.
 ///
 /// # Errors
 /// As [`backtest`]; `axes.<name>` for an axis given twice.
@@ -53,6 +52,15 @@ pub fn optimization(a: &OptimizeArgs) -> Result<OptimizationRequest, FieldError>
         top: Some(usize::try_from(a.top).unwrap_or(usize::MAX)),
         run: target(&a.strategy, &a.settings)?,
     })
+}
+
+/// The axes' names in the order of the `--axis` flags: the order a local
+/// optimization enumerates combinations in (and shows its columns in).
+pub fn axis_names(a: &OptimizeArgs) -> Vec<&str> {
+    a.axes
+        .iter()
+        .filter_map(|t| t.split_once('=').map(|(n, _)| n.trim()))
+        .collect()
 }
 
 /// The quantity decimals a local run trades with: `--qty-decimals`, which
