@@ -144,6 +144,7 @@ fn json_is_identical_whatever_the_thread_count() {
             dir.path(),
             &args(&sma(&[
                 "--json",
+                "--curves",
                 "--threads",
                 threads,
                 "--top",
