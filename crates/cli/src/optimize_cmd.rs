@@ -1,8 +1,10 @@
 //! `atf optimize`: the flags become the API's optimization request,
 //! planned by `atf_runs::plan` as `POST /api/optimizations` plans it (same
 //! checks, defaults and reasons; the grid limit is `--max-combinations`),
-//! then run here on `--threads` with a progress bar, combinations
-//! enumerated in the order of the `--axis` flags.
+//! then run here on `--threads` with a progress bar. The grid is the
+//! API's: axes in the order of their names whatever the order of the
+//! `--axis` flags, so combination indices (and the table's columns) are
+//! those of the same optimization run with `--server`.
 
 use crate::args::{Global, OptimizeArgs};
 use crate::exit::{CliError, CliResult};
@@ -49,8 +51,7 @@ pub fn run(registry: &Registry, global: &Global, a: &OptimizeArgs) -> CliResult 
         a.max_combinations,
         request::qty_decimals(&a.settings),
     )
-    .map_err(|e| refused(&e, &names))?
-    .with_axis_order(&request::axis_names(a));
+    .map_err(|e| refused(&e, &names))?;
     let Work::Optimization(spec) = &job.work else {
         return Err(CliError::failed(
             "internal error: an optimization planned as a backtest",

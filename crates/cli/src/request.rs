@@ -27,9 +27,9 @@ pub fn backtest(a: &BacktestArgs) -> Result<BacktestRequest, FieldError> {
     })
 }
 
-/// `atf optimize`'s request. Axes are keyed by name as in the API's body
-/// (the planner orders them by name); [`axis_names`] gives the order of
-/// the `--axis` flags back.
+/// `atf optimize`'s request. Axes are keyed by name as in the API's body,
+/// so the planner orders them by name whatever the order of the `--axis`
+/// flags (the same grid and combination indices as a `--server` run).
 ///
 /// # Errors
 /// As [`backtest`]; `axes.<name>` for an axis given twice.
@@ -52,15 +52,6 @@ pub fn optimization(a: &OptimizeArgs) -> Result<OptimizationRequest, FieldError>
         top: Some(usize::try_from(a.top).unwrap_or(usize::MAX)),
         run: target(&a.strategy, &a.settings)?,
     })
-}
-
-/// The axes' names in the order of the `--axis` flags: the order a local
-/// optimization enumerates combinations in (and shows its columns in).
-pub fn axis_names(a: &OptimizeArgs) -> Vec<&str> {
-    a.axes
-        .iter()
-        .filter_map(|t| t.split_once('=').map(|(n, _)| n.trim()))
-        .collect()
 }
 
 /// The quantity decimals a local run trades with: `--qty-decimals`, which

@@ -181,26 +181,6 @@ impl Job {
         }
     }
 
-    /// The same job with its grid's axes in the order of `names` (axes not
-    /// named keep their place after those named). A request keys its axes
-    /// by name, so the planner orders them by name; the CLI enumerates
-    /// combinations in the order of its `--axis` flags, as it always has.
-    /// The combinations are the same, their indices (and so the run key,
-    /// which follows the axes' order) are not.
-    #[must_use]
-    pub fn with_axis_order(mut self, names: &[&str]) -> Self {
-        if let Work::Optimization(o) = &mut self.work {
-            let mut axes = o.grid.axes().to_vec();
-            let rank = |name: &str| names.iter().position(|n| *n == name).unwrap_or(names.len());
-            axes.sort_by_key(|a| rank(a.name));
-            // the same axes as a valid grid: no duplicate, the same size
-            if let Ok(grid) = Grid::new(axes, u64::MAX) {
-                o.grid = grid;
-            }
-        }
-        self
-    }
-
     /// The job with its spec and run key: ready to queue.
     #[must_use]
     pub fn into_plan(self) -> Plan {
@@ -395,15 +375,6 @@ mod tests {
         );
         assert!(!plan.spec.params.contains_key("fast"));
         assert_eq!(plan.spec.top, Some(3));
-
-        let flags_order = job.with_axis_order(&["slow"]);
-        let spec = flags_order.spec();
-        assert_eq!(
-            spec.axes.iter().map(|a| a.0.as_str()).collect::<Vec<_>>(),
-            ["slow", "fast"]
-        );
-        assert_eq!(flags_order.total, 6);
-        assert_ne!(spec.key(), plan.key, "other indices, another key");
     }
 
     #[test]
