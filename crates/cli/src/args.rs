@@ -1,5 +1,6 @@
 //! Command-line arguments (clap derive; the doc comments are the help text).
 
+use atf_runs::request;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -201,12 +202,12 @@ pub struct StrategiesArgs {
 #[derive(Debug, Args, Clone)]
 pub struct RunSettings {
     /// Initial cash in the quote currency.
-    #[arg(long, default_value = "10000", allow_hyphen_values = true)]
+    #[arg(long, default_value = request::DEFAULT_CASH, allow_hyphen_values = true)]
     pub cash: String,
     /// Commission in percent of each fill's notional (0.1 = 0.1 %).
     #[arg(
         long,
-        default_value = "0",
+        default_value = request::DEFAULT_COMMISSION_PCT,
         value_name = "PCT",
         allow_hyphen_values = true
     )]
@@ -214,7 +215,7 @@ pub struct RunSettings {
     /// Fixed commission per order, in the quote currency.
     #[arg(
         long,
-        default_value = "0",
+        default_value = request::DEFAULT_COMMISSION_FIXED,
         value_name = "AMOUNT",
         allow_hyphen_values = true
     )]
@@ -222,7 +223,7 @@ pub struct RunSettings {
     /// Slippage in ticks against the trader on market and stop fills.
     #[arg(
         long,
-        default_value_t = 0,
+        default_value_t = request::DEFAULT_SLIPPAGE_TICKS,
         value_name = "TICKS",
         allow_hyphen_values = true
     )]
@@ -230,7 +231,7 @@ pub struct RunSettings {
     /// Order size as percent of equity (100 = all-in).
     #[arg(
         long,
-        default_value = "100",
+        default_value = request::DEFAULT_SIZE_PCT,
         value_name = "PCT",
         conflicts_with = "size_qty"
     )]
@@ -306,6 +307,13 @@ pub struct BacktestArgs {
     pub remote: RemoteArgs,
 }
 
+/// `--top`'s default: the API's.
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "the default top is 20, far below u32::MAX"
+)]
+const DEFAULT_TOP: u32 = atf_runs::plan::DEFAULT_TOP as u32;
+
 #[derive(Debug, Args)]
 pub struct OptimizeArgs {
     /// Strategy name (see `atf strategies`).
@@ -322,7 +330,8 @@ pub struct OptimizeArgs {
     #[arg(long, default_value = "sharpe", value_parser = parse_fitness)]
     pub maximize: atf_engine::optimize::Fitness,
     /// Best combinations kept with equity curve and trades (and shown in the table), at most 1,000.
-    #[arg(long, default_value_t = 20, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    // range checked by the planner (`top`), as for the API
+    #[arg(long, default_value_t = DEFAULT_TOP, value_name = "K")]
     pub top: u32,
     /// Worker threads [default: all cores] (local runs only: a server uses
     /// its own `atf serve --threads`).

@@ -7,8 +7,10 @@
 //! `data`, `new`.
 //!
 //! A thin shell over the library crates: it parses arguments, opens the
-//! data directory, calls `atf-data` and `atf-engine`, draws progress bars and
-//! prints results. Errors end as one line on stderr and a non-zero exit:
+//! data directory, plans runs with `atf-runs` exactly as the HTTP API does
+//! (`request`: the flags as the API's request; `flags`: a refused field as
+//! its flag), runs them with `atf-engine`, draws progress bars and prints
+//! results. Errors end as one line on stderr and a non-zero exit:
 //! `2` for bad input (unknown names, values out of range, empty periods),
 //! `1` for failures while running. With `--server URL` a backtest or an
 //! optimization runs on an `atf serve` instead (`remote`).
@@ -17,6 +19,7 @@ mod args;
 mod backtest_cmd;
 mod data_cmd;
 mod exit;
+mod flags;
 mod new_cmd;
 mod optimize_cmd;
 mod output;
@@ -24,6 +27,7 @@ mod progress;
 mod remote;
 mod render;
 mod render_optimize;
+mod request;
 mod scale_out;
 mod serve_cmd;
 mod setup;

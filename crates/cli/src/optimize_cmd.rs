@@ -1,53 +1,36 @@
-//! `atf optimize`.
+//! `atf optimize`: the flags become the API's optimization request,
+//! planned by `atf_runs::plan` as `POST /api/optimizations` plans it (same
+//! checks, defaults and reasons; the grid limit is `--max-combinations`),
+//! then run here on `--threads` with a progress bar. The grid is the
+//! API's: axes in the order of their names whatever the order of the
+//! `--axis` flags, so combination indices (and the table's columns) are
+//! those of the same optimization run with `--server`.
 
 use crate::args::{Global, OptimizeArgs};
 use crate::exit::{CliError, CliResult};
+use crate::flags::{self, describe, FieldNames};
 use crate::output::OptimizationOutput;
 use crate::progress::Watcher;
 use crate::render::{self, DatasetRef};
 use crate::render_optimize;
-use crate::setup::{open_catalog, prepare, resolve_params};
-use atf_engine::grid::{Axis, Constraint, Grid};
-use atf_engine::optimize::{OptimizationProgress, OptimizeSpec};
-use atf_engine::params::split_pair;
-use atf_engine::registry::StrategyEntry;
+use crate::request;
+use crate::setup::{self, open_catalog};
+use atf_engine::optimize::OptimizationProgress;
 use atf_engine::Registry;
+use atf_runs::plan::{self, Work};
+use atf_runs::FieldError;
 use std::sync::Arc;
 
-/// Parses axes, constraints and fixed parameters into a spec, refusing an
-/// axis that is also fixed and grids above the limit — before any data is read.
-fn build_spec(strategy: &dyn StrategyEntry, a: &OptimizeArgs) -> Result<OptimizeSpec, CliError> {
-    let space = strategy.info().params;
-    let axes = a
-        .axes
-        .iter()
-        .map(|t| Axis::parse(t, &space).map_err(|e| CliError::usage(format!("--{e}"))))
-        .collect::<Result<Vec<_>, _>>()?;
-    for p in &a.settings.params {
-        let (name, _) = split_pair(p).map_err(CliError::usage)?;
-        if axes.iter().any(|ax| ax.name == name) {
-            return Err(CliError::usage(format!(
-                "--param {name}: '{name}' is also an axis; give it one or the other"
-            )));
-        }
-    }
-    let base = resolve_params(strategy, &a.settings.params)?;
-    let grid = Grid::new(axes, a.max_combinations).map_err(|e| {
-        CliError::usage(format!(
-            "{e} (raise it with --max-combinations or ATF_MAX_COMBINATIONS)"
-        ))
-    })?;
-    let constraints = a
-        .constraints
-        .iter()
-        .map(|t| Constraint::parse(t, &space).map_err(|e| CliError::usage(format!("--{e}"))))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(OptimizeSpec {
-        grid,
-        constraints,
-        base,
-        fitness: a.maximize,
-        top: a.top as usize,
+/// The planner's refusal as one line; a grid refused as too large (the
+/// planner's `axes` as a whole: a single axis is refused by its name, and
+/// `--axis` is required) says how to raise the limit, which is this
+/// command's.
+fn refused(e: &FieldError, names: &FieldNames<'_>) -> CliError {
+    let line = describe(e, names);
+    CliError::Usage(if e.field == "axes" {
+        format!("{line} (raise it with --max-combinations or ATF_MAX_COMBINATIONS)")
+    } else {
+        line
     })
 }
 
@@ -55,10 +38,27 @@ pub fn run(registry: &Registry, global: &Global, a: &OptimizeArgs) -> CliResult 
     if let Some(url) = a.remote.server() {
         return crate::remote::optimize(registry, url, a);
     }
-    let strategy = registry.find(&a.strategy).map_err(CliError::usage)?;
-    let spec = build_spec(&*strategy, a)?;
+    let names = FieldNames {
+        constraints: &a.constraints,
+    };
+    let req = request::optimization(a).map_err(|e| flags::refused(&e, &names))?;
     let catalog = open_catalog(global)?;
-    let p = prepare(&catalog, &a.settings)?;
+    let dataset = setup::dataset(&catalog, &req.run.dataset)?;
+    let job = plan::check_optimization(
+        registry,
+        &req,
+        dataset,
+        a.max_combinations,
+        request::qty_decimals(&a.settings),
+    )
+    .map_err(|e| refused(&e, &names))?;
+    let Work::Optimization(spec) = &job.work else {
+        return Err(CliError::failed(
+            "internal error: an optimization planned as a backtest",
+        ));
+    };
+    let t = &job.target;
+    let data = setup::load(&catalog, t)?;
     let threads = a.threads.map_or_else(
         || std::thread::available_parallelism().map_or(1, usize::from),
         usize::from,
@@ -83,7 +83,9 @@ pub fn run(registry: &Registry, global: &Global, a: &OptimizeArgs) -> CliResult 
             },
         )
     };
-    let result = strategy.optimize(&p.data, &p.config, &spec, &progress, threads);
+    let result = t
+        .strategy
+        .optimize(&data, &t.config, spec, &progress, threads);
     drop(watcher);
     let report = result.map_err(CliError::failed)?;
     if let Some(path) = &a.csv {
@@ -93,13 +95,13 @@ pub fn run(registry: &Registry, global: &Global, a: &OptimizeArgs) -> CliResult 
     }
     if a.json {
         render::print_json(&OptimizationOutput {
-            dataset: DatasetRef::from(&p.dataset),
+            dataset: DatasetRef::from(&t.dataset),
             outcome: report.outcome(a.curves),
         })
     } else {
         let (best, first_failed) = report.best_and_first_failed(report.spec.top);
         render_optimize::print_table(
-            &p.dataset.name,
+            &t.dataset.name,
             &report.summary(),
             &best,
             first_failed.as_ref(),

@@ -1,12 +1,16 @@
-//! Turning [`RunSettings`] into what the engine runs on: the dataset's bars
-//! for the period at the chosen timeframe, and the engine configuration.
-//! Shared by every command that runs the engine.
+//! From a planned job to what the engine runs on: the catalog, the
+//! dataset a request names and the target's bars at its timeframe. Shared
+//! by every command that runs the engine here; what is checked before
+//! (strategy, period, costs, parameters, grid) is `atf_runs::plan`'s, as
+//! for the HTTP API.
 
-use crate::args::{Global, RunSettings};
+use crate::args::Global;
 use crate::exit::CliError;
-use atf_data::{time, Catalog, DatasetInfo};
-use atf_engine::registry::StrategyEntry;
-use atf_engine::{params::split_pair, BacktestConfig, Instrument, MarketData, Params, Timeframe};
+use crate::flags::{refused, FieldNames};
+use atf_data::{Catalog, DataError, DatasetInfo};
+use atf_engine::MarketData;
+use atf_runs::plan::Target;
+use atf_runs::FieldError;
 use std::path::PathBuf;
 
 /// The data directory: `--data-dir`, `$ATF_DATA_DIR`, or the user's data dir.
@@ -29,99 +33,26 @@ pub fn open_catalog(global: &Global) -> Result<Catalog, CliError> {
     Ok(catalog)
 }
 
-/// Everything a run needs.
-pub struct Prepared {
-    pub dataset: DatasetInfo,
-    pub data: MarketData,
-    pub config: BacktestConfig,
-}
-
-/// Parses `--param name=value` pairs against the strategy's space.
-pub fn resolve_params(strategy: &dyn StrategyEntry, pairs: &[String]) -> Result<Params, CliError> {
-    let split: Vec<(&str, &str)> = pairs
-        .iter()
-        .map(|p| split_pair(p))
-        .collect::<Result<_, _>>()
-        .map_err(CliError::usage)?;
-    strategy
-        .info()
-        .params
-        .resolve(split)
-        .map_err(CliError::usage)
-}
-
-fn parse_bound(text: &str, end: bool) -> Result<i64, CliError> {
-    let ms = time::parse_timestamp(text)
-        .map_err(|e| CliError::usage(format!("--{}: {e}", if end { "to" } else { "from" })))?;
-    // A bare date as the end of a period means "through that day".
-    let date_only = text.trim().len() == 10 && text.contains('-');
-    Ok(if end && date_only {
-        ms + 86_400_000
-    } else if end {
-        ms + 1
-    } else {
-        ms
+/// The dataset a request names (`--dataset`), looked up as the API looks
+/// it up: an unknown name or id is a refusal of the `dataset` field.
+pub fn dataset(catalog: &Catalog, name_or_id: &str) -> Result<DatasetInfo, CliError> {
+    catalog.get(name_or_id).map_err(|e| match e {
+        DataError::DatasetNotFound { .. } => refused(
+            &FieldError::new("dataset", e.to_string()),
+            &FieldNames::default(),
+        ),
+        e => e.into(),
     })
 }
 
-/// Loads the period's bars at the chosen timeframe and builds the config.
-pub fn prepare(catalog: &Catalog, s: &RunSettings) -> Result<Prepared, CliError> {
-    let dataset = catalog.get(&s.dataset)?;
-    let from = s
-        .from
-        .as_deref()
-        .map(|t| parse_bound(t, false))
-        .transpose()?;
-    let to = s.to.as_deref().map(|t| parse_bound(t, true)).transpose()?;
-    if let (Some(a), Some(b)) = (from, to) {
-        if a >= b {
-            return Err(CliError::usage("empty period: --from must be before --to"));
-        }
-    }
-    let timeframe = match &s.timeframe {
-        Some(t) => t.parse::<Timeframe>().map_err(CliError::usage)?,
-        None => dataset.timeframe,
-    };
-    let mut instrument: Instrument = dataset.instrument();
-    if s.qty_decimals > 0 {
-        instrument = Instrument::with_qty(
-            instrument.symbol.clone(),
-            dataset.price_decimals,
-            s.qty_decimals,
-        );
-    }
-    let config = engine_config(&instrument, s)?;
-    let bars = catalog.load(&dataset, from, to)?;
+/// The target's bars at its timeframe. The planner saw from the catalog
+/// entry alone that the period overlaps the data; a period that still
+/// holds no bar (inside a gap of the data) is refused the same way.
+pub fn load(catalog: &Catalog, t: &Target) -> Result<MarketData, CliError> {
+    let bars = catalog.load(&t.dataset, t.period.from_ms, t.period.to_ms)?;
     if bars.is_empty() {
-        return Err(CliError::usage(format!(
-            "empty period: dataset '{}' has bars from {} to {}, none in the chosen period",
-            dataset.name,
-            time::format_iso(dataset.first_ts_ms),
-            time::format_iso(dataset.last_ts_ms)
-        )));
+        return Err(refused(&t.period.empty(&t.dataset), &FieldNames::default()));
     }
-    let data =
-        MarketData::new(instrument, bars, dataset.timeframe, timeframe).map_err(CliError::usage)?;
-    Ok(Prepared {
-        dataset,
-        data,
-        config,
-    })
-}
-
-/// The engine's config from the cost, cash and sizing flags (the same
-/// validation as the API's bodies, see `atf_runs::settings`).
-pub fn engine_config(inst: &Instrument, s: &RunSettings) -> Result<BacktestConfig, CliError> {
-    atf_runs::engine_config(
-        inst,
-        &atf_runs::CostSettings {
-            cash: &s.cash,
-            commission_pct: &s.commission_pct,
-            commission_fixed: &s.commission_fixed,
-            slippage_ticks: s.slippage_ticks,
-            size_pct: &s.size_pct,
-            size_qty: s.size_qty.as_deref(),
-        },
-    )
-    .map_err(|e| CliError::usage(format!("{}: {}", e.flag(), e.reason)))
+    MarketData::new(t.instrument.clone(), bars, t.dataset.timeframe, t.timeframe)
+        .map_err(CliError::usage)
 }

@@ -1,15 +1,19 @@
 //! End-to-end tests of the `atf` binary as a user runs it: importing the
 //! real datasets in `../shared/data`, rejecting broken input with one line
 //! and exit code 2, backtest output (table, JSON, trades CSV), determinism,
-//! every strategy, and the progress bar on a terminal.
+//! every strategy, the progress bar on a terminal, and local runs refused
+//! by the API's own planner (one validation path).
 //!
 //! Each test works in its own temporary `--data-dir`. A missing
 //! `../shared/data` fails the tests; it never skips them.
 
 mod common;
 
+use atf_runs::plan;
+use atf_runs::request::{BacktestRequest, OptimizationRequest};
+use atf_runs::FieldError;
 use common::{atf, json, ok, on_terminal, stderr, stdout, usage_error};
-use serde_json::Value;
+use serde_json::{json as body, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -429,4 +433,207 @@ fn progress_bar_draws_on_a_terminal() {
     assert!(status.success(), "{text}");
     assert!(!text.contains("Processed"), "{text:?}");
     assert!(text.contains("Final equity"), "{text}");
+}
+
+/// What the HTTP API answers `body` with: the handler's
+/// `from_json`, then the service's planning (`RunService::submit_*`) on the
+/// dataset the body names; the refusal its problem `detail` is made of
+/// (`{field}: {reason}`).
+fn api_refusal(dir: &Path, body: &Value, max_combinations: u64) -> FieldError {
+    let registry = atf_engine::Registry::builtin();
+    let catalog = atf_data::Catalog::open(dir).expect("the CLI made the catalog");
+    let ds = catalog
+        .get(body["dataset"].as_str().expect("names a dataset"))
+        .expect("the dataset exists");
+    let refused = if body.get("axes").is_some() {
+        let req = OptimizationRequest::from_json(body).expect("a well-formed body");
+        plan::optimization(&registry, &req, ds, max_combinations).map(|_| ())
+    } else {
+        let req = BacktestRequest::from_json(body).expect("a well-formed body");
+        plan::backtest(&registry, &req, ds).map(|_| ())
+    };
+    refused.expect_err("the API refuses it")
+}
+
+#[test]
+fn local_runs_are_refused_by_the_apis_planner_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let max = atf_engine::grid::DEFAULT_MAX_COMBINATIONS;
+    // (command line, the same run as an API body, limit, field, flag)
+    let cases: Vec<(Vec<&str>, Value, u64, &str, &str)> = vec![
+        (
+            vec!["backtest", "--from", "soon"],
+            body!({"strategy": "sma-cross", "dataset": "spy-1m", "from": "soon"}),
+            max,
+            "from",
+            "--from",
+        ),
+        (
+            vec!["backtest", "--from", "2011-03-01", "--to", "2011-02-01"],
+            body!({"strategy": "sma-cross", "dataset": "spy-1m", "from": "2011-03-01", "to": "2011-02-01"}),
+            max,
+            "to",
+            "--to",
+        ),
+        (
+            vec!["backtest", "--dataset", "spy-1d", "--from", "2030-01-01"],
+            body!({"strategy": "sma-cross", "dataset": "spy-1d", "from": "2030-01-01"}),
+            max,
+            "from",
+            "--from",
+        ),
+        (
+            vec!["backtest", "--timeframe", "90s"],
+            body!({"strategy": "sma-cross", "dataset": "spy-1m", "timeframe": "90s"}),
+            max,
+            "timeframe",
+            "--timeframe",
+        ),
+        (
+            vec!["backtest", "--commission-pct", "50"],
+            body!({"strategy": "sma-cross", "dataset": "spy-1m", "commissionPct": 50}),
+            max,
+            "commissionPct",
+            "--commission-pct",
+        ),
+        (
+            vec!["backtest", "--cash", "0"],
+            body!({"strategy": "sma-cross", "dataset": "spy-1m", "cash": 0}),
+            max,
+            "cash",
+            "--cash",
+        ),
+        (
+            vec!["optimize", "--axis", "fast=5,10", "--param", "fast=3"],
+            body!({"strategy": "sma-cross", "dataset": "spy-1m", "axes": {"fast": [5, 10]}, "params": {"fast": 3}}),
+            max,
+            "axes.fast",
+            "--axis fast",
+        ),
+        (
+            vec!["optimize", "--axis", "fast=5,10", "--top", "0"],
+            body!({"strategy": "sma-cross", "dataset": "spy-1m", "axes": {"fast": [5, 10]}, "top": 0}),
+            max,
+            "top",
+            "--top",
+        ),
+        (
+            vec![
+                "optimize",
+                "--axis",
+                "fast=5..50:5",
+                "--axis",
+                "slow=20..200:10",
+                "--max-combinations",
+                "50",
+            ],
+            body!({"strategy": "sma-cross", "dataset": "spy-1m", "axes": {"fast": {"min": 5, "max": 50, "step": 5}, "slow": {"min": 20, "max": 200, "step": 10}}}),
+            50,
+            "axes",
+            "--axis",
+        ),
+    ];
+    for (args, api_body, limit, field, flag) in cases {
+        let line = usage_error(d, &args);
+        let api = api_refusal(d, &api_body, limit);
+        assert_eq!(api.field, field, "{args:?}: {api}");
+        // the same reason, after the flag the field comes from
+        let prefix = format!("error: {flag}: ");
+        let rest = line
+            .strip_prefix(&prefix)
+            .unwrap_or_else(|| panic!("{args:?}: {line:?} should start with {prefix:?}"));
+        assert!(
+            rest.starts_with(&api.reason),
+            "{args:?}: the CLI says {rest:?}, the API {:?}",
+            api.reason
+        );
+    }
+
+    // A parameter's reason names the parameter itself: the flag says it once.
+    let line = usage_error(d, &["backtest", "--param", "fast=0"]);
+    let api = api_refusal(
+        d,
+        &body!({"strategy": "sma-cross", "dataset": "spy-1m", "params": {"fast": 0}}),
+        max,
+    );
+    assert_eq!(
+        api.reason,
+        "parameter 'fast': 0 is outside the allowed range 1..=10000"
+    );
+    assert_eq!(
+        line,
+        "error: --param 'fast': 0 is outside the allowed range 1..=10000"
+    );
+    // The grid limit is this command's: the line says how to raise it.
+    let line = usage_error(
+        d,
+        &[
+            "optimize",
+            "--axis",
+            "fast=5..50:5",
+            "--axis",
+            "slow=20..200:10",
+            "--max-combinations",
+            "50",
+        ],
+    );
+    assert_eq!(
+        line,
+        "error: --axis: grid of 190 combinations exceeds the limit of 50 (raise it with --max-combinations or ATF_MAX_COMBINATIONS)"
+    );
+}
+
+#[test]
+fn local_defaults_are_the_apis() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // no cost flag at all, and every default spelt out as the API's
+    // defaults: the same run
+    let bare = json(&ok(d, &["backtest", "--json", "--timeframe", "1h"]));
+    let spelt = json(&ok(
+        d,
+        &[
+            "backtest",
+            "--json",
+            "--timeframe",
+            "1h",
+            "--cash",
+            atf_runs::request::DEFAULT_CASH,
+            "--commission-pct",
+            atf_runs::request::DEFAULT_COMMISSION_PCT,
+            "--commission-fixed",
+            atf_runs::request::DEFAULT_COMMISSION_FIXED,
+            "--size-pct",
+            atf_runs::request::DEFAULT_SIZE_PCT,
+        ],
+    ));
+    let metrics = |v: &Value| {
+        let mut m = v["metrics"].clone();
+        let o = m.as_object_mut().unwrap();
+        o.remove("wallTimeMs");
+        o.remove("subBarsPerSecond");
+        m
+    };
+    assert_eq!(metrics(&bare), metrics(&spelt));
+    assert_eq!(bare["trades"], spelt["trades"]);
+    // the API plans the bare body with the same costs
+    let registry = atf_engine::Registry::builtin();
+    let catalog = atf_data::Catalog::open(d).unwrap();
+    let req = BacktestRequest::from_json(
+        &body!({"strategy": "sma-cross", "dataset": "spy-1m", "timeframe": "1h"}),
+    )
+    .unwrap();
+    let job = plan::check_backtest(&registry, &req, catalog.get("spy-1m").unwrap(), None).unwrap();
+    let final_equity = bare["metrics"]["finalEquity"].as_f64().unwrap();
+    let net_profit = bare["metrics"]["netProfit"].as_f64().unwrap();
+    let cash = job
+        .target
+        .instrument
+        .money_scale
+        .to_f64(job.target.config.initial_cash.raw());
+    assert!(
+        (final_equity - net_profit - cash).abs() < 1e-6,
+        "initial cash {cash}: {final_equity} - {net_profit}"
+    );
 }

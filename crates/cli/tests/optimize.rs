@@ -212,7 +212,7 @@ fn bad_axes_exit_2_with_one_clear_line() {
         "50"
     ])
     .contains("grid of 100 combinations exceeds the limit of 50"));
-    assert!(err(&["--axis", "fast=1..10:1", "--param", "fast=3"]).contains("also an axis"));
+    assert!(err(&["--axis", "fast=1..10:1", "--param", "fast=3"]).contains("also given in params"));
     assert!(err(&["--axis", "fast=1..10:1", "--constraint", "fast<<slow"]).contains("constraint"));
     assert!(err(&["--axis", "fast=1..10:1", "--maximize", "luck"]).contains("unknown fitness"));
     assert!(err(&["--axis", "fast=1..10:1", "--dataset", "nope"]).contains("nope"));

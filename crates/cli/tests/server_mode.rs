@@ -306,6 +306,44 @@ fn refusals_name_the_flag_and_exit_2() {
 }
 
 #[test]
+fn local_and_remote_runs_refuse_the_same_input_with_the_same_line() {
+    // one planner behind both (atf_runs::plan), one field → flag table in
+    // the CLI: the line does not depend on where the run was checked
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [&[&str]; 16] = [
+        &["backtest", "--strategy", "nope"],
+        &["backtest", "--dataset", "missing"],
+        &["backtest", "--param", "fast=0"],
+        &["backtest", "--param", "nope=1"],
+        &["backtest", "--param", "long_only=maybe"],
+        &["backtest", "--from", "soon"],
+        &["backtest", "--from", "2011-03-01", "--to", "2011-02-01"],
+        &["backtest", "--from", "2030-01-01"],
+        &["backtest", "--timeframe", "90s"],
+        &["backtest", "--commission-pct", "abc"],
+        &["backtest", "--size-qty", "0.5"],
+        &["optimize", "--axis", "fast=5,10", "--param", "fast=3"],
+        &["optimize", "--axis", "fast=5..50:0"],
+        &["optimize", "--axis", "fats=5..50:5"],
+        &[
+            "optimize",
+            "--axis",
+            "fast=5,10",
+            "--constraint",
+            "fast<<slow",
+        ],
+        &["optimize", "--axis", "fast=5,10", "--top", "0"],
+    ];
+    for args in cases {
+        let local = usage_error(dir.path(), args);
+        let mut all = args.to_vec();
+        all.extend(["--server", server.url.as_str()]);
+        assert_eq!(usage_error(dir.path(), &all), local, "{args:?}");
+    }
+}
+
+#[test]
 fn an_unreachable_server_exits_1_saying_so() {
     let dir = tempfile::tempdir().unwrap();
     // a port nobody listens on

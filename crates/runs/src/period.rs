@@ -70,7 +70,8 @@ impl Period {
         #[allow(
             clippy::cast_precision_loss,
             clippy::cast_possible_truncation,
-            clippy::cast_sign_loss
+            clippy::cast_sign_loss,
+            reason = "an estimate: row counts and spans far below 2^52, clamped to the rows"
         )]
         let est = (ds.rows as f64 * (stop - start) as f64 / (end - first) as f64).ceil() as u64;
         est.clamp(1, ds.rows)
@@ -79,17 +80,26 @@ impl Period {
     /// Refuses a period that holds none of the dataset's bars.
     ///
     /// # Errors
-    /// `from` (or `to`) naming the dataset's range.
+    /// [`Period::empty`].
     pub fn check_overlaps(&self, ds: &DatasetInfo) -> Result<(), FieldError> {
         if self.estimate_bars(ds) > 0 {
             return Ok(());
         }
+        Err(self.empty(ds))
+    }
+
+    /// The refusal of a period that holds none of the dataset's bars:
+    /// `from` (or `to`) naming the dataset's range. [`Period::check_overlaps`]
+    /// sees it from the catalog entry; a run that loads its bars and finds
+    /// none (a period inside a gap of the data) refuses it the same way.
+    #[must_use]
+    pub fn empty(&self, ds: &DatasetInfo) -> FieldError {
         let field = if self.from_ms.is_some_and(|f| f > ds.last_ts_ms) {
             "from"
         } else {
             "to"
         };
-        Err(FieldError::new(
+        FieldError::new(
             field,
             format!(
                 "empty period: dataset '{}' has bars from {} to {}",
@@ -97,7 +107,7 @@ impl Period {
                 time::format_iso(ds.first_ts_ms),
                 time::format_iso(ds.last_ts_ms)
             ),
-        ))
+        )
     }
 }
 

@@ -83,11 +83,14 @@ impl Plan {
     }
 }
 
-/// Checks the target's strategy, timeframe, period and costs.
+/// Checks the target's strategy, timeframe, period and costs, trading the
+/// dataset's instrument with quantities in `qty_decimals` places (`None`:
+/// whole units, as the dataset's catalog entry declares).
 fn target(
     registry: &Registry,
     t: &RunTarget,
     dataset: DatasetInfo,
+    qty_decimals: Option<u8>,
 ) -> Result<(Target, StrategyRef), FieldError> {
     let strategy = registry
         .find(&t.strategy)
@@ -109,7 +112,10 @@ fn target(
     }
     let period = Period::parse(t.from.as_deref(), t.to.as_deref())?;
     period.check_overlaps(&dataset)?;
-    let instrument = dataset.instrument();
+    let instrument = match qty_decimals {
+        Some(q) => Instrument::with_qty(dataset.symbol.clone(), dataset.price_decimals, q),
+        None => dataset.instrument(),
+    };
     let texts = t.costs().texts();
     let config = engine_config(&instrument, &texts.settings())?;
     Ok((
@@ -123,6 +129,70 @@ fn target(
         },
         strategy,
     ))
+}
+
+/// A checked request: what to run on what, everything a run needs except
+/// its run key. A run that stores nothing (the CLI's local mode) needs no
+/// key, and computing one hashes the executable (see [`crate::build`]), so
+/// checking and keying are two steps: [`check_backtest`] and
+/// [`check_optimization`] hold every check, [`backtest`] and
+/// [`optimization`] add the key.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// Total work: sub-bars (backtest, estimated from the catalog entry) or
+    /// combinations (optimization).
+    pub total: u64,
+    /// Strategy, data, period, costs.
+    pub target: Target,
+    /// Parameters or grid.
+    pub work: Work,
+}
+
+impl Job {
+    /// Backtest or optimization.
+    #[must_use]
+    pub fn kind(&self) -> RunKind {
+        match self.work {
+            Work::Backtest(_) => RunKind::Backtest,
+            Work::Optimization(_) => RunKind::Optimization,
+        }
+    }
+
+    /// What the run key is computed from: everything that decides the
+    /// result, so a job planned twice gets the same key.
+    #[must_use]
+    pub fn spec(&self) -> RunSpec {
+        match &self.work {
+            Work::Backtest(params) => spec(RunKind::Backtest, &self.target, params),
+            Work::Optimization(o) => {
+                let mut spec = spec(RunKind::Optimization, &self.target, &o.base);
+                for a in o.grid.axes() {
+                    spec.params.remove(a.name);
+                    spec.axes.push((
+                        a.name.to_owned(),
+                        a.values.iter().map(ToString::to_string).collect(),
+                    ));
+                }
+                spec.constraints = o.constraints.iter().map(ToString::to_string).collect();
+                spec.maximize = Some(o.fitness.name().to_owned());
+                spec.top = Some(o.top);
+                spec
+            }
+        }
+    }
+
+    /// The job with its spec and run key: ready to queue.
+    #[must_use]
+    pub fn into_plan(self) -> Plan {
+        let spec = self.spec();
+        Plan {
+            key: spec.key(),
+            spec,
+            total: self.total,
+            target: self.target,
+            work: self.work,
+        }
+    }
 }
 
 fn spec(kind: RunKind, t: &Target, params: &Params) -> RunSpec {
@@ -156,8 +226,29 @@ fn spec(kind: RunKind, t: &Target, params: &Params) -> RunSpec {
     }
 }
 
-/// Plans a backtest of `req` on `dataset` (already looked up by the name or
-/// id the request gave).
+/// Checks a backtest of `req` on `dataset` (already looked up by the name
+/// or id the request gave), with quantities in `qty_decimals` places
+/// (`None`: whole units, what the API always uses).
+///
+/// # Errors
+/// The first refused field.
+pub fn check_backtest(
+    registry: &Registry,
+    req: &BacktestRequest,
+    dataset: DatasetInfo,
+    qty_decimals: Option<u8>,
+) -> Result<Job, FieldError> {
+    let (target, strategy) = target(registry, &req.run, dataset, qty_decimals)?;
+    let params = resolve_params(&strategy.info().params, &req.run.params)?;
+    Ok(Job {
+        total: target.period.estimate_bars(&target.dataset),
+        target,
+        work: Work::Backtest(params),
+    })
+}
+
+/// Plans a backtest of `req` on `dataset`: [`check_backtest`] and its run
+/// key.
 ///
 /// # Errors
 /// The first refused field.
@@ -166,29 +257,22 @@ pub fn backtest(
     req: &BacktestRequest,
     dataset: DatasetInfo,
 ) -> Result<Plan, FieldError> {
-    let (target, strategy) = target(registry, &req.run, dataset)?;
-    let params = resolve_params(&strategy.info().params, &req.run.params)?;
-    let spec = spec(RunKind::Backtest, &target, &params);
-    Ok(Plan {
-        key: spec.key(),
-        spec,
-        total: target.period.estimate_bars(&target.dataset),
-        target,
-        work: Work::Backtest(params),
-    })
+    check_backtest(registry, req, dataset, None).map(Job::into_plan)
 }
 
-/// Plans an optimization; grids above `max_combinations` are refused.
+/// Checks an optimization (as [`check_backtest`]); grids above
+/// `max_combinations` are refused.
 ///
 /// # Errors
 /// The first refused field (`axes` for a grid too large).
-pub fn optimization(
+pub fn check_optimization(
     registry: &Registry,
     req: &OptimizationRequest,
     dataset: DatasetInfo,
     max_combinations: u64,
-) -> Result<Plan, FieldError> {
-    let (target, strategy) = target(registry, &req.run, dataset)?;
+    qty_decimals: Option<u8>,
+) -> Result<Job, FieldError> {
+    let (target, strategy) = target(registry, &req.run, dataset, qty_decimals)?;
     let space = strategy.info().params;
     let axes = parse_axes(&space, &req.axes, &req.run.params)?;
     let base = resolve_params(&space, &req.run.params)?;
@@ -203,20 +287,7 @@ pub fn optimization(
     }
     let grid =
         Grid::new(axes, max_combinations).map_err(|e| FieldError::new("axes", e.to_string()))?;
-    let mut spec = spec(RunKind::Optimization, &target, &base);
-    for a in grid.axes() {
-        spec.params.remove(a.name);
-        spec.axes.push((
-            a.name.to_owned(),
-            a.values.iter().map(ToString::to_string).collect(),
-        ));
-    }
-    spec.constraints = constraints.iter().map(ToString::to_string).collect();
-    spec.maximize = Some(fitness.name().to_owned());
-    spec.top = Some(top);
-    Ok(Plan {
-        key: spec.key(),
-        spec,
+    Ok(Job {
         total: grid.size(),
         target,
         work: Work::Optimization(OptimizeSpec {
@@ -227,4 +298,142 @@ pub fn optimization(
             top,
         }),
     })
+}
+
+/// Plans an optimization: [`check_optimization`] and its run key.
+///
+/// # Errors
+/// The first refused field (`axes` for a grid too large).
+pub fn optimization(
+    registry: &Registry,
+    req: &OptimizationRequest,
+    dataset: DatasetInfo,
+    max_combinations: u64,
+) -> Result<Plan, FieldError> {
+    check_optimization(registry, req, dataset, max_combinations, None).map(Job::into_plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn dataset() -> DatasetInfo {
+        DatasetInfo {
+            id: 1,
+            name: "d".into(),
+            symbol: "D".into(),
+            timeframe: Timeframe::M1,
+            first_ts_ms: 0,
+            last_ts_ms: 99 * 60_000,
+            rows: 100,
+            price_decimals: 2,
+            volume_decimals: 0,
+            sha256: "00".into(),
+            file: "x".into(),
+            imported_at_ms: 0,
+            source_name: "x".into(),
+        }
+    }
+
+    fn backtest_req(body: serde_json::Value) -> BacktestRequest {
+        BacktestRequest::from_json(&body).unwrap()
+    }
+
+    fn optimization_req(body: serde_json::Value) -> OptimizationRequest {
+        OptimizationRequest::from_json(&body).unwrap()
+    }
+
+    #[test]
+    fn planning_is_checking_then_keying() {
+        let reg = Registry::builtin();
+        let req =
+            backtest_req(json!({"strategy": "sma-cross", "dataset": "d", "params": {"fast": 5}}));
+        let job = check_backtest(&reg, &req, dataset(), None).unwrap();
+        assert_eq!(job.kind(), RunKind::Backtest);
+        let plan = backtest(&reg, &req, dataset()).unwrap();
+        assert_eq!(job.into_plan().key, plan.key);
+        assert_eq!(plan.total, 100);
+
+        let req = optimization_req(json!({
+            "strategy": "sma-cross", "dataset": "d",
+            "axes": {"slow": [20, 30], "fast": {"min": 5, "max": 15, "step": 5}},
+            "constraints": ["fast < slow"], "top": 3
+        }));
+        let job = check_optimization(&reg, &req, dataset(), 6, None).unwrap();
+        assert_eq!((job.kind(), job.total), (RunKind::Optimization, 6));
+        let plan = optimization(&reg, &req, dataset(), 6).unwrap();
+        assert_eq!(job.spec(), plan.spec);
+        assert_eq!(
+            plan.spec
+                .axes
+                .iter()
+                .map(|a| a.0.as_str())
+                .collect::<Vec<_>>(),
+            ["fast", "slow"],
+            "combinations follow the names' sorted order"
+        );
+        assert!(!plan.spec.params.contains_key("fast"));
+        assert_eq!(plan.spec.top, Some(3));
+    }
+
+    #[test]
+    fn quantity_decimals_change_the_instrument_and_the_key() {
+        let reg = Registry::builtin();
+        let req = backtest_req(json!({"strategy": "sma-cross", "dataset": "d", "sizeQty": 0.5}));
+        let e = check_backtest(&reg, &req, dataset(), None).unwrap_err();
+        assert_eq!(e.field, "sizeQty", "whole units: {e}");
+        let job = check_backtest(&reg, &req, dataset(), Some(3)).unwrap();
+        assert_eq!(job.target.instrument.qty_scale.decimals(), 3);
+        assert_eq!(job.spec().qty_decimals, 3);
+        let whole = backtest_req(json!({"strategy": "sma-cross", "dataset": "d", "sizeQty": 1}));
+        let (a, b) = (
+            check_backtest(&reg, &whole, dataset(), None).unwrap(),
+            check_backtest(&reg, &whole, dataset(), Some(3)).unwrap(),
+        );
+        assert_ne!(a.into_plan().key, b.into_plan().key);
+    }
+
+    #[test]
+    fn refusals_name_the_request_field() {
+        let reg = Registry::builtin();
+        let opt = |body: serde_json::Value, max: u64| {
+            check_optimization(&reg, &optimization_req(body), dataset(), max, None).unwrap_err()
+        };
+        let e = opt(
+            json!({"strategy": "sma-cross", "dataset": "d", "axes": {"fast": [5, 10]}, "params": {"fast": 3}}),
+            100,
+        );
+        assert_eq!(
+            (e.field.as_str(), e.reason.as_str()),
+            (
+                "axes.fast",
+                "also given in params; give it one or the other"
+            )
+        );
+        let e = opt(
+            json!({"strategy": "sma-cross", "dataset": "d", "axes": {"fast": {"min": 1, "max": 10, "step": 1}}}),
+            5,
+        );
+        assert_eq!(e.field, "axes");
+        assert_eq!(e.reason, "grid of 10 combinations exceeds the limit of 5");
+        let e = opt(
+            json!({"strategy": "sma-cross", "dataset": "d", "axes": {"fast": [5]}, "top": 0}),
+            5,
+        );
+        assert_eq!(e.field, "top");
+        let e = check_backtest(
+            &reg,
+            &backtest_req(json!({"strategy": "sma-cross", "dataset": "d", "from": "2030-01-01"})),
+            dataset(),
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "from");
+        assert!(
+            e.reason
+                .starts_with("empty period: dataset 'd' has bars from"),
+            "{e}"
+        );
+    }
 }

@@ -14,8 +14,21 @@ use serde::Deserialize;
 use serde_json::{Number, Value};
 use std::collections::BTreeMap;
 
-/// Costs, cash and sizing of a request; absent fields take the CLI's
-/// defaults (10,000 cash, no costs, all-in).
+/// Initial cash when a request gives none (the CLI's `--cash` default too).
+pub const DEFAULT_CASH: &str = "10000";
+/// Commission in percent of notional when a request gives none.
+pub const DEFAULT_COMMISSION_PCT: &str = "0";
+/// Fixed commission per order when a request gives none.
+pub const DEFAULT_COMMISSION_FIXED: &str = "0";
+/// Slippage in ticks when a request gives none.
+pub const DEFAULT_SLIPPAGE_TICKS: i64 = 0;
+/// Order size in percent of equity when a request gives neither `sizePct`
+/// nor `sizeQty` (all-in).
+pub const DEFAULT_SIZE_PCT: &str = "100";
+
+/// Costs, cash and sizing of a request; absent fields take the defaults
+/// above ([`DEFAULT_CASH`] cash, no costs, all-in), which the CLI's flags
+/// show and use as theirs.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CostFields {
@@ -53,11 +66,11 @@ impl CostFields {
                 .map_or_else(|| default.to_owned(), ToString::to_string)
         };
         CostTexts {
-            cash: text(&self.cash, "10000"),
-            commission_pct: text(&self.commission_pct, "0"),
-            commission_fixed: text(&self.commission_fixed, "0"),
-            slippage_ticks: self.slippage_ticks.unwrap_or(0),
-            size_pct: text(&self.size_pct, "100"),
+            cash: text(&self.cash, DEFAULT_CASH),
+            commission_pct: text(&self.commission_pct, DEFAULT_COMMISSION_PCT),
+            commission_fixed: text(&self.commission_fixed, DEFAULT_COMMISSION_FIXED),
+            slippage_ticks: self.slippage_ticks.unwrap_or(DEFAULT_SLIPPAGE_TICKS),
+            size_pct: text(&self.size_pct, DEFAULT_SIZE_PCT),
             size_qty: self.size_qty.as_ref().map(ToString::to_string),
         }
     }

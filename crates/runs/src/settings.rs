@@ -4,7 +4,9 @@
 
 use atf_engine::{BacktestConfig, Costs, Instrument, Money, Qty, Ratio, Scale, Sizing};
 
-/// A refused request field: its API name (camelCase) and why.
+/// A refused request field: its API name (camelCase) and why. Callers
+/// name it their own way (the server as `field` of a problem, the CLI as
+/// the flag the field comes from); this crate knows only the API's names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {reason}")]
 pub struct FieldError {
@@ -22,21 +24,6 @@ impl FieldError {
             field: field.into(),
             reason: reason.into(),
         }
-    }
-
-    /// The field as a CLI flag: `commissionPct` → `--commission-pct`.
-    #[must_use]
-    pub fn flag(&self) -> String {
-        let mut out = String::from("--");
-        for c in self.field.chars() {
-            if c.is_ascii_uppercase() {
-                out.push('-');
-                out.push(c.to_ascii_lowercase());
-            } else {
-                out.push(c);
-            }
-        }
-        out
     }
 }
 
@@ -149,7 +136,6 @@ mod tests {
             ..OK
         });
         assert_eq!(e.field, "commissionPct");
-        assert_eq!(e.flag(), "--commission-pct");
         assert_eq!(
             err(CostSettings { cash: "0", ..OK }).to_string(),
             "cash: must be positive"

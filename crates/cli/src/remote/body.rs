@@ -1,64 +1,11 @@
 //! The request bodies of remote runs, built from the CLI's flags and named
-//! as the API names them (`--commission-pct` → `commissionPct`), and the
-//! way a refused field is shown again by its flag.
+//! as the API names them (`--commission-pct` → `commissionPct`); a refused
+//! field is shown again by its flag through `crate::flags`.
 
 use crate::args::RunSettings;
 use crate::exit::CliError;
 use atf_engine::params::split_pair;
 use serde_json::{Map, Number, Value};
-
-/// What a refusal is shown with: the user's constraints, to name
-/// `constraints[i]` by its text.
-#[derive(Default)]
-pub(super) struct FieldNames<'a> {
-    pub constraints: &'a [String],
-}
-
-/// The flag a request field comes from (`commissionPct` → `--commission-pct`,
-/// `params.fast` → `--param fast`); `None` for the body as a whole.
-pub(super) fn flag_of(field: &str, names: &FieldNames<'_>) -> Option<String> {
-    if field.is_empty() || field == "body" {
-        return None;
-    }
-    if let Some(name) = field.strip_prefix("params.") {
-        return Some(format!("--param {name}"));
-    }
-    if let Some(name) = field.strip_prefix("axes.") {
-        return Some(format!("--axis {name}"));
-    }
-    if let Some(rest) = field.strip_prefix("constraints[") {
-        let text = rest
-            .strip_suffix(']')
-            .and_then(|i| i.parse::<usize>().ok())
-            .and_then(|i| names.constraints.get(i));
-        return Some(match text {
-            Some(t) => format!("--constraint '{t}'"),
-            None => "--constraint".to_owned(),
-        });
-    }
-    Some(match field {
-        "params" => "--param".to_owned(),
-        "axes" => "--axis".to_owned(),
-        "constraints" => "--constraint".to_owned(),
-        _ => atf_runs::FieldError::new(field, "").flag(),
-    })
-}
-
-/// `flag: reason`, without saying twice what the reason already names:
-/// `--axis 'fast=5..50:0': step must be positive` as a local run says it.
-pub(super) fn with_flag(flag: &str, reason: &str) -> String {
-    for (prefix, word) in [("--axis", "axis '"), ("--constraint", "constraint '")] {
-        if flag.starts_with(prefix) && reason.starts_with(word) {
-            return format!("--{reason}");
-        }
-    }
-    if flag.starts_with("--param ") {
-        if let Some(rest) = reason.strip_prefix("parameter '") {
-            return format!("--param '{rest}");
-        }
-    }
-    format!("{flag}: {reason}")
-}
 
 /// A value as JSON: a boolean, a number whose JSON text is the text itself
 /// (so the server reads exactly what was typed), else a string.
@@ -183,35 +130,5 @@ mod tests {
         assert_eq!(axes["fast"], serde_json::json!([5, 10]));
         assert!(axes_body(&["fast=1..5".into()]).is_err());
         assert!(axes_body(&["fast=1,2".into(), "fast=3".into()]).is_err());
-    }
-
-    #[test]
-    fn fields_are_named_by_their_flags() {
-        let constraints = ["fast<slow".to_owned()];
-        let names = FieldNames {
-            constraints: &constraints,
-        };
-        let flag = |f: &str| flag_of(f, &names);
-        assert_eq!(flag("commissionPct").as_deref(), Some("--commission-pct"));
-        assert_eq!(flag("params.fast").as_deref(), Some("--param fast"));
-        assert_eq!(flag("axes.slow").as_deref(), Some("--axis slow"));
-        assert_eq!(
-            flag("constraints[0]").as_deref(),
-            Some("--constraint 'fast<slow'")
-        );
-        assert_eq!(flag("dataset").as_deref(), Some("--dataset"));
-        assert_eq!(flag("body"), None);
-        assert_eq!(
-            with_flag("--axis fast", "axis 'fast=1..2:0': step must be positive"),
-            "--axis 'fast=1..2:0': step must be positive"
-        );
-        assert_eq!(
-            with_flag("--param fast", "parameter 'fast': 0 is outside"),
-            "--param 'fast': 0 is outside"
-        );
-        assert_eq!(
-            with_flag("--commission-pct", "must be between 0 and 10"),
-            "--commission-pct: must be between 0 and 10"
-        );
     }
 }

@@ -16,6 +16,7 @@ mod follow;
 
 use crate::args::{BacktestArgs, OptimizeArgs, RemoteArgs};
 use crate::exit::{CliError, CliResult};
+use crate::flags::{flag_of, with_flag, FieldNames};
 use crate::output::{BacktestOutput, DatasetRef, OptimizationOutput};
 use crate::render;
 use crate::render_optimize;
@@ -24,7 +25,7 @@ use atf_api::{AnyStatus, BacktestRun, OptimizationRun, Submission};
 use atf_engine::optimize::{OptimizationOutcome, TopTrial, TrialRecord, TrialStatus};
 use atf_engine::Registry;
 use atf_runs::RunKind;
-use body::{axes_body, flag_of, target_body, with_flag, FieldNames};
+use body::{axes_body, target_body};
 use follow::{completed, Session};
 use serde_json::Value;
 
