@@ -1,7 +1,7 @@
 //! Parameter values as results carry them: owned and ordered, so a report
 //! survives a JSON round trip (to SQLite, Redis, over HTTP and back) intact.
 //!
-//! The engine's [`Params`] borrow their names and choices from the
+//! The engine's [`Params`](struct@Params) borrow their names and choices from the
 //! strategy's declaration (`&'static str`), which is what a trial needs
 //! and what a deserialized report cannot have: a report read back from the
 //! run database is no longer tied to a compiled strategy. [`ParamMap`] is

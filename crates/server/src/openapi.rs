@@ -6,12 +6,13 @@
 //! the run kind (list, get, status, events, cancel) are described here by
 //! doc-only functions, one per kind and route, whose paths are the router's.
 //!
-//! The request bodies and the stored runs are types of crates without
-//! utoipa, so this module mirrors them as schema-only types
-//! ([`BacktestRequestSchema`], [`OptimizationRequestSchema`],
-//! [`StoredBacktestSchema`], …): they are never built, only described. The
-//! unit tests check the document against the router, and `scripts/test.sh`
-//! validates it with `openapi-spec-validator`.
+//! Every answer's schema is derived from the type the server writes it
+//! from (atf-engine's results, atf-runs' stored runs, atf-api's statuses,
+//! all with their `openapi` / `server` features). The request bodies are
+//! still mirrored here as schema-only types ([`BacktestRequestSchema`],
+//! [`OptimizationRequestSchema`]). The unit tests check the document
+//! against the router, and `scripts/test.sh` validates it with
+//! `openapi-spec-validator`.
 
 use crate::dto::{
     BacktestRun, BacktestStatus, BacktestSubmission, CancelResponse, ChartBar, DatasetBars, Health,

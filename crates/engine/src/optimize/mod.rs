@@ -2,7 +2,7 @@
 //! trial isolated, memory bounded.
 //!
 //! - The data is loaded and resampled once by the caller and shared
-//!   read-only by every thread; each rayon worker owns one [`Broker`], one
+//!   read-only by every thread; each rayon worker owns one [`Broker`](crate::Broker), one
 //!   equity buffer and one parameter set, reset and reused for every trial.
 //! - Combinations are cut into chunks of consecutive indices; a chunk is the
 //!   unit of work (of a thread here, of a machine in a scale-out), and its
@@ -12,7 +12,7 @@
 //!   message and backtrace (identical backtraces are stored once); the
 //!   others go on. Combinations refused by a constraint are counted as
 //!   skipped, never as failed.
-//! - Every trial keeps its compact [`TrialMetrics`] (about 130 bytes with
+//! - Every trial keeps its compact [`TrialMetrics`](crate::metrics::TrialMetrics) (about 130 bytes with
 //!   its index), so a million combinations stay well under 1 GiB. Equity
 //!   curves and trades are kept only for the best K: when every trial has
 //!   run, those K are run again (in parallel) to build their full reports —

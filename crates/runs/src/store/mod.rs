@@ -1,7 +1,7 @@
 //! SQLite persistence of finished runs: `<data_dir>/runs.db`.
 //!
 //! A run is written once, in one transaction, when it ends — completed,
-//! failed or cancelled. Tables (frozen migrations in [`migrations`], applied
+//! failed or cancelled. Tables (frozen migrations in `migrations`, applied
 //! at open; WAL):
 //!
 //! - `backtest_runs`: every backtest, and the best K trials of each
@@ -15,11 +15,11 @@
 //!   functions), fitness, every metric, or the error and stack trace.
 //!
 //! All SQL is parameterized. Rows map to the result types of the engine
-//! and of [`model`] (the API's types); metric and trade columns follow the
-//! engine's field names ([`columns`]).
+//! and of `model` (the API's types); metric and trade columns follow the
+//! engine's field names (`columns`).
 //!
-//! Layout: [`migrations`] (schema), [`model`] (what is handed out),
-//! [`columns`] (rows ↔ types), [`sort`] (trial orders), `write` and `read`.
+//! Layout: `migrations` (schema), `model` (what is handed out),
+//! `columns` (rows ↔ types), `sort` (trial orders), `write` and `read`.
 
 mod columns;
 mod migrations;
