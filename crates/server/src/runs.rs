@@ -2,7 +2,7 @@
 //! cancel, get, list (and an optimization's trials, paged).
 
 use crate::body;
-use crate::dto::{AnyStatus, CancelResponse};
+use crate::dto::{AnyStatus, BacktestRun, CancelResponse, OptimizationRun};
 use crate::problem::Problem;
 use crate::AppState;
 use atf_runs::request::{BacktestRequest, OptimizationRequest};
@@ -18,7 +18,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures_util::stream::{self, Stream};
 use serde::Deserialize;
-use serde_json::Value;
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -157,13 +156,13 @@ pub async fn get(app: AppState, kind: RunKind, id: String) -> Result<Response, P
         let store_view = match kind {
             RunKind::Backtest => svc
                 .stored_backtest(&id)?
-                .map(|b| serde_json::to_value(b).unwrap_or(Value::Null)),
+                .map(|b| Json(BacktestRun::Stored(Box::new(b))).into_response()),
             RunKind::Optimization => svc
                 .stored_optimization(&id)?
-                .map(|o| serde_json::to_value(o).unwrap_or(Value::Null)),
+                .map(|o| Json(OptimizationRun::Stored(Box::new(o))).into_response()),
         };
         match store_view {
-            Some(v) => Ok(Json(v).into_response()),
+            Some(r) => Ok(r),
             None => match svc.state(kind, &id)? {
                 Some(s) => Ok(Json(AnyStatus::of(s)).into_response()),
                 None => Err(Problem::not_found(kind_name(kind), &id)),
