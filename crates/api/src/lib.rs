@@ -19,5 +19,6 @@ pub mod client;
 pub use problem::Problem;
 pub use status::{
     AnyStatus, BacktestRun, BacktestStatus, BacktestSubmission, CancelResponse, ChartBar,
-    DatasetBars, Health, OptimizationRun, OptimizationStatus, OptimizationSubmission, Submission,
+    DatasetBars, Health, Limits, OptimizationRun, OptimizationStatus, OptimizationSubmission,
+    Submission,
 };

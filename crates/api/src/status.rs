@@ -322,6 +322,24 @@ pub struct Health {
     pub running: usize,
     /// Worker slots (backtests + optimizations).
     pub active_workers: usize,
+    /// What this server refuses above: clients check before submitting.
+    pub limits: Limits,
+}
+
+/// The bounds a server enforces, published in `/api/health` so clients
+/// (the dashboard's form) check against the server's own settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Limits {
+    /// Largest grid an optimization may have (`--max-combinations`).
+    pub max_combinations: u64,
+    /// Most best trials an optimization keeps in full (`top`).
+    pub max_top: u64,
+    /// Largest page of a list or of an optimization's trials (`limit`).
+    pub max_page: u64,
+    /// Largest dataset upload, bytes.
+    pub max_upload_bytes: u64,
 }
 
 /// One bar of `GET /api/datasets/{id}/bars`, in display units.

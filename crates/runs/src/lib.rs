@@ -40,4 +40,4 @@ pub use cache::{CacheError, MemoryCache, ProgressCache};
 pub use key::{RunKey, RunKind, RunSpec};
 pub use settings::{engine_config, CostSettings, FieldError};
 pub use snapshot::RunSnapshot;
-pub use status::{RunStatus, TransitionError};
+pub use status::RunStatus;

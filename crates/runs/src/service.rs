@@ -725,14 +725,17 @@ impl RunService {
     /// [`ServiceError`] when storage fails.
     pub fn list(
         &self,
-        kind: RunKind,
+        kind: Option<RunKind>,
         status: Option<RunStatus>,
         offset: u64,
         limit: u64,
     ) -> Result<Page<RunSummary>, ServiceError> {
         let mut live: Vec<RunSnapshot> = lock(&self.inner.live)
             .values()
-            .filter(|r| r.kind() == kind && !matches!(lock(&r.state).phase, Phase::Done(_)))
+            .filter(|r| {
+                kind.is_none_or(|k| r.kind() == k)
+                    && !matches!(lock(&r.state).phase, Phase::Done(_))
+            })
             .map(|r| r.snapshot())
             .filter(|s| status.is_none_or(|want| s.status == want))
             .collect();
@@ -749,7 +752,7 @@ impl RunService {
             .map(|s| RunSummary {
                 processed: s.processed(),
                 id: s.id,
-                kind,
+                kind: s.kind,
                 status: s.status,
                 strategy: s.strategy,
                 dataset: s.dataset,

@@ -1,4 +1,7 @@
-//! A run's lifecycle.
+//! A run's lifecycle: `Pending → Running → Completed | Failed |
+//! Cancelled`, or `Pending → Failed | Cancelled` before it starts. The
+//! run service's own phases (`service.rs`, which also knows "decided, being
+//! saved") are what enforce it.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -19,37 +22,11 @@ pub enum RunStatus {
     Cancelled,
 }
 
-/// A transition the lifecycle does not allow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("a {from} run cannot become {to}")]
-pub struct TransitionError {
-    /// Current status.
-    pub from: RunStatus,
-    /// Requested status.
-    pub to: RunStatus,
-}
-
 impl RunStatus {
     /// Whether the run has ended (its result, if any, is final).
     #[must_use]
     pub fn is_terminal(self) -> bool {
         matches!(self, Self::Completed | Self::Failed | Self::Cancelled)
-    }
-
-    /// The next status, if the lifecycle allows it: `Pending → Running`,
-    /// `Pending → Failed | Cancelled` (before it starts), `Running →
-    /// Completed | Failed | Cancelled`. Terminal statuses never change.
-    ///
-    /// # Errors
-    /// [`TransitionError`] for anything else.
-    pub fn advance(self, to: Self) -> Result<Self, TransitionError> {
-        use RunStatus::{Cancelled, Completed, Failed, Pending, Running};
-        match (self, to) {
-            (Pending, Running | Failed | Cancelled) | (Running, Completed | Failed | Cancelled) => {
-                Ok(to)
-            }
-            _ => Err(TransitionError { from: self, to }),
-        }
     }
 }
 
@@ -67,34 +44,7 @@ impl fmt::Display for RunStatus {
 
 #[cfg(test)]
 mod tests {
-    use super::RunStatus::{self, *};
-
-    const ALL: [RunStatus; 5] = [Pending, Running, Completed, Failed, Cancelled];
-
-    #[test]
-    fn only_the_seed_transitions_are_allowed() {
-        let allowed = [
-            (Pending, Running),
-            (Pending, Failed),
-            (Pending, Cancelled),
-            (Running, Completed),
-            (Running, Failed),
-            (Running, Cancelled),
-        ];
-        for from in ALL {
-            for to in ALL {
-                assert_eq!(
-                    from.advance(to).is_ok(),
-                    allowed.contains(&(from, to)),
-                    "{from} → {to}"
-                );
-            }
-        }
-        assert_eq!(
-            Completed.advance(Cancelled).unwrap_err().to_string(),
-            "a Completed run cannot become Cancelled"
-        );
-    }
+    use super::RunStatus::*;
 
     #[test]
     fn serializes_as_the_seeds_spell_it() {

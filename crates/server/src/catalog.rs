@@ -385,6 +385,12 @@ pub async fn health(State(app): State<AppState>) -> Json<Health> {
         queue_depth: load.pending,
         running: load.running,
         active_workers: load.workers,
+        limits: crate::dto::Limits {
+            max_combinations: app.service.config().max_combinations,
+            max_top: atf_runs::plan::MAX_TOP as u64,
+            max_page: crate::runs::MAX_PAGE,
+            max_upload_bytes: app.config.max_upload_bytes as u64,
+        },
     })
 }
 

@@ -24,7 +24,8 @@ use std::time::Duration;
 /// How often `/events` sends progress (the contract: at least every second).
 const EVENT_EVERY: Duration = Duration::from_millis(500);
 /// Largest page of a list.
-const MAX_PAGE: u64 = 500;
+/// Largest page of a list or of trials (published in `/api/health`).
+pub const MAX_PAGE: u64 = 500;
 
 fn kind_name(kind: RunKind) -> &'static str {
     match kind {
@@ -307,7 +308,7 @@ pub async fn list(
     let (offset, limit) = page_bounds(q.offset, q.limit)?;
     let status = q.status.as_deref().map(parse_status).transpose()?;
     let svc = app.service.clone();
-    let page = blocking(move || Ok(svc.list(kind, status, offset, limit)?)).await?;
+    let page = blocking(move || Ok(svc.list(Some(kind), status, offset, limit)?)).await?;
     Ok(Json(page).into_response())
 }
 

@@ -339,6 +339,10 @@ fn queue_limits_keep_extra_runs_pending_and_a_pending_run_cancels_at_once() {
         let (_, health) = srv.get("/api/health");
         assert_eq!(health["queueDepth"], 1, "{health}");
         assert_eq!(health["running"], 1);
+        // the limits clients check against before submitting
+        assert_eq!(health["limits"]["maxTop"], 1000, "{health}");
+        assert_eq!(health["limits"]["maxPage"], 500);
+        assert!(health["limits"]["maxCombinations"].as_u64().unwrap() > 0);
         // backtests have their own slots: not stuck behind the optimization
         let (_, bt) = srv.post("/api/backtests", &backtest_body());
         let done = srv.wait_terminal("backtests", bt["id"].as_str().unwrap());

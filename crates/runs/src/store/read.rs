@@ -315,14 +315,15 @@ impl RunStore {
         })
     }
 
-    /// Finished runs of `kind`, newest first, optionally of one status.
-    /// Backtests kept as an optimization's best trials are not listed.
+    /// Finished runs of `kind` (of both kinds when `None`), newest first,
+    /// optionally of one status. Backtests kept as an optimization's best
+    /// trials are not listed.
     ///
     /// # Errors
     /// [`StoreError`].
     pub fn list(
         &self,
-        kind: RunKind,
+        kind: Option<RunKind>,
         status: Option<RunStatus>,
         offset: u64,
         limit: u64,
@@ -336,36 +337,49 @@ impl RunStore {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let (sql, count) = match kind {
-            RunKind::Backtest => (
-                format!(
-                    "SELECT id, status, strategy, dataset_name, timeframe, total_bars,
-                        processed_bars, 0, error_message, submitted_at_ms, finished_at_ms,
-                        report_json IS NOT NULL, {}
-                     FROM backtest_runs
-                     WHERE optimization_id IS NULL AND (?1 IS NULL OR status = ?1)
-                     ORDER BY submitted_at_ms DESC, id DESC LIMIT ?2 OFFSET ?3",
-                    metric_cols.list
-                ),
+        // the same columns from either table: kind, id, status, strategy,
+        // dataset, timeframe, total, processed, failed, error, submitted,
+        // finished, has-metrics, every metric
+        let backtests = format!(
+            "SELECT 'backtest' AS kind, id, status, strategy, dataset_name, timeframe,
+                total_bars, processed_bars, 0, error_message, submitted_at_ms, finished_at_ms,
+                report_json IS NOT NULL, {}
+             FROM backtest_runs
+             WHERE optimization_id IS NULL AND (?1 IS NULL OR status = ?1)",
+            prefixed("")
+        );
+        let optimizations = format!(
+            "SELECT 'optimization' AS kind, o.id, o.status, o.strategy, o.dataset_name,
+                o.timeframe, o.total_combinations,
+                o.completed_combinations + o.failed_combinations + o.skipped_combinations,
+                o.failed_combinations, o.error_message, o.submitted_at_ms, o.finished_at_ms,
+                t.status = 'Completed', {}
+             FROM optimization_runs o
+             LEFT JOIN optimization_trials t ON t.optimization_id = o.id AND t.rank = 1
+             WHERE (?1 IS NULL OR o.status = ?1)",
+            prefixed("t.")
+        );
+        let (rows, count) = match kind {
+            Some(RunKind::Backtest) => (
+                backtests,
                 "SELECT COUNT(*) FROM backtest_runs
                  WHERE optimization_id IS NULL AND (?1 IS NULL OR status = ?1)",
             ),
-            RunKind::Optimization => (
-                format!(
-                    "SELECT o.id, o.status, o.strategy, o.dataset_name, o.timeframe,
-                        o.total_combinations,
-                        o.completed_combinations + o.failed_combinations + o.skipped_combinations,
-                        o.failed_combinations, o.error_message, o.submitted_at_ms,
-                        o.finished_at_ms, t.status = 'Completed', {}
-                     FROM optimization_runs o
-                     LEFT JOIN optimization_trials t ON t.optimization_id = o.id AND t.rank = 1
-                     WHERE (?1 IS NULL OR o.status = ?1)
-                     ORDER BY o.submitted_at_ms DESC, o.id DESC LIMIT ?2 OFFSET ?3",
-                    prefixed("t.")
-                ),
+            Some(RunKind::Optimization) => (
+                optimizations,
                 "SELECT COUNT(*) FROM optimization_runs WHERE (?1 IS NULL OR status = ?1)",
             ),
+            None => (
+                format!("{backtests} UNION ALL {optimizations}"),
+                "SELECT (SELECT COUNT(*) FROM backtest_runs
+                         WHERE optimization_id IS NULL AND (?1 IS NULL OR status = ?1))
+                      + (SELECT COUNT(*) FROM optimization_runs
+                         WHERE (?1 IS NULL OR status = ?1))",
+            ),
         };
+        let sql = format!(
+            "SELECT * FROM ({rows}) ORDER BY submitted_at_ms DESC, id DESC LIMIT ?2 OFFSET ?3"
+        );
         let status = status.map(status_text);
         self.read(|c| {
             let total: i64 = c
@@ -374,22 +388,27 @@ impl RunStore {
             let mut stmt = c.prepare_cached(&sql).map_err(self.err())?;
             let items = stmt
                 .query_map(params![status, i(limit), i(offset)], |r| {
-                    let has_metrics: Option<bool> = r.get(11)?;
+                    let has_metrics: Option<bool> = r.get(12)?;
+                    let kind = if r.get::<_, String>(0)? == "optimization" {
+                        RunKind::Optimization
+                    } else {
+                        RunKind::Backtest
+                    };
                     Ok(RunSummary {
-                        id: r.get(0)?,
                         kind,
-                        status: parse_status(&r.get::<_, String>(1)?),
-                        strategy: r.get(2)?,
-                        dataset: r.get(3)?,
-                        timeframe: r.get(4)?,
-                        total: u(r.get(5)?),
-                        processed: u(r.get(6)?),
-                        failed: u(r.get(7)?),
-                        error_message: r.get(8)?,
-                        submitted_at_ms: r.get(9)?,
-                        finished_at_ms: r.get(10)?,
+                        id: r.get(1)?,
+                        status: parse_status(&r.get::<_, String>(2)?),
+                        strategy: r.get(3)?,
+                        dataset: r.get(4)?,
+                        timeframe: r.get(5)?,
+                        total: u(r.get(6)?),
+                        processed: u(r.get(7)?),
+                        failed: u(r.get(8)?),
+                        error_message: r.get(9)?,
+                        submitted_at_ms: r.get(10)?,
+                        finished_at_ms: r.get(11)?,
                         metrics: if has_metrics == Some(true) {
-                            Some(metric_cols.read(r, 12)?)
+                            Some(metric_cols.read(r, 13)?)
                         } else {
                             None
                         },

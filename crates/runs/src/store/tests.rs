@@ -171,7 +171,7 @@ fn a_backtest_reads_back_exactly_as_it_was_reported() {
             .as_deref(),
         Some("b1")
     );
-    let page = store.list(RunKind::Backtest, None, 0, 10).unwrap();
+    let page = store.list(Some(RunKind::Backtest), None, 0, 10).unwrap();
     assert_eq!(page.total, 1);
     assert_eq!(page.items[0].metrics.as_ref(), Some(&report.metrics));
     assert!(store.backtest("nope").unwrap().is_none());
@@ -219,12 +219,12 @@ fn a_failed_backtest_keeps_its_error_and_is_not_a_dedup_hit() {
         None
     );
     let failed = store
-        .list(RunKind::Backtest, Some(RunStatus::Failed), 0, 10)
+        .list(Some(RunKind::Backtest), Some(RunStatus::Failed), 0, 10)
         .unwrap();
     assert_eq!(failed.total, 1);
     assert_eq!(
         store
-            .list(RunKind::Backtest, Some(RunStatus::Completed), 0, 10)
+            .list(Some(RunKind::Backtest), Some(RunStatus::Completed), 0, 10)
             .unwrap()
             .total,
         0
@@ -311,8 +311,20 @@ fn an_optimization_keeps_every_trial_and_its_best_in_full() {
         stored
     );
     // kept trials are not listed as backtests of their own
-    assert_eq!(store.list(RunKind::Backtest, None, 0, 10).unwrap().total, 0);
-    let opts = store.list(RunKind::Optimization, None, 0, 10).unwrap();
+    assert_eq!(
+        store
+            .list(Some(RunKind::Backtest), None, 0, 10)
+            .unwrap()
+            .total,
+        0
+    );
+    let opts = store
+        .list(Some(RunKind::Optimization), None, 0, 10)
+        .unwrap();
+    // both kinds in one list, newest first
+    let both = store.list(None, None, 0, 10).unwrap();
+    assert_eq!(both.total, 1);
+    assert_eq!(both.items[0].kind, RunKind::Optimization);
     assert_eq!(opts.items[0].failed, 6);
     assert!(opts.items[0].metrics.is_some());
 }
@@ -497,4 +509,35 @@ fn trials_sort_by_any_metric_or_parameter_nulls_last_ties_by_rank() {
         "{names:?}"
     );
     assert_eq!(store.trial_param_names("none").unwrap(), None);
+}
+
+#[test]
+fn both_kinds_list_together_newest_first() {
+    let (_d, store) = open();
+    saved_optimization(&store, "o1");
+    let mut h = header("b2", RunStatus::Failed);
+    h.submitted_at_ms = 5;
+    store
+        .save_backtest(&BacktestEnd {
+            header: &h,
+            processed: 1,
+            params: &no_params(),
+            report: None,
+        })
+        .unwrap();
+    let all = store.list(None, None, 0, 10).unwrap();
+    assert_eq!(all.total, 2);
+    let seen: Vec<(&str, RunKind)> = all.items.iter().map(|r| (r.id.as_str(), r.kind)).collect();
+    assert_eq!(
+        seen,
+        [("b2", RunKind::Backtest), ("o1", RunKind::Optimization)]
+    );
+    assert!(
+        all.items[1].metrics.is_some(),
+        "an optimization's best trial"
+    );
+    let failed = store.list(None, Some(RunStatus::Failed), 0, 10).unwrap();
+    assert_eq!((failed.total, failed.items.len()), (1, 1));
+    let second = store.list(None, None, 1, 1).unwrap();
+    assert_eq!(second.items[0].id, "o1");
 }

@@ -1,8 +1,18 @@
 // An optimization's grid size, computed as the server computes it, so the
-// form can show it (and refuse a grid above the limit) before submitting.
+// form can show it (and refuse a grid above the server's limit) before
+// submitting.
 
-/** The server's default `--max-combinations`. */
-export const MAX_COMBINATIONS = 1_000_000;
+import { get } from './api.js';
+
+/**
+ * The server's limits (`/api/health`'s `limits`): `maxCombinations`,
+ * `maxTop`, `maxPage`, `maxUploadBytes`. Read once per page load.
+ */
+let limits = null;
+export async function serverLimits(signal) {
+  if (!limits) limits = (await get('/api/health', null, { signal })).limits;
+  return limits;
+}
 
 function number(text, integer) {
   const t = String(text ?? '').trim();

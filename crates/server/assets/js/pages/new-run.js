@@ -6,7 +6,7 @@
 import { ApiError, get, post } from '../api.js';
 import { h, replace } from '../dom.js';
 import { date, int } from '../format.js';
-import { MAX_COMBINATIONS, gridSize } from '../grid.js';
+import { gridSize, serverLimits } from '../grid.js';
 import { go } from '../router.js';
 import { notice } from '../ui/error-panel.js';
 import { clearFieldErrors, field, showFieldError } from '../ui/fields.js';
@@ -31,8 +31,8 @@ function timeframesFor(ds) {
   return TIMEFRAMES.filter((tf) => base && seconds(tf) > base && seconds(tf) % base === 0);
 }
 
-function numberInput(name, value, { step = 'any', min } = {}) {
-  return h('input', { type: 'number', name, value: value ?? '', step, min, inputmode: 'decimal' });
+function numberInput(name, value, { step = 'any', min, max } = {}) {
+  return h('input', { type: 'number', name, value: value ?? '', step, min, max, inputmode: 'decimal' });
 }
 
 /** Reads an optional number input: {value} (undefined when empty) or {error}. */
@@ -43,7 +43,8 @@ function optionalNumber(input) {
 }
 
 /** Builds the form; `prefill` is a stored run's request and kind. */
-function buildForm(strategies, datasets, prefill) {
+function buildForm(strategies, datasets, prefill, limits) {
+  const MAX_COMBINATIONS = limits.maxCombinations;
   const kindBacktest = h('input', { type: 'radio', name: 'kind', value: 'backtest', id: 'kind-backtest', checked: prefill?.kind !== 'optimization' });
   const kindOpt = h('input', { type: 'radio', name: 'kind', value: 'optimization', id: 'kind-optimization', checked: prefill?.kind === 'optimization' });
   const strategy = h('select', { name: 'strategy' }, strategies.map((s) => h('option', { value: s.name }, s.name)));
@@ -61,7 +62,7 @@ function buildForm(strategies, datasets, prefill) {
   const size = numberInput('size', 100, { min: 0 });
   const constraints = h('textarea', { name: 'constraints', rows: 2, placeholder: 'fast < slow', spellcheck: 'false' });
   const maximize = h('select', { name: 'maximize' }, FITNESS.map(([v, l]) => h('option', { value: v }, l)));
-  const top = numberInput('top', 20, { step: 1, min: 0 });
+  const top = numberInput('top', 20, { step: 1, min: 1, max: limits.maxTop });
   const gridOut = h('output', { class: 'grid-size', 'aria-live': 'polite', 'data-testid': 'grid-size' });
   const paramsBox = h('div', { class: 'params' });
   const formError = h('div', { class: 'form-error', 'aria-live': 'assertive' });
@@ -212,6 +213,7 @@ function buildForm(strategies, datasets, prefill) {
       req.maximize = maximize.value;
       const t = optionalNumber(top);
       if (t.error) errors.push(['top', t.error]);
+      else if (t.value !== undefined && (t.value < 1 || t.value > limits.maxTop)) errors.push(['top', `must be between 1 and ${int(limits.maxTop)}`]);
       else if (t.value !== undefined) req.top = t.value;
       const size = gridSize(rows.map((r) => r.count('optimization')));
       if (size != null && size > MAX_COMBINATIONS) errors.push(['axes', `the grid of ${int(size)} combinations is above the limit of ${int(MAX_COMBINATIONS)}`]);
@@ -280,7 +282,7 @@ function buildForm(strategies, datasets, prefill) {
 export async function renderNewRun(view, route, ctx) {
   view.append(h('div', { class: 'page-head' }, h('h1', {}, 'New run')));
   const from = route.query.get('from');
-  const [strategies, datasets, prefill] = await Promise.all([
+  const [strategies, datasets, prefill, limits] = await Promise.all([
     get('/api/strategies', null, { signal: ctx.signal }),
     get('/api/datasets', null, { signal: ctx.signal }),
     from && /^(backtests|optimizations)\/[\w-]+$/.test(from)
@@ -288,6 +290,7 @@ export async function renderNewRun(view, route, ctx) {
         .then((run) => ({ kind: from.startsWith('optimizations') ? 'optimization' : 'backtest', request: run.request }))
         .catch(() => null)
       : null,
+    serverLimits(ctx.signal),
   ]);
   if (!ctx.alive) return;
   const dataset = route.query.get('dataset');
@@ -297,5 +300,5 @@ export async function renderNewRun(view, route, ctx) {
     return;
   }
   if (from && prefill) view.append(notice(`Starting from the settings of run ${from.split('/')[1]}.`));
-  view.append(buildForm(strategies, datasets, start));
+  view.append(buildForm(strategies, datasets, start, limits));
 }
