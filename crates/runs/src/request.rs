@@ -91,6 +91,23 @@ impl CostTexts {
     }
 }
 
+/// A dataset's name, or its catalog id as a JSON number (read as its text,
+/// which the catalog looks up as an id).
+fn name_or_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NameOrId {
+        Id(i64),
+        Name(String),
+    }
+    match NameOrId::deserialize(d)
+        .map_err(|_| serde::de::Error::custom("expected a dataset name (string) or id (integer)"))?
+    {
+        NameOrId::Id(id) => Ok(id.to_string()),
+        NameOrId::Name(name) => Ok(name),
+    }
+}
+
 /// What both kinds of request name: the strategy, the data, the period,
 /// fixed parameter values, costs. Unknown fields are refused (a misspelt
 /// `comissionPct` must not silently mean 0).
@@ -99,7 +116,9 @@ impl CostTexts {
 pub struct RunTarget {
     /// Strategy name.
     pub strategy: String,
-    /// Dataset name or id.
+    /// Dataset name or id (`"spy-1m"`, `1` or `"1"`: the id as
+    /// `GET /api/datasets` hands it out, a number, is accepted as is).
+    #[serde(deserialize_with = "name_or_id")]
     pub dataset: String,
     /// Main timeframe (default: the dataset's).
     pub timeframe: Option<String>,
@@ -380,6 +399,32 @@ mod tests {
             .unwrap()
             .info()
             .params
+    }
+
+    #[test]
+    fn a_dataset_is_named_or_given_by_its_numeric_id() {
+        let read = |v: serde_json::Value| BacktestRequest::from_json(&v).map(|b| b.run.dataset);
+        assert_eq!(
+            read(serde_json::json!({"strategy": "s", "dataset": 1})).unwrap(),
+            "1"
+        );
+        assert_eq!(
+            read(serde_json::json!({"strategy": "s", "dataset": "1"})).unwrap(),
+            "1"
+        );
+        assert_eq!(
+            read(serde_json::json!({"strategy": "s", "dataset": "spy-1m"})).unwrap(),
+            "spy-1m"
+        );
+        for bad in [
+            serde_json::json!(1.5),
+            serde_json::json!(true),
+            serde_json::json!([1]),
+        ] {
+            let e = read(serde_json::json!({"strategy": "s", "dataset": bad})).unwrap_err();
+            assert_eq!(e.field, "dataset", "{e}");
+            assert!(e.reason.contains("name (string) or id (integer)"), "{e}");
+        }
     }
 
     #[test]

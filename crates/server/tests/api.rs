@@ -63,6 +63,19 @@ fn a_backtest_is_accepted_at_once_then_completes_with_its_result_and_is_never_ru
         assert_eq!(code, 200, "{again}");
         assert_eq!(again["id"], id);
         assert_eq!(again["existing"], true);
+        // … also when it names the dataset by the id /api/datasets hands out
+        let (_, datasets) = srv.get("/api/datasets");
+        let spy = datasets
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == "spy-1m")
+            .unwrap();
+        let mut by_id = backtest_body();
+        by_id["dataset"] = spy["id"].clone();
+        assert!(by_id["dataset"].is_number());
+        let (code, same) = srv.post("/api/backtests", &by_id);
+        assert_eq!((code, &same["id"]), (200, &json!(id)), "{same}");
         // a different one is a new run
         let mut other = backtest_body();
         other["params"]["fast"] = json!(11);

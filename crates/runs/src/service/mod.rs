@@ -1,0 +1,360 @@
+//! The run service: submission, the job queue, cancellation, and the
+//! hand-over of a finished run from the progress cache to SQLite.
+//!
+//! - **Submit** checks and sizes the request from the catalog entry
+//!   ([`crate::plan`]), deduplicates by run key (a run in flight holds its
+//!   key in the cache; a completed one is found in SQLite), publishes a
+//!   `Pending` snapshot and queues the job. It never reads bars.
+//! - **Lanes**: backtests and optimizations wait in two queues, each worked
+//!   by a fixed number of threads (defaults 2 and 1), so extra runs stay
+//!   `Pending`. An optimization fans out on its own rayon pool.
+//! - **Progress**: the engine bumps atomic counters; a publisher thread
+//!   copies them into the cache every [`ServiceConfig::publish_every`]
+//!   (never per bar or per trial).
+//! - **End**: the run is written to SQLite in one transaction, then its
+//!   snapshot turns terminal with a time to live, then its key claim is
+//!   released — so a reader never sees `Completed` without a result.
+//! - **Priority**: the lane threads (and the optimizer threads they start,
+//!   which inherit it) run at a lower CPU priority (nice +10 on Unix), so
+//!   the HTTP API keeps answering in milliseconds while every core works on
+//!   an optimization; alone on the machine they lose nothing.
+//! - **Cancel**: a pending run ends at once (persisted as `Cancelled`); a
+//!   running one is flagged, reports `Cancelled` immediately, and its
+//!   threads stop at their next check (every 4,096 sub-bars at most).
+//!
+//! Layout: this file (configuration, errors, start and stop), `submit`
+//! (submission and cancel), `live` (a run in flight and its snapshot),
+//! `lanes` (execution and the hand-over to SQLite), `queries` (states,
+//! trials, lists), `distributed_run` (an optimization on the workers).
+
+mod distributed_run;
+mod lanes;
+mod live;
+mod queries;
+mod submit;
+
+use lanes::log_failed_trials;
+use live::{lock, LiveRun, LiveState, Phase};
+
+use crate::cache::{CacheError, ProgressCache};
+use crate::key::RunKind;
+use crate::plan::{self, Plan, Work};
+use crate::request::{BacktestRequest, OptimizationRequest};
+use crate::settings::FieldError;
+use crate::snapshot::RunSnapshot;
+use crate::status::RunStatus;
+use crate::store::{
+    now_ms, BacktestEnd, OptimizationEnd, Page, RunHeader, RunStore, RunSummary, StoreError,
+    TrialOrder, TrialSort,
+};
+use atf_data::{Catalog, DataError, DatasetInfo};
+use atf_engine::metrics::RunCommon;
+use atf_engine::optimize::{
+    OptimizationProgress, OptimizationReport, TrialOutcome, TrialRecord, TrialStatus,
+};
+use atf_engine::{BacktestReport, MarketData, Progress, Registry, RunFailure};
+use serde_json::Value;
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+use tracing::{error, info, warn};
+
+/// How many trials a status or run answer carries inline (the rest page
+/// through [`RunService::trials`]).
+pub const INLINE_TRIALS: u64 = 1_000;
+/// Leaderboard length in an optimization's status.
+pub const LEADERS: usize = 10;
+/// Failed trials logged one by one at the end of an optimization (the rest
+/// are counted in one line).
+const LOGGED_TRIAL_FAILURES: usize = 20;
+
+/// Start-up settings.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// Where `catalog.db`, `runs.db` and the datasets live.
+    pub data_dir: PathBuf,
+    /// The strategies runs may name.
+    pub registry: Arc<Registry>,
+    /// Backtests running at once.
+    pub backtest_slots: usize,
+    /// Optimizations running at once.
+    pub optimization_slots: usize,
+    /// Threads of each optimization.
+    pub optimizer_threads: usize,
+    /// Largest grid accepted.
+    pub max_combinations: u64,
+    /// How often live counters are copied to the cache.
+    pub publish_every: Duration,
+    /// How long a terminal cache entry lives after the run is persisted.
+    pub terminal_ttl: Duration,
+}
+
+impl ServiceConfig {
+    /// The defaults for `data_dir` and `registry`: 2 backtests and 1
+    /// optimization at a time, every core for an optimization, 1,000,000
+    /// combinations at most.
+    #[must_use]
+    pub fn new(data_dir: PathBuf, registry: Arc<Registry>) -> Self {
+        Self {
+            data_dir,
+            registry,
+            backtest_slots: 2,
+            optimization_slots: 1,
+            optimizer_threads: std::thread::available_parallelism().map_or(1, usize::from),
+            max_combinations: atf_engine::grid::DEFAULT_MAX_COMBINATIONS,
+            publish_every: Duration::from_millis(250),
+            terminal_ttl: crate::cache::TERMINAL_TTL,
+        }
+    }
+}
+
+/// Why a submission was refused or could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// A field of the request is wrong (HTTP 422).
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    /// Storage or cache failed (HTTP 500/503).
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+/// Why a query of stored runs was refused or could not be answered.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// A query parameter is wrong (HTTP 422).
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    /// Storage failed (HTTP 500).
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+/// The service's storage failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The progress cache.
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+    /// The run database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The dataset catalog.
+    #[error("dataset catalog: {0}")]
+    Catalog(#[from] DataError),
+}
+
+/// The answer to a submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitted {
+    /// The run (new, or the identical one already in flight or finished).
+    pub id: String,
+    /// Its key.
+    pub run_key: String,
+    /// Its status now.
+    pub status: RunStatus,
+    /// Its total work.
+    pub total: u64,
+    /// Whether an identical run answered instead of a new one.
+    pub existing: bool,
+}
+
+/// A run as status readers see it: the snapshot and, once it ended with
+/// one, the result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunState {
+    /// Status, counters, error.
+    pub snapshot: RunSnapshot,
+    /// The result, `None` until there is one.
+    pub result: Option<RunResult>,
+}
+
+/// A finished run's result, by kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunResult {
+    /// A backtest's report.
+    Backtest(Box<atf_engine::BacktestReport>),
+    /// An optimization's summary, first ranked trials and kept best trials.
+    Optimization(Box<crate::store::OptimizationResult>),
+}
+
+/// The answer to a cancel request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// It is (now) cancelled.
+    Cancelled,
+    /// It had already ended with this status.
+    AlreadyEnded(RunStatus),
+    /// No such run.
+    NotFound,
+}
+
+/// Queue and worker counts for `/api/health`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Load {
+    /// Runs waiting for a slot.
+    pub pending: usize,
+    /// Runs working.
+    pub running: usize,
+    /// Worker threads (backtest + optimization slots).
+    pub workers: usize,
+}
+
+#[derive(Default)]
+struct Lane {
+    queue: Mutex<VecDeque<Arc<LiveRun>>>,
+    ready: Condvar,
+}
+
+struct Inner {
+    cfg: ServiceConfig,
+    catalog: Mutex<Catalog>,
+    store: RunStore,
+    cache: Arc<dyn ProgressCache>,
+    live: Mutex<HashMap<String, Arc<LiveRun>>>,
+    lanes: [Lane; 2],
+    running: AtomicU64,
+    stop: AtomicBool,
+    /// Set when optimizations are spread over workers through Redis.
+    coordinator: Option<Arc<crate::distributed::Coordinator>>,
+}
+
+/// The run service (cheap to clone; clones share everything).
+#[derive(Clone)]
+pub struct RunService {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for RunService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunService")
+            .field("data_dir", &self.inner.cfg.data_dir)
+            .field("cache", &self.inner.cache.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Outcome of executing a job, before it is persisted.
+enum Ended {
+    Backtest(Option<Box<BacktestReport>>),
+    Optimization(Option<Box<OptimizationReport>>),
+}
+
+fn lane_of(kind: RunKind) -> usize {
+    match kind {
+        RunKind::Backtest => 0,
+        RunKind::Optimization => 1,
+    }
+}
+
+fn trace_here() -> String {
+    std::backtrace::Backtrace::force_capture().to_string()
+}
+
+impl RunService {
+    /// Opens the catalog (importing the demo datasets on first start) and
+    /// the run database, and starts the worker and publisher threads.
+    ///
+    /// # Errors
+    /// [`ServiceError`] when the catalog or the database cannot be opened.
+    pub fn start(cfg: ServiceConfig, cache: Arc<dyn ProgressCache>) -> Result<Self, ServiceError> {
+        Self::start_with(cfg, cache, None)
+    }
+
+    /// As [`RunService::start`], but optimizations run on the workers of
+    /// `coordinator` (DESIGN §6); backtests still run here.
+    ///
+    /// # Errors
+    /// As [`RunService::start`].
+    pub fn start_distributed(
+        cfg: ServiceConfig,
+        cache: Arc<dyn ProgressCache>,
+        coordinator: Arc<crate::distributed::Coordinator>,
+    ) -> Result<Self, ServiceError> {
+        Self::start_with(cfg, cache, Some(coordinator))
+    }
+
+    fn start_with(
+        cfg: ServiceConfig,
+        cache: Arc<dyn ProgressCache>,
+        coordinator: Option<Arc<crate::distributed::Coordinator>>,
+    ) -> Result<Self, ServiceError> {
+        // every submission's key needs the build's fingerprint: hash the
+        // executable now, off the first request's path
+        std::thread::spawn(|| crate::build::fingerprint().len());
+        std::fs::create_dir_all(&cfg.data_dir).map_err(|source| DataError::Io {
+            path: cfg.data_dir.clone(),
+            source,
+        })?;
+        let catalog = Catalog::open(&cfg.data_dir)?;
+        catalog.ensure_demo()?;
+        let store = RunStore::open(&cfg.data_dir.join("runs.db"))?;
+        let svc = Self {
+            inner: Arc::new(Inner {
+                catalog: Mutex::new(catalog),
+                store,
+                cache,
+                live: Mutex::new(HashMap::new()),
+                lanes: [Lane::default(), Lane::default()],
+                running: AtomicU64::new(0),
+                stop: AtomicBool::new(false),
+                coordinator,
+                cfg,
+            }),
+        };
+        for (lane, slots) in [
+            (0, svc.inner.cfg.backtest_slots),
+            (1, svc.inner.cfg.optimization_slots),
+        ] {
+            for n in 0..slots.max(1) {
+                let s = svc.clone();
+                std::thread::Builder::new()
+                    .name(format!("atf-{}-{n}", ["backtest", "optimize"][lane]))
+                    .spawn(move || s.work_lane(lane))
+                    .map_err(|e| DataError::Io {
+                        path: PathBuf::from("<thread>"),
+                        source: e,
+                    })?;
+            }
+        }
+        let s = svc.clone();
+        std::thread::Builder::new()
+            .name("atf-publish".into())
+            .spawn(move || s.publish_loop())
+            .map_err(|e| DataError::Io {
+                path: PathBuf::from("<thread>"),
+                source: e,
+            })?;
+        Ok(svc)
+    }
+
+    /// Stops taking jobs (running ones are abandoned with the process).
+    pub fn shutdown(&self) {
+        self.inner.stop.store(true, Ordering::Relaxed);
+        for lane in &self.inner.lanes {
+            lane.ready.notify_all();
+        }
+        for run in lock(&self.inner.live).values() {
+            run.cancel_engine();
+        }
+    }
+
+    /// The cache backend's name.
+    #[must_use]
+    pub fn cache_backend(&self) -> &'static str {
+        self.inner.cache.backend()
+    }
+
+    /// The settings it started with.
+    #[must_use]
+    pub fn config(&self) -> &ServiceConfig {
+        &self.inner.cfg
+    }
+
+    /// Runs `f` with the dataset catalog (datasets list, import).
+    pub fn with_catalog<T>(&self, f: impl FnOnce(&Catalog) -> T) -> T {
+        f(&lock(&self.inner.catalog))
+    }
+}

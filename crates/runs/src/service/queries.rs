@@ -1,0 +1,234 @@
+//! What readers ask: a run's state (the cache first, then SQLite), its
+//! trials, the runs list, the load.
+
+use super::*;
+
+impl RunService {
+    /// A run's status and, once it has one, its result: the cache first,
+    /// then SQLite; `None` if neither knows it.
+    ///
+    /// # Errors
+    /// [`ServiceError`] when storage fails.
+    pub fn state(&self, kind: RunKind, id: &str) -> Result<Option<RunState>, ServiceError> {
+        if let Some(snap) = self.inner.cache.get(id)? {
+            if snap.kind != kind {
+                return Ok(None);
+            }
+            if !snap.status.is_terminal() || snap.status == RunStatus::Failed {
+                return Ok(Some(RunState {
+                    snapshot: snap,
+                    result: None,
+                }));
+            }
+            // terminal: the result is in SQLite (written before the snapshot turned)
+            if let Some(stored) = self.stored(kind, id)? {
+                return Ok(Some(stored));
+            }
+            return Ok(Some(RunState {
+                snapshot: snap,
+                result: None,
+            }));
+        }
+        self.stored(kind, id)
+    }
+
+    pub(super) fn stored(&self, kind: RunKind, id: &str) -> Result<Option<RunState>, ServiceError> {
+        let store = &self.inner.store;
+        Ok(match kind {
+            RunKind::Backtest => store.backtest(id)?.map(|b| RunState {
+                snapshot: snapshot_of(&b.header, kind, b.processed, 0, 0, Vec::new()),
+                result: b.result.map(|r| RunResult::Backtest(Box::new(r))),
+            }),
+            RunKind::Optimization => store.optimization(id, INLINE_TRIALS)?.map(|o| {
+                let leaders = o
+                    .result
+                    .as_ref()
+                    .map(|r| r.trials.iter().take(LEADERS).cloned().collect())
+                    .unwrap_or_default();
+                RunState {
+                    snapshot: snapshot_of(
+                        &o.header,
+                        kind,
+                        o.completed,
+                        o.failed,
+                        o.skipped,
+                        leaders,
+                    ),
+                    result: o.result.map(|r| RunResult::Optimization(Box::new(r))),
+                }
+            }),
+        })
+    }
+
+    /// A page of an optimization's trials, best first.
+    ///
+    /// # Errors
+    /// [`ServiceError`] when storage fails.
+    pub fn trials(
+        &self,
+        id: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page<TrialRecord>, ServiceError> {
+        Ok(self.inner.store.trials(id, offset, limit)?)
+    }
+
+    /// A page of an optimization's trials in `order` (NULLs last, ties by
+    /// rank). A parameter to sort by must be one of the optimization's own.
+    ///
+    /// # Errors
+    /// [`QueryError::Field`] (`sort`) for a parameter the optimization does
+    /// not have; [`QueryError::Service`] when storage fails.
+    pub fn sorted_trials(
+        &self,
+        id: &str,
+        offset: u64,
+        limit: u64,
+        order: &TrialOrder,
+    ) -> Result<Page<TrialRecord>, QueryError> {
+        let store = &self.inner.store;
+        if let TrialSort::Param(name) = &order.sort {
+            let names = store.trial_param_names(id).map_err(ServiceError::from)?;
+            if let Some(names) = names.filter(|n| !n.contains(name)) {
+                return Err(FieldError::new(
+                    "sort",
+                    format!(
+                        "unknown parameter '{name}' (this optimization's: {})",
+                        names.join(", ")
+                    ),
+                )
+                .into());
+            }
+        }
+        Ok(store
+            .sorted_trials(id, offset, limit, order)
+            .map_err(ServiceError::from)?)
+    }
+
+    /// Runs of `kind`, newest first: this process's runs in flight, then
+    /// the finished ones from SQLite.
+    ///
+    /// # Errors
+    /// [`ServiceError`] when storage fails.
+    pub fn list(
+        &self,
+        kind: Option<RunKind>,
+        status: Option<RunStatus>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page<RunSummary>, ServiceError> {
+        let mut live: Vec<RunSnapshot> = lock(&self.inner.live)
+            .values()
+            .filter(|r| {
+                kind.is_none_or(|k| r.kind() == k)
+                    && !matches!(lock(&r.state).phase, Phase::Done(_))
+            })
+            .map(|r| r.snapshot())
+            .filter(|s| status.is_none_or(|want| s.status == want))
+            .collect();
+        live.sort_by(|a, b| {
+            b.submitted_at_ms
+                .cmp(&a.submitted_at_ms)
+                .then(b.id.cmp(&a.id))
+        });
+        let n_live = live.len() as u64;
+        let mut items: Vec<RunSummary> = live
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .map(|s| RunSummary {
+                processed: s.processed(),
+                id: s.id,
+                kind: s.kind,
+                status: s.status,
+                strategy: s.strategy,
+                dataset: s.dataset,
+                timeframe: String::new(),
+                total: s.total,
+                failed: s.failed,
+                error_message: s.error_message,
+                submitted_at_ms: s.submitted_at_ms,
+                finished_at_ms: 0,
+                metrics: None,
+            })
+            .collect();
+        let room = limit.saturating_sub(items.len() as u64);
+        let stored_offset = offset.saturating_sub(n_live);
+        let stored = self.inner.store.list(kind, status, stored_offset, room)?;
+        let total = n_live + stored.total;
+        items.extend(stored.items);
+        Ok(Page {
+            items,
+            total,
+            offset,
+            limit,
+        })
+    }
+
+    /// Queue depth, running runs and worker threads.
+    #[must_use]
+    pub fn load(&self) -> Load {
+        let pending = self.inner.lanes.iter().map(|l| lock(&l.queue).len()).sum();
+        Load {
+            pending,
+            running: usize::try_from(self.inner.running.load(Ordering::Relaxed)).unwrap_or(0),
+            workers: match &self.inner.coordinator {
+                Some(c) => c.active_workers(),
+                None => self.inner.cfg.backtest_slots + self.inner.cfg.optimization_slots,
+            },
+        }
+    }
+}
+
+pub(super) fn snapshot_of(
+    h: &RunHeader,
+    kind: RunKind,
+    completed: u64,
+    failed: u64,
+    skipped: u64,
+    leaders: Vec<TrialRecord>,
+) -> RunSnapshot {
+    RunSnapshot {
+        id: h.id.clone(),
+        kind,
+        run_key: h.run_key.clone(),
+        status: h.status,
+        strategy: h.strategy.clone(),
+        dataset: h.dataset.clone(),
+        submitted_at_ms: h.submitted_at_ms,
+        started_at_ms: h.started_at_ms,
+        finished_at_ms: Some(h.finished_at_ms),
+        total: h.total,
+        completed,
+        failed,
+        skipped,
+        error_message: h.error_message.clone(),
+        error_stack_trace: h.error_stack_trace.clone(),
+        leaders,
+    }
+}
+
+impl RunService {
+    /// A finished backtest as stored (with its result), if any.
+    ///
+    /// # Errors
+    /// [`ServiceError`] when storage fails.
+    pub fn stored_backtest(
+        &self,
+        id: &str,
+    ) -> Result<Option<crate::store::StoredBacktest>, ServiceError> {
+        Ok(self.inner.store.backtest(id)?)
+    }
+
+    /// A finished optimization as stored (summary and its first
+    /// [`INLINE_TRIALS`] trials), if any.
+    ///
+    /// # Errors
+    /// [`ServiceError`] when storage fails.
+    pub fn stored_optimization(
+        &self,
+        id: &str,
+    ) -> Result<Option<crate::store::StoredOptimization>, ServiceError> {
+        Ok(self.inner.store.optimization(id, INLINE_TRIALS)?)
+    }
+}

@@ -1,0 +1,177 @@
+//! Submission (checked by [`crate::plan`], deduplicated by run key) and
+//! cancellation.
+
+use super::*;
+
+impl RunService {
+    pub(super) fn dataset(&self, name_or_id: &str) -> Result<DatasetInfo, SubmitError> {
+        match lock(&self.inner.catalog).get(name_or_id) {
+            Ok(ds) => Ok(ds),
+            Err(e @ DataError::DatasetNotFound { .. }) => {
+                Err(FieldError::new("dataset", e.to_string()).into())
+            }
+            Err(e) => Err(ServiceError::Catalog(e).into()),
+        }
+    }
+
+    /// Accepts a backtest (or answers with the identical one).
+    ///
+    /// # Errors
+    /// [`SubmitError::Field`] for bad input; [`SubmitError::Service`] when
+    /// storage fails.
+    pub fn submit_backtest(
+        &self,
+        req: &BacktestRequest,
+        body: Value,
+    ) -> Result<Submitted, SubmitError> {
+        let ds = self.dataset(&req.run.dataset)?;
+        let plan = plan::backtest(&self.inner.cfg.registry, req, ds)?;
+        self.submit(plan, body)
+    }
+
+    /// Accepts an optimization (or answers with the identical one).
+    ///
+    /// # Errors
+    /// As [`RunService::submit_backtest`]; `axes` when the grid is larger
+    /// than [`ServiceConfig::max_combinations`].
+    pub fn submit_optimization(
+        &self,
+        req: &OptimizationRequest,
+        body: Value,
+    ) -> Result<Submitted, SubmitError> {
+        let ds = self.dataset(&req.run.dataset)?;
+        let plan = plan::optimization(
+            &self.inner.cfg.registry,
+            req,
+            ds,
+            self.inner.cfg.max_combinations,
+        )?;
+        self.submit(plan, body)
+    }
+
+    pub(super) fn submit(&self, plan: Plan, body: Value) -> Result<Submitted, SubmitError> {
+        let inner = &self.inner;
+        let id = uuid::Uuid::new_v4().to_string();
+        let key = plan.key.to_string();
+        let kind = plan.kind();
+        for _ in 0..3 {
+            let Some(holder) = inner.cache.claim(&key, &id).map_err(ServiceError::from)? else {
+                break;
+            };
+            let live = lock(&inner.live).get(&holder).cloned();
+            if let Some(run) = live {
+                let snap = run.snapshot();
+                return Ok(Submitted {
+                    id: holder,
+                    run_key: key,
+                    status: snap.status,
+                    total: snap.total,
+                    existing: true,
+                });
+            }
+            // a claim left by a process that is gone: take it over
+            inner
+                .cache
+                .release(&key, &holder)
+                .map_err(ServiceError::from)?;
+        }
+        if let Some(done) = inner
+            .store
+            .find_completed(kind, &key)
+            .map_err(ServiceError::from)?
+        {
+            inner.cache.release(&key, &id).map_err(ServiceError::from)?;
+            let total = self
+                .state(kind, &done)?
+                .map_or(plan.total, |s| s.snapshot.total);
+            return Ok(Submitted {
+                id: done,
+                run_key: key,
+                status: RunStatus::Completed,
+                total,
+                existing: true,
+            });
+        }
+        let run = Arc::new(LiveRun {
+            id: id.clone(),
+            total: AtomicU64::new(plan.total),
+            request: body,
+            submitted_at_ms: now_ms(),
+            state: Mutex::new(LiveState {
+                phase: Phase::Pending,
+                started_at_ms: None,
+                finished_at_ms: None,
+                error: None,
+            }),
+            bars: Progress::new(),
+            trials: OptimizationProgress::new(),
+            common: OnceLock::new(),
+            cancelled_at: OnceLock::new(),
+            plan,
+        });
+        let snap = run.snapshot();
+        if let Err(e) = inner.cache.put(&snap, None) {
+            let _ = inner.cache.release(&key, &id);
+            return Err(ServiceError::from(e).into());
+        }
+        lock(&inner.live).insert(id.clone(), Arc::clone(&run));
+        info!(run = %id, kind = kind.as_str(), strategy = %snap.strategy, dataset = %snap.dataset,
+            total = snap.total, "run accepted");
+        let lane = &inner.lanes[lane_of(kind)];
+        lock(&lane.queue).push_back(run);
+        lane.ready.notify_one();
+        Ok(Submitted {
+            id,
+            run_key: key,
+            status: RunStatus::Pending,
+            total: snap.total,
+            existing: false,
+        })
+    }
+
+    /// Cancels run `id` of `kind`.
+    ///
+    /// # Errors
+    /// [`ServiceError`] when storage fails.
+    pub fn cancel(&self, kind: RunKind, id: &str) -> Result<CancelOutcome, ServiceError> {
+        let live = lock(&self.inner.live).get(id).cloned();
+        if let Some(run) = live.filter(|r| r.kind() == kind) {
+            let mut st = lock(&run.state);
+            match st.phase {
+                Phase::Pending => {
+                    st.phase = Phase::Finishing(RunStatus::Cancelled);
+                    st.finished_at_ms = Some(now_ms());
+                    drop(st);
+                    let lane = &self.inner.lanes[lane_of(kind)];
+                    lock(&lane.queue).retain(|r| r.id != run.id);
+                    info!(run = %run.id, "pending run cancelled");
+                    let ended = match kind {
+                        RunKind::Backtest => Ended::Backtest(None),
+                        RunKind::Optimization => Ended::Optimization(None),
+                    };
+                    self.finish(&run, RunStatus::Cancelled, ended, None);
+                    return Ok(CancelOutcome::Cancelled);
+                }
+                Phase::Running => {
+                    st.phase = Phase::Finishing(RunStatus::Cancelled);
+                    let _ = run.cancelled_at.set(Instant::now());
+                    run.cancel_engine();
+                    info!(run = %run.id, "cancel requested");
+                    // readers see Cancelled now, not at the next publish
+                    self.inner.cache.put(&run.snapshot_with(&st), None)?;
+                    return Ok(CancelOutcome::Cancelled);
+                }
+                Phase::Finishing(s) | Phase::Done(s) => {
+                    return Ok(CancelOutcome::AlreadyEnded(s));
+                }
+            }
+        }
+        Ok(match self.state(kind, id)? {
+            Some(s) if s.snapshot.status.is_terminal() => {
+                CancelOutcome::AlreadyEnded(s.snapshot.status)
+            }
+            // known to the cache but run by no one here (another process)
+            Some(_) | None => CancelOutcome::NotFound,
+        })
+    }
+}
