@@ -53,6 +53,7 @@ const COLUMNS: &str = "id, name, symbol, timeframe, first_ts_ms, last_ts_ms, row
 /// One dataset in the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DatasetInfo {
     /// Catalog id (never reused).
     pub id: i64,
@@ -60,7 +61,8 @@ pub struct DatasetInfo {
     pub name: String,
     /// Instrument symbol.
     pub symbol: String,
-    /// The bars' timeframe.
+    /// The bars' timeframe (`1m`, `1h`, `1d`, …).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "1m"))]
     pub timeframe: Timeframe,
     /// Open time of the first bar, ms since epoch (UTC).
     pub first_ts_ms: i64,
@@ -75,6 +77,7 @@ pub struct DatasetInfo {
     /// Lowercase hex SHA-256 of the normalized content ([`crate::checksum`]).
     pub sha256: String,
     /// The Parquet file, relative to the data directory.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub file: PathBuf,
     /// When it was imported, ms since epoch.
     pub imported_at_ms: i64,

@@ -22,6 +22,7 @@ use std::io::Read;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum SourceFormat {
     /// CSV with a header row `timestamp,open,high,low,close[,volume]`.
     Csv,

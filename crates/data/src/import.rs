@@ -24,6 +24,7 @@ pub struct ImportOptions {
 /// What an import did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportReport {
     /// The new catalog entry.
     pub dataset: DatasetInfo,

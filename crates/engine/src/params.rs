@@ -134,6 +134,7 @@ use thiserror::Error;
 /// The type, default and bounds of one parameter.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ParamKind {
     /// Whole numbers in `min..=max`, moving by `step` in a grid.
     Int {
@@ -174,6 +175,7 @@ pub enum ParamKind {
 /// One declared parameter.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ParamSpec {
     /// Name used on the CLI and in the API (`fast`, `long_only`).
     pub name: &'static str,

@@ -23,6 +23,7 @@ use std::sync::Arc;
 /// A strategy's public description.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StrategyInfo {
     /// Name (`sma-cross`).
     pub name: &'static str,
@@ -31,6 +32,7 @@ pub struct StrategyInfo {
     /// One line.
     pub description: &'static str,
     /// Declared parameters.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::params::ParamSpec>))]
     pub params: ParamSpace,
 }
 
