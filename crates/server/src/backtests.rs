@@ -30,7 +30,7 @@ const KIND: RunKind = RunKind::Backtest;
     path = "/api/backtests",
     tag = "backtests",
     operation_id = "submitBacktest",
-    request_body(content = crate::openapi::BacktestRequestSchema, content_type = "application/json"),
+    request_body(content = BacktestRequest, content_type = "application/json"),
     responses(
         (status = 202, description = "Accepted: a new run, or the identical run still pending or running (`existing: true`).", body = BacktestSubmission,
             headers(("Location" = String, description = "`/api/backtests/{id}/status`"))),

@@ -5,22 +5,24 @@
 //! registers each with the router and the document at once (utoipa-axum),
 //! so the two list the same operations by construction.
 //!
-//! The request bodies and the stored runs are types of crates without
-//! utoipa, so this module mirrors them as schema-only types
-//! ([`BacktestRequestSchema`], [`OptimizationRequestSchema`],
-//! [`StoredBacktestSchema`], …): they are never built, only described. The
-//! unit tests check the document against the router, and `scripts/test.sh`
-//! validates it with `openapi-spec-validator`.
+//! The request bodies' schemas come from the types the server reads them
+//! with (`atf_runs::request_schema`, atf-runs' `openapi` feature). The
+//! stored runs are types of crates without utoipa, so this module mirrors
+//! them as schema-only types ([`StoredBacktestSchema`], …): they are never
+//! built, only described. The unit tests check the document against the
+//! router, `scripts/test.sh` validates it with `openapi-spec-validator`, and
+//! `scripts/schemathesis.sh` tests a real server against it.
 
 use crate::dto::{
     BacktestStatus, BacktestSubmission, CancelResponse, ChartBar, DatasetBars, Health,
     OptimizationStatus, OptimizationSubmission,
 };
 use crate::problem::Problem;
+use atf_runs::request::{AxisSpec, BacktestRequest, OptimizationRequest};
+use atf_runs::request_schema::ParamValue;
 use axum::body::Bytes;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
@@ -49,10 +51,9 @@ set headers); without it no authentication is needed.",
     components(
         schemas(
             Problem,
-            BacktestRequestSchema,
-            OptimizationRequestSchema,
-            AxisSpecSchema,
-            AxisRange,
+            BacktestRequest,
+            OptimizationRequest,
+            AxisSpec,
             ParamValue,
             BacktestSubmission,
             OptimizationSubmission,
@@ -166,169 +167,6 @@ pub struct AccessToken {
 }
 
 // ---- request bodies ----------------------------------------------------------
-
-/// A parameter value: a number, a boolean or a string (a choice's name).
-#[derive(ToSchema)]
-#[serde(untagged)]
-pub enum ParamValue {
-    /// An `int` or `float` parameter's value.
-    Number(f64),
-    /// A `bool` parameter's value.
-    Boolean(bool),
-    /// A `choice` parameter's value.
-    Text(String),
-}
-
-/// `POST /api/backtests`: the strategy, the data, the period, fixed
-/// parameter values, costs, cash and sizing. Absent fields take the CLI's
-/// defaults (10,000 cash, no costs, all-in); unknown fields are refused
-/// (`422`, so a misspelt `comissionPct` never silently means 0). Numbers are
-/// read from their decimal text, so `0.1` is exactly 0.1 %.
-#[derive(ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schema(example = json!({
-    "strategy": "sma-cross",
-    "dataset": "spy-1m",
-    "timeframe": "1h",
-    "from": "2024-01-01",
-    "to": "2024-03-31",
-    "params": {"fast": 10, "slow": 30},
-    "cash": 10000,
-    "commissionPct": 0.1,
-    "slippageTicks": 0,
-    "sizePct": 100
-}))]
-pub struct BacktestRequestSchema {
-    /// Strategy name (see `GET /api/strategies`).
-    #[schema(example = "sma-cross")]
-    pub strategy: String,
-    /// Dataset name or id (see `GET /api/datasets`).
-    #[schema(example = "spy-1m")]
-    pub dataset: String,
-    /// Main timeframe (default: the dataset's): a number followed by s, m,
-    /// h, d or w.
-    #[schema(example = "1h")]
-    pub timeframe: Option<String>,
-    /// First day or instant (default: the dataset's start): `2024-01-01`,
-    /// an ISO instant, or epoch seconds / milliseconds.
-    #[schema(example = "2024-01-01")]
-    pub from: Option<String>,
-    /// Last day or instant, included (default: the dataset's end); a bare
-    /// date means through that day.
-    #[schema(example = "2024-03-31")]
-    pub to: Option<String>,
-    /// Parameter values by name (default: the strategy's).
-    #[serde(default)]
-    #[schema(example = json!({"fast": 10, "slow": 30}))]
-    pub params: BTreeMap<String, ParamValue>,
-    /// Initial cash (default 10000).
-    #[schema(example = 10000)]
-    pub cash: Option<f64>,
-    /// Commission, % of notional (default 0).
-    #[schema(example = 0.1)]
-    pub commission_pct: Option<f64>,
-    /// Fixed commission per order (default 0).
-    #[schema(example = 0)]
-    pub commission_fixed: Option<f64>,
-    /// Slippage in ticks (default 0).
-    #[schema(example = 0)]
-    pub slippage_ticks: Option<i64>,
-    /// Order size, % of equity (default 100).
-    #[schema(example = 100)]
-    pub size_pct: Option<f64>,
-    /// Fixed order quantity (instead of `sizePct`).
-    pub size_qty: Option<f64>,
-}
-
-/// One optimization axis: `{"min": 5, "max": 50, "step": 5}`.
-#[derive(ToSchema)]
-#[schema(example = json!({"min": 5, "max": 50, "step": 5}))]
-pub struct AxisRange {
-    /// First value.
-    pub min: f64,
-    /// Last value (included when the steps reach it).
-    pub max: f64,
-    /// Step (> 0).
-    #[schema(exclusive_minimum = 0)]
-    pub step: f64,
-}
-
-/// One optimization axis: a range, or a list of values (`[20, 30, 40]`,
-/// `[true, false]`, `["a", "b"]`).
-#[derive(ToSchema)]
-#[serde(untagged)]
-pub enum AxisSpecSchema {
-    /// `{"min": 5, "max": 50, "step": 5}`.
-    Range(AxisRange),
-    /// `[20, 30, 40]` or `[true, false]` or `["a", "b"]`.
-    List(Vec<ParamValue>),
-}
-
-/// `POST /api/optimizations`: every combination of the axes' values, each
-/// run as a backtest with the fixed fields of [`BacktestRequestSchema`],
-/// ranked by `maximize`. Unknown fields are refused (`422`).
-#[derive(ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schema(example = json!({
-    "strategy": "sma-cross",
-    "dataset": "spy-1m",
-    "axes": {"fast": {"min": 5, "max": 50, "step": 5}, "slow": [20, 30, 40]},
-    "constraints": ["fast < slow"],
-    "maximize": "sharpe",
-    "top": 20
-}))]
-pub struct OptimizationRequestSchema {
-    /// Strategy name (see `GET /api/strategies`).
-    #[schema(example = "sma-cross")]
-    pub strategy: String,
-    /// Dataset name or id (see `GET /api/datasets`).
-    #[schema(example = "spy-1m")]
-    pub dataset: String,
-    /// The grid: parameter → axis (combination order follows the names'
-    /// sorted order). At least one; an axis may not also be in `params`.
-    #[schema(example = json!({"fast": {"min": 5, "max": 50, "step": 5}, "slow": [20, 30, 40]}))]
-    pub axes: BTreeMap<String, AxisSpecSchema>,
-    /// Relations that skip combinations (`"fast < slow"`).
-    #[serde(default)]
-    #[schema(example = json!(["fast < slow"]))]
-    pub constraints: Vec<String>,
-    /// Fitness to rank by (default `sharpe`): `sharpe`, `net-profit`,
-    /// `return-over-drawdown`, `profit-factor`, `sortino` or `win-rate`
-    /// (`netProfit` and `net_profit` are accepted too).
-    #[schema(example = "sharpe")]
-    pub maximize: Option<String>,
-    /// Best trials kept in full, as backtests with their equity curve and
-    /// trades (default 20, at most 1,000).
-    #[schema(example = 20, minimum = 1, maximum = 1000)]
-    pub top: Option<u64>,
-    /// Main timeframe (default: the dataset's).
-    #[schema(example = "1h")]
-    pub timeframe: Option<String>,
-    /// First day or instant (default: the dataset's start).
-    #[schema(example = "2024-01-01")]
-    pub from: Option<String>,
-    /// Last day or instant, included (default: the dataset's end).
-    #[schema(example = "2024-03-31")]
-    pub to: Option<String>,
-    /// Values of the parameters that are not axes (default: the
-    /// strategy's).
-    #[serde(default)]
-    pub params: BTreeMap<String, ParamValue>,
-    /// Initial cash (default 10000).
-    #[schema(example = 10000)]
-    pub cash: Option<f64>,
-    /// Commission, % of notional (default 0).
-    #[schema(example = 0.1)]
-    pub commission_pct: Option<f64>,
-    /// Fixed commission per order (default 0).
-    pub commission_fixed: Option<f64>,
-    /// Slippage in ticks (default 0).
-    pub slippage_ticks: Option<i64>,
-    /// Order size, % of equity (default 100).
-    pub size_pct: Option<f64>,
-    /// Fixed order quantity (instead of `sizePct`).
-    pub size_qty: Option<f64>,
-}
 
 /// The multipart form of `POST /api/datasets`.
 #[derive(ToSchema)]
@@ -915,48 +753,24 @@ mod tests {
         assert!(upload["multipart/form-data"].is_object(), "{upload}");
     }
 
-    /// The request schemas name every field the real request types accept:
-    /// each field of these bodies is a property of its schema.
+    /// The request bodies are described by the types the server reads
+    /// them with (their fields are checked in `atf_runs::request_schema`).
     #[test]
-    fn the_request_schemas_cover_the_request_types() {
+    fn the_request_bodies_are_the_real_request_types() {
         let d = doc();
-        let schemas = &d["components"]["schemas"];
-        let backtest = serde_json::json!({
-            "strategy": "sma-cross", "dataset": "spy-1m", "timeframe": "1h",
-            "from": "2024-01-01", "to": "2024-03-31", "params": {"fast": 10},
-            "cash": 10000, "commissionPct": 0.1, "commissionFixed": 1,
-            "slippageTicks": 0, "sizePct": 100, "sizeQty": 1
-        });
-        let mut optimization = backtest.clone();
-        let extra = serde_json::json!({
-            "axes": {"fast": {"min": 5, "max": 50, "step": 5}, "slow": [20, 30]},
-            "constraints": ["fast < slow"], "maximize": "sharpe", "top": 20
-        });
-        for (k, v) in extra.as_object().unwrap() {
-            optimization[k] = v.clone();
-        }
-        // the real types read every field, and refuse any other
-        atf_runs::request::BacktestRequest::from_json(&backtest).unwrap();
-        atf_runs::request::OptimizationRequest::from_json(&optimization).unwrap();
-        let misspelt = |body: &Value| {
-            let mut other = body.clone();
-            other["comissionPct"] = serde_json::json!(0.1);
-            other
-        };
-        let e = atf_runs::request::BacktestRequest::from_json(&misspelt(&backtest)).unwrap_err();
-        assert_eq!(e.field, "comissionPct");
-        let e = atf_runs::request::OptimizationRequest::from_json(&misspelt(&optimization))
-            .unwrap_err();
-        assert_eq!(e.field, "comissionPct");
-        for (name, body) in [
-            ("BacktestRequestSchema", &backtest),
-            ("OptimizationRequestSchema", &optimization),
+        for (path, name) in [
+            ("/api/backtests", "BacktestRequest"),
+            ("/api/optimizations", "OptimizationRequest"),
         ] {
-            let s = &schemas[name];
-            assert_eq!(s["additionalProperties"], false, "{name}");
-            let props: BTreeSet<&String> = s["properties"].as_object().unwrap().keys().collect();
-            let fields: BTreeSet<&String> = body.as_object().unwrap().keys().collect();
-            assert_eq!(props, fields, "{name}");
+            let body = &d["paths"][path]["post"]["requestBody"];
+            assert_eq!(body["required"], true, "{path}");
+            assert_eq!(
+                body["content"]["application/json"]["schema"]["$ref"],
+                format!("#/components/schemas/{name}"),
+                "{path}"
+            );
+            let schema = &d["components"]["schemas"][name];
+            assert_eq!(schema["additionalProperties"], false, "{name}");
         }
     }
 

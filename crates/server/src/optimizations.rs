@@ -31,7 +31,7 @@ const KIND: RunKind = RunKind::Optimization;
     path = "/api/optimizations",
     tag = "optimizations",
     operation_id = "submitOptimization",
-    request_body(content = crate::openapi::OptimizationRequestSchema, content_type = "application/json"),
+    request_body(content = OptimizationRequest, content_type = "application/json"),
     responses(
         (status = 202, description = "Accepted: a new run, or the identical run still pending or running (`existing: true`).", body = OptimizationSubmission,
             headers(("Location" = String, description = "`/api/optimizations/{id}/status`"))),
