@@ -10,7 +10,7 @@
 //!   and engine versions and the dataset's content checksum);
 //! - [`settings`], [`period`], [`request`]: what users write (decimal text,
 //!   dates, JSON bodies) turned into engine types, refusals naming the field
-//!   (and, with the `openapi` feature, [`request_schema`]: their OpenAPI
+//!   (and, with the `openapi` feature, `request_schema`: their OpenAPI
 //!   schemas, derived from the same types);
 //! - [`plan`]: submission — a request checked and sized from the dataset's
 //!   catalog entry alone (no bars read), with its key and job;

@@ -82,7 +82,7 @@ impl CostTexts {
 /// `comissionPct` must not silently mean 0).
 ///
 /// With the `openapi` feature its field docs and bounds are the request
-/// schemas of the OpenAPI document ([`crate::request_schema`]): a bound
+/// schemas of the OpenAPI document (`request_schema.rs`): a bound
 /// written here must be one the server enforces, and one it enforces
 /// whatever the strategy and data (those checks are described in prose).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -281,7 +281,7 @@ impl OptimizationRequest {
 /// One optimization axis: a range or a list of values, within the range
 /// the strategy declares for the parameter. Unknown fields of a range are
 /// refused, like the body's. (Its OpenAPI schema is written out in
-/// [`crate::request_schema`]: a derive cannot type the list's values.)
+/// `request_schema.rs`: a derive cannot type the list's values.)
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(untagged, deny_unknown_fields)]
 pub enum AxisSpec {

@@ -1,5 +1,5 @@
 //! `/api/backtests`: one handler per route, each carrying its
-//! `#[utoipa::path]` (registered once, in [`crate::routes`]). The work is
+//! `#[utoipa::path]` (registered once, in `routes.rs`). The work is
 //! [`crate::runs`]'s, shared with optimizations; these only name the kind.
 
 use crate::body;

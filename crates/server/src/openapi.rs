@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document of the API, generated from the code with
 //! utoipa and served at `GET /api/openapi.json`.
 //!
-//! Every handler carries its own `#[utoipa::path]`, and [`crate::routes`]
+//! Every handler carries its own `#[utoipa::path]`, and `routes.rs`
 //! registers each with the router and the document at once (utoipa-axum),
 //! so the two list the same operations by construction.
 //!
@@ -31,7 +31,7 @@ use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
 pub const BEARER: &str = "bearerAuth";
 
 /// What the document says besides its operations (which
-/// [`crate::routes`] adds from the handlers it registers): info, tags,
+/// `routes.rs` adds from the handlers it registers): info, tags,
 /// security, and the components operations refer to.
 #[derive(OpenApi)]
 #[openapi(
