@@ -143,6 +143,7 @@ pub struct RunTarget {
     pub commission_fixed: Option<Number>,
     /// Slippage in ticks against the trader on market and stop fills
     /// (default 0).
+    #[serde(default, deserialize_with = "whole")]
     #[cfg_attr(feature = "openapi", schema(minimum = 0, example = 0))]
     pub slippage_ticks: Option<i64>,
     /// Order size, % of equity (default 100), at most 7 decimals; checked
@@ -219,6 +220,7 @@ pub(crate) struct GridFields {
     pub(crate) maximize: Option<String>,
     /// Best trials kept in full, as backtests with their equity curve and
     /// trades (default 20).
+    #[serde(default, deserialize_with = "whole")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000, example = 20))]
     pub(crate) top: Option<usize>,
 }
@@ -312,6 +314,32 @@ pub struct OptimizationRequest {
     pub top: Option<usize>,
     /// Strategy, data, period, fixed parameters, costs.
     pub run: RunTarget,
+}
+
+/// An optional whole number, written as JSON Schema's `integer` allows:
+/// `20` or `20.0` (a number whose fraction is zero), never `20.5`, a
+/// string, or a value out of `T`'s range. (serde alone refuses `20.0` for an
+/// integer field, which the OpenAPI document says is one.)
+fn whole<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i128>,
+{
+    use serde::de::{Error, Unexpected};
+    let Some(n) = Option::<Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    let text = decimal_text(&n);
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    frac.bytes()
+        .all(|b| b == b'0')
+        .then(|| int.parse::<i128>().ok())
+        .flatten()
+        .and_then(|v| T::try_from(v).ok())
+        .map(Some)
+        .ok_or_else(|| {
+            D::Error::invalid_value(Unexpected::Other(&text), &"a whole number in range")
+        })
 }
 
 /// The decimal text of a JSON number, never in exponent form: serde_json
@@ -591,6 +619,57 @@ mod tests {
             opt(r#"{"strategy":"s","dataset":"d","axes":{},"constraints":"a<b"}"#),
             "constraints"
         );
+    }
+
+    /// JSON numbers are read from their digits: exponent forms (which
+    /// serde_json writes below 1e-5 and from 1e16 on) and whole numbers
+    /// written with a fraction of zero, as JSON Schema's `integer` allows.
+    #[test]
+    fn numbers_are_read_from_their_digits() {
+        let text = |j: &str| decimal_text(&serde_json::from_str(j).unwrap());
+        for (json, plain) in [
+            ("1e-7", "0.0000001"),
+            ("1.5e-6", "0.0000015"),
+            ("-2.5e-7", "-0.00000025"),
+            ("1e21", "1000000000000000000000"),
+            ("1.2345678901234568e+20", "123456789012345680000"),
+            ("0.1", "0.1"),
+            ("10000", "10000"),
+            ("-0.0", "-0.0"),
+        ] {
+            assert_eq!(text(json), plain, "{json}");
+        }
+        let b = BacktestRequest::from_json(
+            &serde_json::from_str(
+                r#"{"strategy":"s","dataset":"d","commissionPct":1e-6,"slippageTicks":2.0}"#,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(b.run.slippage_ticks, Some(2));
+        assert_eq!(b.run.costs().texts().settings().commission_pct, "0.000001");
+        let o = OptimizationRequest::from_json(
+            &serde_json::from_str(
+                r#"{"strategy":"s","dataset":"d","axes":{"fast":[5]},"top":311.0}"#,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(o.top, Some(311));
+        let opt = |j: &str| {
+            OptimizationRequest::from_json(&serde_json::from_str(j).unwrap())
+                .unwrap_err()
+                .field
+        };
+        for top in ["20.5", "-1", "1e40", "\"20\""] {
+            assert_eq!(
+                opt(&format!(
+                    r#"{{"strategy":"s","dataset":"d","axes":{{}},"top":{top}}}"#
+                )),
+                "top",
+                "{top}"
+            );
+        }
     }
 
     #[test]
