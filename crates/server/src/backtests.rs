@@ -6,7 +6,8 @@ use crate::body;
 use crate::dto::{AnyStatus, BacktestStatus, BacktestSubmission, CancelResponse};
 use crate::openapi::{AccessToken, BacktestRun, RunSummaryPage, Unauthorized};
 use crate::problem::Problem;
-use crate::runs::{self, ListQuery};
+use crate::queries::ListQuery;
+use crate::runs;
 use crate::AppState;
 use atf_runs::request::BacktestRequest;
 use atf_runs::RunKind;
@@ -148,7 +149,7 @@ pub async fn status(
     params(("id" = String, Path, description = "Backtest id."), AccessToken),
     responses(
         (status = 200, description = "A `text/event-stream` of `progress` events (`Pending` or `Running`), then one `completed`, `failed` or `cancelled` event; each event's `data` is a `BacktestStatus` JSON object.",
-            content_type = "text/event-stream", body = String,
+            content_type = "text/event-stream", body = crate::event_schema::BacktestEvent,
             example = "event: progress\ndata: {\"id\":\"…\",\"status\":\"Running\",\"processedBars\":12000,\"totalBars\":31757,…}\n\nevent: completed\ndata: {\"id\":\"…\",\"status\":\"Completed\",\"processedBars\":31757,\"totalBars\":31757,\"result\":{…},…}\n\n"),
         (status = 401, response = Unauthorized),
         (status = 404, description = "No backtest with this id (answered before the stream starts).", body = Problem, content_type = "application/problem+json"),

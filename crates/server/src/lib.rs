@@ -16,9 +16,11 @@ pub mod catalog;
 pub mod content;
 pub mod dashboard;
 pub mod dto;
+pub mod event_schema;
 pub mod openapi;
 pub mod optimizations;
 pub mod problem;
+pub mod queries;
 mod routes;
 pub mod runs;
 

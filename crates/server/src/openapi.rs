@@ -168,20 +168,33 @@ pub struct AccessToken {
 
 // ---- request bodies ----------------------------------------------------------
 
-/// The multipart form of `POST /api/datasets`.
+/// The multipart form of `POST /api/datasets`. Other form fields are
+/// refused (`422`); an empty `name`, `symbol` or `priceDecimals` counts as
+/// absent.
 #[derive(ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DatasetUploadForm {
     /// CSV, gzip CSV, Binance klines, MetaTrader 4/5 export or Parquet. Its
     /// file name only labels the dataset; it never chooses a path.
     #[schema(value_type = String, content_media_type = "application/octet-stream")]
     pub file: Vec<u8>,
-    /// Dataset name (default: from the file name).
+    /// Dataset name (default: from the file name): up to 64 letters,
+    /// digits, `.`, `_` and `-`, not starting with `.` and not only digits
+    /// (it would look like an id).
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 64,
+        pattern = "^([A-Za-z_-]|[0-9]+[A-Za-z._-])[A-Za-z0-9._-]*$",
+        example = "spy-1m"
+    )]
     pub name: Option<String>,
     /// Instrument symbol (default: from the name).
+    #[schema(nullable = false, example = "SPY")]
     pub symbol: Option<String>,
-    /// Decimal places of prices, 0 to 12 (default: detected).
-    #[schema(minimum = 0, maximum = 12)]
+    /// Decimal places of prices, 0 to 12, at least as many as the file's
+    /// prices have (default: detected).
+    #[schema(nullable = false, minimum = 0, maximum = 12)]
     pub price_decimals: Option<u8>,
 }
 

@@ -7,7 +7,8 @@ use crate::body;
 use crate::dto::{AnyStatus, CancelResponse, OptimizationStatus, OptimizationSubmission};
 use crate::openapi::{AccessToken, OptimizationRun, RunSummaryPage, TrialPage, Unauthorized};
 use crate::problem::Problem;
-use crate::runs::{self, ListQuery, TrialsQuery};
+use crate::queries::{ListQuery, TrialsQuery};
+use crate::runs;
 use crate::AppState;
 use atf_runs::request::OptimizationRequest;
 use atf_runs::RunKind;
@@ -151,7 +152,7 @@ pub async fn status(
     params(("id" = String, Path, description = "Optimization id."), AccessToken),
     responses(
         (status = 200, description = "A `text/event-stream` of `progress` events (`Pending` or `Running`), then one `completed`, `failed` or `cancelled` event; each event's `data` is an `OptimizationStatus` JSON object.",
-            content_type = "text/event-stream", body = String,
+            content_type = "text/event-stream", body = crate::event_schema::OptimizationEvent,
             example = "event: progress\ndata: {\"id\":\"…\",\"status\":\"Running\",\"processedCombinations\":12,\"totalCombinations\":30,\"leaders\":[…],…}\n\nevent: completed\ndata: {\"id\":\"…\",\"status\":\"Completed\",\"processedCombinations\":30,\"totalCombinations\":30,\"result\":{…},…}\n\n"),
         (status = 401, response = Unauthorized),
         (status = 404, description = "No optimization with this id (answered before the stream starts).", body = Problem, content_type = "application/problem+json"),

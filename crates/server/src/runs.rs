@@ -5,6 +5,7 @@
 
 use crate::dto::{AnyStatus, CancelResponse};
 use crate::problem::Problem;
+use crate::queries::{page_bounds, parse_status, ListQuery, TrialsQuery};
 use crate::AppState;
 use atf_runs::service::{CancelOutcome, RunService, RunState};
 use atf_runs::store::TrialOrder;
@@ -15,15 +16,12 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures_util::stream::{self, Stream};
-use serde::Deserialize;
 use serde_json::Value;
 use std::convert::Infallible;
 use std::time::Duration;
 
 /// How often `/events` sends progress (the contract: at least every second).
 const EVENT_EVERY: Duration = Duration::from_millis(500);
-/// Largest page of a list.
-const MAX_PAGE: u64 = 500;
 
 fn kind_name(kind: RunKind) -> &'static str {
     match kind {
@@ -184,48 +182,6 @@ fn event_stream(
     })
 }
 
-/// Paging and filter of a list.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// First item (default 0).
-    #[param(minimum = 0, example = 0)]
-    pub offset: Option<u64>,
-    /// Page size (default 50, at most 500).
-    #[param(minimum = 1, maximum = 500, example = 50)]
-    pub limit: Option<u64>,
-    /// Only runs with this status: `Completed`, `Failed` or `Cancelled`
-    /// (any case; lists hold finished runs only).
-    #[param(example = "Completed")]
-    pub status: Option<String>,
-}
-
-fn parse_status(text: &str) -> Result<RunStatus, Problem> {
-    match text.to_ascii_lowercase().as_str() {
-        "pending" => Ok(RunStatus::Pending),
-        "running" => Ok(RunStatus::Running),
-        "completed" => Ok(RunStatus::Completed),
-        "failed" => Ok(RunStatus::Failed),
-        "cancelled" => Ok(RunStatus::Cancelled),
-        _ => Err(Problem::field(
-            "status",
-            format!("unknown status '{text}' (Pending, Running, Completed, Failed, Cancelled)"),
-        )),
-    }
-}
-
-fn page_bounds(offset: Option<u64>, limit: Option<u64>) -> Result<(u64, u64), Problem> {
-    let limit = limit.unwrap_or(50);
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(Problem::field(
-            "limit",
-            format!("must be between 1 and {MAX_PAGE}"),
-        ));
-    }
-    Ok((offset.unwrap_or(0), limit))
-}
-
 /// `GET /api/backtests`, `GET /api/optimizations`.
 pub async fn list(
     app: AppState,
@@ -238,30 +194,6 @@ pub async fn list(
     let svc = app.service.clone();
     let page = blocking(move || Ok(svc.list(kind, status, offset, limit)?)).await?;
     Ok(Json(page).into_response())
-}
-
-/// Paging and order of an optimization's trials.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct TrialsQuery {
-    /// First trial in the chosen order (default 0).
-    #[param(minimum = 0, example = 0)]
-    pub offset: Option<u64>,
-    /// Page size (default 50, at most 500).
-    #[param(minimum = 1, maximum = 500, example = 50)]
-    pub limit: Option<u64>,
-    /// What to order by: `rank` (default), `fitness`, `index` (combination
-    /// index in the grid), a metric in camelCase (`netProfit`, `sharpe`,
-    /// `maxDrawdownPct`, `tradeCount`, … — every field of a trial's
-    /// `metrics`), or `params.<name>` (one of the optimization's
-    /// parameters). NULLs (failed trials, undefined ratios) always come
-    /// last; ties are broken by rank.
-    #[param(example = "netProfit")]
-    pub sort: Option<String>,
-    /// `asc` or `desc` (default: `asc` for `rank` and `index`, `desc`
-    /// otherwise).
-    #[param(pattern = "^(asc|desc)$", example = "desc")]
-    pub order: Option<String>,
 }
 
 /// `GET /api/optimizations/{id}/trials`.
