@@ -11,7 +11,7 @@
 # loopback port, with small limits so generated runs cannot occupy the
 # machine: one backtest and one optimization at a time on one thread, grids
 # of at most 50 combinations, 1 MiB uploads. The budget is fixed (100
-# examples per operation: ~30 s with the ci build on 2 cores, ~2,500
+# examples per operation: ~50 s with the ci build on 2 cores, ~2,800
 # requests; ATF_SCHEMATHESIS_MAX_EXAMPLES changes it) and so is the seed
 # (ATF_SCHEMATHESIS_SEED), so a run is reproducible. Checks and the one
 # allowance are in scripts/schemathesis.toml and scripts/schemathesis_hooks.py.
