@@ -34,9 +34,21 @@ const KIND: RunKind = RunKind::Backtest;
     request_body(content = BacktestRequest, content_type = "application/json"),
     responses(
         (status = 202, description = "Accepted: a new run, or the identical run still pending or running (`existing: true`).", body = BacktestSubmission,
-            headers(("Location" = String, description = "`/api/backtests/{id}/status`"))),
+            headers(("Location" = String, description = "`/api/backtests/{id}/status`")),
+            links(
+                ("status" = (operation_id = "getBacktestStatus", parameters(("id" = "$response.body#/id")))),
+                ("get" = (operation_id = "getBacktest", parameters(("id" = "$response.body#/id")))),
+                ("events" = (operation_id = "streamBacktestEvents", parameters(("id" = "$response.body#/id")))),
+                ("cancel" = (operation_id = "cancelBacktest", parameters(("id" = "$response.body#/id"))))
+            )),
         (status = 200, description = "An identical run has already ended (`existing: true`): its id, nothing run again.", body = BacktestSubmission,
-            headers(("Location" = String, description = "`/api/backtests/{id}/status`"))),
+            headers(("Location" = String, description = "`/api/backtests/{id}/status`")),
+            links(
+                ("status" = (operation_id = "getBacktestStatus", parameters(("id" = "$response.body#/id")))),
+                ("get" = (operation_id = "getBacktest", parameters(("id" = "$response.body#/id")))),
+                ("events" = (operation_id = "streamBacktestEvents", parameters(("id" = "$response.body#/id")))),
+                ("cancel" = (operation_id = "cancelBacktest", parameters(("id" = "$response.body#/id"))))
+            )),
         (status = 400, description = "Malformed JSON, or a body that is not an object.", body = Problem, content_type = "application/problem+json"),
         (status = 401, response = Unauthorized),
         (status = 413, description = "The body is larger than the server's limit.", body = Problem, content_type = "application/problem+json"),

@@ -117,7 +117,50 @@ impl Modify for BearerScheme {
 /// [`crate::router`] serves, from the same list.
 #[must_use]
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    crate::routes::api(crate::ServerConfig::default().max_upload_bytes).into_openapi()
+    let mut doc =
+        crate::routes::api(crate::ServerConfig::default().max_upload_bytes).into_openapi();
+    camel_case_links(&mut doc);
+    doc
+}
+
+/// utoipa 5 serializes a response link's `operationId` as `operation_id`
+/// (its `Link` lacks `rename_all`), which no client reads; this moves each
+/// into an entry of the link's flattened map under its OpenAPI name.
+fn camel_case_links(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    let operations = doc
+        .paths
+        .paths
+        .values_mut()
+        .flat_map(|item| {
+            [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ]
+        })
+        .filter_map(Option::as_mut);
+    for op in operations {
+        for response in op.responses.responses.values_mut() {
+            let RefOr::T(response) = response else {
+                continue;
+            };
+            for link in response.links.values_mut() {
+                let RefOr::T(link) = link else { continue };
+                if !link.operation_id.is_empty() {
+                    let id = std::mem::take(&mut link.operation_id);
+                    link.extensions
+                        .get_or_insert_with(Default::default)
+                        .insert("operationId".into(), id.into());
+                }
+            }
+        }
+    }
 }
 
 /// `GET /api/openapi.json`.
@@ -764,6 +807,33 @@ mod tests {
         assert!(bearer.contains("?access_token="), "{bearer}");
         let upload = &d["paths"]["/api/datasets"]["post"]["requestBody"]["content"];
         assert!(upload["multipart/form-data"].is_object(), "{upload}");
+    }
+
+    /// A submission links to the routes of the run it answers with, by
+    /// operation ids that exist (and under their OpenAPI name).
+    #[test]
+    fn submissions_link_to_their_run_s_routes() {
+        let d = doc();
+        let ids: BTreeSet<String> = operations(&d)
+            .into_iter()
+            .map(|(m, p)| d["paths"][&p][m.to_ascii_lowercase()]["operationId"].to_string())
+            .collect();
+        for path in ["/api/backtests", "/api/optimizations"] {
+            for code in ["200", "202"] {
+                let links = d["paths"][path]["post"]["responses"][code]["links"]
+                    .as_object()
+                    .unwrap();
+                assert!(links.len() >= 4, "{path} {code}");
+                for (name, link) in links {
+                    assert!(
+                        ids.contains(&link["operationId"].to_string()),
+                        "{name}: {link}"
+                    );
+                    assert_eq!(link["parameters"]["id"], "$response.body#/id");
+                    assert!(link.get("operation_id").is_none(), "{link}");
+                }
+            }
+        }
     }
 
     /// The request bodies are described by the types the server reads

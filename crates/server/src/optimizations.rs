@@ -35,9 +35,23 @@ const KIND: RunKind = RunKind::Optimization;
     request_body(content = OptimizationRequest, content_type = "application/json"),
     responses(
         (status = 202, description = "Accepted: a new run, or the identical run still pending or running (`existing: true`).", body = OptimizationSubmission,
-            headers(("Location" = String, description = "`/api/optimizations/{id}/status`"))),
+            headers(("Location" = String, description = "`/api/optimizations/{id}/status`")),
+            links(
+                ("status" = (operation_id = "getOptimizationStatus", parameters(("id" = "$response.body#/id")))),
+                ("get" = (operation_id = "getOptimization", parameters(("id" = "$response.body#/id")))),
+                ("events" = (operation_id = "streamOptimizationEvents", parameters(("id" = "$response.body#/id")))),
+                ("cancel" = (operation_id = "cancelOptimization", parameters(("id" = "$response.body#/id")))),
+                ("trials" = (operation_id = "listOptimizationTrials", parameters(("id" = "$response.body#/id"))))
+            )),
         (status = 200, description = "An identical run has already ended (`existing: true`): its id, nothing run again.", body = OptimizationSubmission,
-            headers(("Location" = String, description = "`/api/optimizations/{id}/status`"))),
+            headers(("Location" = String, description = "`/api/optimizations/{id}/status`")),
+            links(
+                ("status" = (operation_id = "getOptimizationStatus", parameters(("id" = "$response.body#/id")))),
+                ("get" = (operation_id = "getOptimization", parameters(("id" = "$response.body#/id")))),
+                ("events" = (operation_id = "streamOptimizationEvents", parameters(("id" = "$response.body#/id")))),
+                ("cancel" = (operation_id = "cancelOptimization", parameters(("id" = "$response.body#/id")))),
+                ("trials" = (operation_id = "listOptimizationTrials", parameters(("id" = "$response.body#/id"))))
+            )),
         (status = 400, description = "Malformed JSON, or a body that is not an object.", body = Problem, content_type = "application/problem+json"),
         (status = 401, response = Unauthorized),
         (status = 413, description = "The body is larger than the server's limit.", body = Problem, content_type = "application/problem+json"),
