@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Runs every check and test of AlgoTradeForge on a fresh machine.
 # Installs what the tests need when missing (Rust components, a Python venv
-# with pandas/pyarrow/polars for the Parquet interoperability check and
-# openapi-spec-validator, Debian's redis-server for the Redis cache tests,
-# Debian's chromium and playwright-core for the dashboard's browser tests), builds,
-# and runs: rustfmt, clippy, docs, all cargo tests (optimized, overflow checks on), the pandas/polars
-# read-back of a stored dataset. Exits non-zero on the first failure.
+# with pandas/pyarrow/polars for the Parquet interoperability check,
+# openapi-spec-validator and schemathesis, Debian's redis-server for the Redis
+# cache tests, Debian's chromium and playwright-core for the dashboard's
+# browser tests), builds, and runs: rustfmt, clippy, docs, all cargo tests
+# (optimized, overflow checks on), schemathesis against a real `atf serve`,
+# the pandas/polars read-back of a stored dataset. Exits non-zero on the
+# first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,11 +39,15 @@ need redis-server redis-server
 # (never skip) without it
 need chromium chromium
 
-step "python venv for the Parquet read-back check"
+step "python venv for the Parquet read-back check, the OpenAPI validator and schemathesis"
 VENV=${ATF_TEST_VENV:-$HOME/.cache/atf-test-venv}
-if ! "$VENV/bin/python" -c 'import pandas, pyarrow, polars, openapi_spec_validator, talib, numpy' >/dev/null 2>&1; then
+export ATF_TEST_VENV=$VENV
+# pinned: a new schemathesis brings new checks, which should land as a change
+# of their own
+SCHEMATHESIS_VERSION=4.32.5
+if ! "$VENV/bin/python" -c "import pandas, pyarrow, polars, openapi_spec_validator, talib, numpy, importlib.metadata as m; assert m.version('schemathesis') == '$SCHEMATHESIS_VERSION'" >/dev/null 2>&1; then
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check pandas pyarrow polars openapi-spec-validator TA-Lib numpy
+  "$VENV/bin/pip" install -q --disable-pip-version-check pandas pyarrow polars openapi-spec-validator TA-Lib numpy "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
 step "cargo fmt --check"
@@ -68,8 +74,11 @@ PASSED=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$TMP/test.log" | awk '{s+=$
 step "OpenAPI document validates (openapi-spec-validator; written by the atf-server tests)"
 "$VENV/bin/python" -c "from openapi_spec_validator import validate; import json; validate(json.load(open('target/openapi.json')))"
 
+step "schemathesis: a real atf serve against its OpenAPI document (scripts/schemathesis.sh)"
+bash scripts/schemathesis.sh target/ci/atf
+
 step "stored Parquet reads in pandas and polars"
 target/ci/atf --data-dir "$TMP" data import ../shared/data/eurusd_1m_histdata_2017h1.csv.gz --name eurusd-1m >/dev/null
 FILE=$(ls "$TMP"/datasets/*eurusd-1m.parquet)
 "$VENV/bin/python" crates/data/tests/read_with_pandas.py "$FILE" 186348 1.051900
-echo "checks: $((PASSED + 2)) passed, 0 failed"
+echo "checks: $((PASSED + 3)) passed, 0 failed"

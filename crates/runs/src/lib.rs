@@ -9,7 +9,9 @@
 //!   submissions and never serves a stale result (it covers the strategy
 //!   and engine versions and the dataset's content checksum);
 //! - [`settings`], [`period`], [`request`]: what users write (decimal text,
-//!   dates, JSON bodies) turned into engine types, refusals naming the field;
+//!   dates, JSON bodies) turned into engine types, refusals naming the field
+//!   (and, with the `openapi` feature, `request_schema`: their OpenAPI
+//!   schemas, derived from the same types);
 //! - [`plan`]: submission — a request checked and sized from the dataset's
 //!   catalog entry alone (no bars read), with its key and job;
 //! - [`cache`]: the progress cache trait, in memory or [`redis_cache`];
@@ -28,6 +30,8 @@ pub mod period;
 pub mod plan;
 pub mod redis_cache;
 pub mod request;
+#[cfg(feature = "openapi")]
+pub mod request_schema;
 pub mod service;
 pub mod settings;
 pub mod snapshot;

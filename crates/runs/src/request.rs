@@ -62,8 +62,7 @@ impl CostFields {
     #[must_use]
     pub fn texts(&self) -> CostTexts {
         let text = |n: &Option<Number>, default: &str| {
-            n.as_ref()
-                .map_or_else(|| default.to_owned(), ToString::to_string)
+            n.as_ref().map_or_else(|| default.to_owned(), decimal_text)
         };
         CostTexts {
             cash: text(&self.cash, DEFAULT_CASH),
@@ -71,7 +70,7 @@ impl CostFields {
             commission_fixed: text(&self.commission_fixed, DEFAULT_COMMISSION_FIXED),
             slippage_ticks: self.slippage_ticks.unwrap_or(DEFAULT_SLIPPAGE_TICKS),
             size_pct: text(&self.size_pct, DEFAULT_SIZE_PCT),
-            size_qty: self.size_qty.as_ref().map(ToString::to_string),
+            size_qty: self.size_qty.as_ref().map(decimal_text),
         }
     }
 }
@@ -111,36 +110,91 @@ fn name_or_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error
 /// What both kinds of request name: the strategy, the data, the period,
 /// fixed parameter values, costs. Unknown fields are refused (a misspelt
 /// `comissionPct` must not silently mean 0).
+///
+/// With the `openapi` feature its field docs and bounds are the request
+/// schemas of the OpenAPI document (`request_schema.rs`): a bound
+/// written here must be one the server enforces, and one it enforces
+/// whatever the strategy and data (those checks are described in prose).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RunTarget {
-    /// Strategy name.
+    /// Strategy name (see `GET /api/strategies`).
+    #[cfg_attr(feature = "openapi", schema(example = "sma-cross"))]
     pub strategy: String,
-    /// Dataset name or id (`"spy-1m"`, `1` or `"1"`: the id as
-    /// `GET /api/datasets` hands it out, a number, is accepted as is).
+    /// Dataset name or id (see `GET /api/datasets`): `"spy-1m"`, or the id
+    /// as that list hands it out, `1` (or `"1"`).
     #[serde(deserialize_with = "name_or_id")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = crate::request_schema::DatasetNameOrId, example = "spy-1m")
+    )]
     pub dataset: String,
-    /// Main timeframe (default: the dataset's).
+    /// Main timeframe (default: the dataset's): a whole number and a unit,
+    /// `s`, `m`, `h`, `d` or `w` (`15m`, `1h`), a whole multiple of the
+    /// dataset's timeframe.
+    #[cfg_attr(feature = "openapi", schema(example = "1h"))]
     pub timeframe: Option<String>,
-    /// First day or instant (default: the dataset's start).
+    /// First day or instant (default: the dataset's start): `2011-01-10`,
+    /// an ISO instant (`2011-01-10T14:30:00Z`), `YYYY-MM-DD HH:MM[:SS]`
+    /// (UTC), or epoch seconds / milliseconds.
+    #[cfg_attr(feature = "openapi", schema(example = "2011-01-10"))]
     pub from: Option<String>,
-    /// Last day or instant (default: the dataset's end).
+    /// Last day or instant, included (default: the dataset's end); a bare
+    /// date means through that day. Written like `from`; the period must
+    /// hold some of the dataset's bars.
+    #[cfg_attr(feature = "openapi", schema(example = "2011-03-31"))]
     pub to: Option<String>,
-    /// Parameter values (default: the strategy's; for an optimization, the
-    /// parameters that are not axes).
+    /// Parameter values by name (default: the strategy's), each within the
+    /// range the strategy declares. For an optimization, the parameters
+    /// that are not axes.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = BTreeMap<String, crate::request_schema::ParamValue>,
+            example = json!({"fast": 10, "slow": 30}))
+    )]
     pub params: BTreeMap<String, Value>,
-    /// Initial cash.
+    /// Initial cash (default 10000), with at most the dataset's money
+    /// decimals.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<f64>, exclusive_minimum = 0, example = 10000)
+    )]
     pub cash: Option<Number>,
-    /// Commission, % of notional.
+    /// Commission, % of each fill's notional (default 0), at most 7
+    /// decimals.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<f64>, minimum = 0, exclusive_maximum = 10, example = 0.1)
+    )]
     pub commission_pct: Option<Number>,
-    /// Fixed commission per order.
+    /// Fixed commission per order (default 0), with at most the dataset's
+    /// money decimals.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<f64>, minimum = 0, example = 0)
+    )]
     pub commission_fixed: Option<Number>,
-    /// Slippage in ticks.
+    /// Slippage in ticks against the trader on market and stop fills
+    /// (default 0).
+    #[serde(default, deserialize_with = "whole")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, example = 0))]
     pub slippage_ticks: Option<i64>,
-    /// Order size, % of equity.
+    /// Order size, % of equity (default 100), at most 7 decimals; checked
+    /// even when `sizeQty` is given.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<f64>, exclusive_minimum = 0, maximum = 100, example = 100)
+    )]
     pub size_pct: Option<Number>,
-    /// Fixed order quantity (instead of `sizePct`).
+    /// Fixed order quantity, a whole number of units (instead of
+    /// `sizePct`, which it overrides; quantities have no decimals through
+    /// the API).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<i64>, exclusive_minimum = 0, example = 5)
+    )]
     pub size_qty: Option<Number>,
 }
 
@@ -178,15 +232,32 @@ impl BacktestRequest {
     }
 }
 
-/// The optimization-only fields of [`OptimizationRequest`].
+/// The optimization-only fields of [`OptimizationRequest`] (see there).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-struct GridFields {
-    axes: BTreeMap<String, AxisSpec>,
+pub(crate) struct GridFields {
+    /// The grid: parameter → axis (combination order follows the names'
+    /// sorted order). At least one; an axis may not also be in `params`;
+    /// every combination counts against the server's `--max-combinations`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = json!({"fast": {"min": 5, "max": 50, "step": 5}, "slow": [20, 30, 40]}))
+    )]
+    pub(crate) axes: BTreeMap<String, AxisSpec>,
+    /// Relations between two parameters that skip combinations:
+    /// `"fast < slow"` (also `<=`, `>`, `>=`, `!=`).
     #[serde(default)]
-    constraints: Vec<String>,
-    maximize: Option<String>,
-    top: Option<usize>,
+    #[cfg_attr(feature = "openapi", schema(example = json!(["fast < slow"])))]
+    pub(crate) constraints: Vec<String>,
+    /// Fitness to rank by (default `sharpe`).
+    #[cfg_attr(feature = "openapi", schema(example = "sharpe"))]
+    pub(crate) maximize: Option<String>,
+    /// Best trials kept in full, as backtests with their equity curve and
+    /// trades (default 20).
+    #[serde(default, deserialize_with = "whole")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000, example = 20))]
+    pub(crate) top: Option<usize>,
 }
 
 const GRID_KEYS: [&str; 4] = ["axes", "constraints", "maximize", "top"];
@@ -244,9 +315,12 @@ impl OptimizationRequest {
     }
 }
 
-/// One optimization axis: a range or a list of values.
+/// One optimization axis: a range or a list of values, within the range
+/// the strategy declares for the parameter. Unknown fields of a range are
+/// refused, like the body's. (Its OpenAPI schema is written out in
+/// `request_schema.rs`: a derive cannot type the list's values.)
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, deny_unknown_fields)]
 pub enum AxisSpec {
     /// `{"min": 5, "max": 50, "step": 5}`.
     Range {
@@ -277,9 +351,71 @@ pub struct OptimizationRequest {
     pub run: RunTarget,
 }
 
+/// An optional whole number, written as JSON Schema's `integer` allows:
+/// `20` or `20.0` (a number whose fraction is zero), never `20.5`, a
+/// string, or a value out of `T`'s range. (serde alone refuses `20.0` for an
+/// integer field, which the OpenAPI document says is one.)
+fn whole<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i128>,
+{
+    use serde::de::{Error, Unexpected};
+    let Some(n) = Option::<Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    let text = decimal_text(&n);
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    frac.bytes()
+        .all(|b| b == b'0')
+        .then(|| int.parse::<i128>().ok())
+        .flatten()
+        .and_then(|v| T::try_from(v).ok())
+        .map(Some)
+        .ok_or_else(|| {
+            D::Error::invalid_value(Unexpected::Other(&text), &"a whole number in range")
+        })
+}
+
+/// The decimal text of a JSON number, never in exponent form: serde_json
+/// writes floats below 1e-5 or from 1e16 on as `1e-7` / `1e+21`, which the
+/// exact decimal parsers refuse as not a number although it is one. This
+/// moves the point within the same digits instead (no float arithmetic), so
+/// `1e-7` reads as `0.0000001` and `1e+21` as `1000000000000000000000`.
+#[must_use]
+pub fn decimal_text(n: &Number) -> String {
+    let text = n.to_string();
+    let Some((mantissa, exp)) = text.split_once(['e', 'E']) else {
+        return text;
+    };
+    let Ok(exp) = exp.parse::<i64>() else {
+        return text;
+    };
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{int}{frac}");
+    let Ok(point) = i64::try_from(int.len()).map(|p| p + exp) else {
+        return text;
+    };
+    let len = i64::try_from(digits.len()).unwrap_or(i64::MAX);
+    let zeros = |n: i64| "0".repeat(usize::try_from(n).unwrap_or(0));
+    let plain = if point <= 0 {
+        format!("0.{}{digits}", zeros(-point))
+    } else if point >= len {
+        format!("{digits}{}", zeros(point - len))
+    } else {
+        let (a, b) = digits.split_at(usize::try_from(point).unwrap_or(0));
+        format!("{a}.{b}")
+    };
+    format!("{sign}{plain}")
+}
+
 fn value_text(v: &Value) -> Option<String> {
     match v {
-        Value::Number(n) => Some(n.to_string()),
+        Value::Number(n) => Some(decimal_text(n)),
         Value::Bool(b) => Some(b.to_string()),
         Value::String(s) => Some(s.clone()),
         _ => None,
@@ -338,7 +474,12 @@ pub fn parse_axes(
                 ));
             }
             let text = match spec {
-                AxisSpec::Range { min, max, step } => format!("{name}={min}..{max}:{step}"),
+                AxisSpec::Range { min, max, step } => format!(
+                    "{name}={}..{}:{}",
+                    decimal_text(min),
+                    decimal_text(max),
+                    decimal_text(step)
+                ),
                 AxisSpec::List(values) => {
                     let texts = values
                         .iter()
@@ -376,17 +517,58 @@ pub fn parse_constraints(
         .collect()
 }
 
-/// The fitness (default sharpe).
+/// The spellings of each fitness a request may use: its name
+/// (`net-profit`), camelCase (`netProfit`, as JSON fields are) and
+/// snake_case (`net_profit`), each once, in [`Fitness::ALL`] order. Exactly
+/// these, so the OpenAPI document can list them (the CLI's flag is more
+/// forgiving: it parses with [`Fitness`]'s `FromStr`).
+#[must_use]
+pub fn fitness_spellings() -> Vec<(String, Fitness)> {
+    let mut out: Vec<(String, Fitness)> = Vec::new();
+    for f in Fitness::ALL {
+        let kebab = f.name();
+        let mut camel = String::with_capacity(kebab.len());
+        let mut upper = false;
+        for c in kebab.chars() {
+            if c == '-' {
+                upper = true;
+            } else if upper {
+                camel.push(c.to_ascii_uppercase());
+                upper = false;
+            } else {
+                camel.push(c);
+            }
+        }
+        for text in [kebab.to_owned(), camel, kebab.replace('-', "_")] {
+            if !out.iter().any(|(t, _)| *t == text) {
+                out.push((text, f));
+            }
+        }
+    }
+    out
+}
+
+/// The fitness (default sharpe), spelled as [`fitness_spellings`] allows.
 ///
 /// # Errors
 /// `maximize`: unknown name.
 pub fn parse_fitness(text: Option<&str>) -> Result<Fitness, FieldError> {
-    text.map_or(Ok(Fitness::Sharpe), |t| {
-        t.parse()
-            .map_err(|e: atf_engine::optimize::UnknownFitness| {
-                FieldError::new("maximize", e.to_string())
-            })
-    })
+    let Some(text) = text else {
+        return Ok(Fitness::Sharpe);
+    };
+    fitness_spellings()
+        .into_iter()
+        .find_map(|(t, f)| (t == text).then_some(f))
+        .ok_or_else(|| {
+            let names: Vec<&str> = Fitness::ALL.iter().map(|f| f.name()).collect();
+            FieldError::new(
+                "maximize",
+                format!(
+                    "unknown fitness '{text}' ({}; camelCase or snake_case alike)",
+                    names.join(", ")
+                ),
+            )
+        })
 }
 
 #[cfg(test)]
@@ -498,6 +680,57 @@ mod tests {
             opt(r#"{"strategy":"s","dataset":"d","axes":{},"constraints":"a<b"}"#),
             "constraints"
         );
+    }
+
+    /// JSON numbers are read from their digits: exponent forms (which
+    /// serde_json writes below 1e-5 and from 1e16 on) and whole numbers
+    /// written with a fraction of zero, as JSON Schema's `integer` allows.
+    #[test]
+    fn numbers_are_read_from_their_digits() {
+        let text = |j: &str| decimal_text(&serde_json::from_str(j).unwrap());
+        for (json, plain) in [
+            ("1e-7", "0.0000001"),
+            ("1.5e-6", "0.0000015"),
+            ("-2.5e-7", "-0.00000025"),
+            ("1e21", "1000000000000000000000"),
+            ("1.2345678901234568e+20", "123456789012345680000"),
+            ("0.1", "0.1"),
+            ("10000", "10000"),
+            ("-0.0", "-0.0"),
+        ] {
+            assert_eq!(text(json), plain, "{json}");
+        }
+        let b = BacktestRequest::from_json(
+            &serde_json::from_str(
+                r#"{"strategy":"s","dataset":"d","commissionPct":1e-6,"slippageTicks":2.0}"#,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(b.run.slippage_ticks, Some(2));
+        assert_eq!(b.run.costs().texts().settings().commission_pct, "0.000001");
+        let o = OptimizationRequest::from_json(
+            &serde_json::from_str(
+                r#"{"strategy":"s","dataset":"d","axes":{"fast":[5]},"top":311.0}"#,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(o.top, Some(311));
+        let opt = |j: &str| {
+            OptimizationRequest::from_json(&serde_json::from_str(j).unwrap())
+                .unwrap_err()
+                .field
+        };
+        for top in ["20.5", "-1", "1e40", "\"20\""] {
+            assert_eq!(
+                opt(&format!(
+                    r#"{{"strategy":"s","dataset":"d","axes":{{}},"top":{top}}}"#
+                )),
+                "top",
+                "{top}"
+            );
+        }
     }
 
     #[test]

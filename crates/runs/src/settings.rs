@@ -77,6 +77,13 @@ pub fn engine_config(
     if s.slippage_ticks < 0 {
         return Err(FieldError::new("slippageTicks", "must not be negative"));
     }
+    // `sizePct` is checked even when `sizeQty` overrides it, so a request
+    // never carries a bad value that was silently ignored
+    let size_pct = Ratio::from_percent_str(s.size_pct)
+        .map_err(|e| FieldError::new("sizePct", e.to_string()))?;
+    if size_pct.raw() <= 0 || size_pct.raw() > Ratio::ONE.raw() {
+        return Err(FieldError::new("sizePct", "must be in (0, 100]"));
+    }
     let sizing = match s.size_qty {
         Some(q) => {
             let qty = inst
@@ -88,14 +95,7 @@ pub fn engine_config(
             }
             Sizing::FixedQty(Qty::from_raw(qty))
         }
-        None => {
-            let r = Ratio::from_percent_str(s.size_pct)
-                .map_err(|e| FieldError::new("sizePct", e.to_string()))?;
-            if r.raw() <= 0 || r.raw() > Ratio::ONE.raw() {
-                return Err(FieldError::new("sizePct", "must be in (0, 100]"));
-            }
-            Sizing::EquityFraction(r)
-        }
+        None => Sizing::EquityFraction(size_pct),
     };
     Ok(BacktestConfig {
         initial_cash,
@@ -171,6 +171,16 @@ mod tests {
             })
             .field,
             "sizeQty"
+        );
+        // a fixed quantity overrides sizePct, which must still be valid
+        assert_eq!(
+            err(CostSettings {
+                size_pct: "-5",
+                size_qty: Some("1"),
+                ..OK
+            })
+            .field,
+            "sizePct"
         );
         assert_eq!(
             err(CostSettings {

@@ -22,7 +22,7 @@ use serde::Deserialize;
     operation_id = "listStrategies",
     summary = "Every strategy with its parameter space",
     responses(
-        (status = 200, description = "The registered strategies.", body = [crate::openapi::StrategyInfoSchema]),
+        (status = 200, description = "The registered strategies.", body = [atf_engine::registry::StrategyInfo]),
         (status = 401, response = crate::openapi::Unauthorized),
     )
 )]
@@ -39,7 +39,7 @@ pub async fn strategies(State(app): State<AppState>) -> Response {
     operation_id = "listDatasets",
     summary = "The datasets in the catalog",
     responses(
-        (status = 200, description = "Every dataset.", body = [crate::openapi::DatasetInfoSchema]),
+        (status = 200, description = "Every dataset.", body = [atf_data::DatasetInfo]),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 500, description = "Catalog failure.", body = Problem, content_type = "application/problem+json"),
     )
@@ -286,7 +286,7 @@ and optional `name`, `symbol` and `priceDecimals`, validated exactly like `atf d
 The file's name only labels the dataset; it never chooses a path on disk.",
     request_body(content = crate::openapi::DatasetUploadForm, content_type = "multipart/form-data"),
     responses(
-        (status = 201, description = "Imported: the new catalog entry and what the import found.", body = crate::openapi::ImportReportSchema),
+        (status = 201, description = "Imported: the new catalog entry and what the import found.", body = atf_data::ImportReport),
         (status = 400, description = "A malformed multipart body.", body = Problem, content_type = "application/problem+json"),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 409, description = "A dataset with this name exists.", body = Problem, content_type = "application/problem+json"),
@@ -388,7 +388,7 @@ pub async fn health(State(app): State<AppState>) -> Json<Health> {
         limits: crate::dto::Limits {
             max_combinations: app.service.config().max_combinations,
             max_top: atf_runs::plan::MAX_TOP as u64,
-            max_page: crate::runs::MAX_PAGE,
+            max_page: crate::queries::MAX_PAGE,
             max_upload_bytes: app.config.max_upload_bytes as u64,
         },
     })

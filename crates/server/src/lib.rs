@@ -10,22 +10,25 @@
 //! requires a bearer token on every `/api` request ([`ServerConfig`]).
 //! Bodies are size-limited; uploads never choose a path on disk.
 
+pub mod backtests;
 pub mod body;
 pub mod catalog;
 pub mod content;
 pub mod dashboard;
 pub mod dto;
+pub mod event_schema;
 pub mod openapi;
+pub mod optimizations;
 pub mod problem;
+pub mod queries;
+mod routes;
 pub mod runs;
 
 use atf_runs::service::RunService;
-use atf_runs::RunKind;
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Query, Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::Router;
 use problem::Problem;
 use std::sync::Arc;
@@ -140,77 +143,19 @@ async fn method_not_allowed(req: Request, next: Next) -> Response {
     res
 }
 
-fn run_routes(kind: RunKind) -> Router<AppState> {
-    let list = move |State(app): State<AppState>,
-                     q: Result<
-        Query<runs::ListQuery>,
-        axum::extract::rejection::QueryRejection,
-    >| async move { runs::list(app, kind, q).await };
-    let root = match kind {
-        RunKind::Backtest => get(list).post(runs::submit_backtest),
-        RunKind::Optimization => get(list).post(runs::submit_optimization),
-    };
-    Router::new()
-        .route("/", root)
-        .route(
-            "/{id}",
-            get(
-                move |State(app): State<AppState>, Path(id): Path<String>| async move {
-                    runs::get(app, kind, id).await
-                },
-            ),
-        )
-        .route(
-            "/{id}/status",
-            get(
-                move |State(app): State<AppState>, Path(id): Path<String>| async move {
-                    runs::status(app, kind, id).await
-                },
-            ),
-        )
-        .route(
-            "/{id}/events",
-            get(
-                move |State(app): State<AppState>, Path(id): Path<String>| async move {
-                    runs::events(app, kind, id).await
-                },
-            ),
-        )
-        .route(
-            "/{id}/cancel",
-            post(
-                move |State(app): State<AppState>, Path(id): Path<String>| async move {
-                    runs::cancel(app, kind, id).await
-                },
-            ),
-        )
-}
-
 /// The whole application: `/api/…` and the OpenAPI document.
 pub fn router(service: RunService, config: ServerConfig) -> Router {
     let state = AppState {
         service,
         config: Arc::new(config),
     };
-    let api = Router::new()
-        .nest("/backtests", run_routes(RunKind::Backtest))
-        .nest("/optimizations", run_routes(RunKind::Optimization))
-        .route("/optimizations/{id}/trials", get(runs::trials))
-        .route("/strategies", get(catalog::strategies))
-        .route("/datasets/{id}/bars", get(catalog::bars))
-        .route("/datasets/{id}/content", get(content::content))
-        .route(
-            "/datasets",
-            get(catalog::datasets)
-                .post(catalog::upload)
-                .layer(DefaultBodyLimit::max(state.config.max_upload_bytes)),
-        )
-        .route("/health", get(catalog::health))
-        .route("/openapi.json", get(openapi::document))
+    // the routes and their OpenAPI description come from one list
+    let (api, _) = routes::api(state.config.max_upload_bytes).split_for_parts();
+    let api = api
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
-        .nest("/api", api)
+        .merge(api)
         .merge(dashboard::router())
         .fallback(not_found)
         .layer(middleware::from_fn(method_not_allowed))

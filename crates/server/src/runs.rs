@@ -1,31 +1,26 @@
-//! `/api/backtests` and `/api/optimizations`: submit, status, events,
-//! cancel, get, list (and an optimization's trials, paged).
+//! What `/api/backtests` and `/api/optimizations` do, for either kind:
+//! status, events, cancel, get, list (and an optimization's trials, paged).
+//! The handlers that name the kind and carry the OpenAPI description are in
+//! [`crate::backtests`] and [`crate::optimizations`].
 
-use crate::body;
 use crate::dto::{AnyStatus, BacktestRun, CancelResponse, OptimizationRun};
 use crate::problem::Problem;
+use crate::queries::{page_bounds, parse_status, ListQuery, TrialsQuery};
 use crate::AppState;
-use atf_runs::request::{BacktestRequest, OptimizationRequest};
 use atf_runs::service::{CancelOutcome, RunService, RunState};
 use atf_runs::store::TrialOrder;
 use atf_runs::{RunKind, RunStatus};
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::Query;
+use axum::http::{header, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures_util::stream::{self, Stream};
-use serde::Deserialize;
 use std::convert::Infallible;
 use std::time::Duration;
 
 /// How often `/events` sends progress (the contract: at least every second).
 const EVENT_EVERY: Duration = Duration::from_millis(500);
-/// Largest page of a list.
-/// Largest page of a list or of trials (published in `/api/health`).
-pub const MAX_PAGE: u64 = 500;
 
 fn kind_name(kind: RunKind) -> &'static str {
     match kind {
@@ -42,7 +37,7 @@ fn base(kind: RunKind) -> &'static str {
 }
 
 /// Runs blocking service work (SQLite, Redis) off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
 ) -> Result<T, Problem> {
     tokio::task::spawn_blocking(f)
@@ -50,7 +45,9 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| Problem::internal(format!("worker thread: {e}")))?
 }
 
-fn submitted(kind: RunKind, s: atf_runs::service::Submitted) -> Response {
+/// The answer to a submission: `202` with the run (`200` when an identical
+/// run has already ended) and its status URL in `Location`.
+pub(crate) fn submitted(kind: RunKind, s: atf_runs::service::Submitted) -> Response {
     let code = if s.existing && s.status.is_terminal() {
         StatusCode::OK
     } else {
@@ -62,78 +59,6 @@ fn submitted(kind: RunKind, s: atf_runs::service::Submitted) -> Response {
         res.headers_mut().insert(header::LOCATION, v);
     }
     res
-}
-
-/// `POST /api/backtests`.
-#[utoipa::path(
-    post,
-    path = "/api/backtests",
-    tag = "backtests",
-    operation_id = "submitBacktest",
-    summary = "Submit a backtest",
-    description = "Accepted at once: follow it with `GET /api/backtests/{id}/status` (the `Location`) or `/events`. \
-An identical submission (same run key) is answered with the existing run instead of a new one: \
-`202` while it is pending or running, `200` once it has ended.",
-    request_body(content = crate::openapi::BacktestRequestSchema, content_type = "application/json"),
-    responses(
-        (status = 202, description = "Accepted: a new run, or the identical run still pending or running (`existing: true`).", body = crate::dto::BacktestSubmission,
-            headers(("Location" = String, description = "`/api/backtests/{id}/status`"))),
-        (status = 200, description = "An identical run has already ended (`existing: true`): its id, nothing run again.", body = crate::dto::BacktestSubmission,
-            headers(("Location" = String, description = "`/api/backtests/{id}/status`"))),
-        (status = 400, description = "Malformed JSON, or a body that is not an object.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 413, description = "The body is larger than the server's limit.", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is missing, unknown or invalid (named in `field`: `params.fast`, `axes.slow`, `timeframe`, …).", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Storage failure.", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn submit_backtest(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, Problem> {
-    let raw = body::json(&headers, body)?;
-    let req = BacktestRequest::from_json(&raw)?;
-    let svc = app.service.clone();
-    let s = blocking(move || svc.submit_backtest(&req, raw).map_err(Problem::from)).await?;
-    Ok(submitted(RunKind::Backtest, s))
-}
-
-/// `POST /api/optimizations`.
-#[utoipa::path(
-    post,
-    path = "/api/optimizations",
-    tag = "optimizations",
-    operation_id = "submitOptimization",
-    summary = "Submit an optimization",
-    description = "Accepted at once: follow it with `GET /api/optimizations/{id}/status` (the `Location`) or `/events`. \
-An identical submission (same run key) is answered with the existing run instead of a new one: \
-`202` while it is pending or running, `200` once it has ended.",
-    request_body(content = crate::openapi::OptimizationRequestSchema, content_type = "application/json"),
-    responses(
-        (status = 202, description = "Accepted: a new run, or the identical run still pending or running (`existing: true`).", body = crate::dto::OptimizationSubmission,
-            headers(("Location" = String, description = "`/api/optimizations/{id}/status`"))),
-        (status = 200, description = "An identical run has already ended (`existing: true`): its id, nothing run again.", body = crate::dto::OptimizationSubmission,
-            headers(("Location" = String, description = "`/api/optimizations/{id}/status`"))),
-        (status = 400, description = "Malformed JSON, or a body that is not an object.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 413, description = "The body is larger than the server's limit.", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is missing, unknown or invalid (named in `field`: `params.fast`, `axes.slow`, `timeframe`, …).", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Storage failure.", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn submit_optimization(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, Problem> {
-    let raw = body::json(&headers, body)?;
-    let req = OptimizationRequest::from_json(&raw)?;
-    let svc = app.service.clone();
-    let s = blocking(move || svc.submit_optimization(&req, raw).map_err(Problem::from)).await?;
-    Ok(submitted(RunKind::Optimization, s))
 }
 
 async fn state_of(svc: &RunService, kind: RunKind, id: String) -> Result<RunState, Problem> {
@@ -256,48 +181,6 @@ fn event_stream(
     })
 }
 
-/// Paging and filter of a list.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// First item (default 0).
-    #[param(minimum = 0, example = 0)]
-    pub offset: Option<u64>,
-    /// Page size (default 50, at most 500).
-    #[param(minimum = 1, maximum = 500, example = 50)]
-    pub limit: Option<u64>,
-    /// Only runs with this status: `Completed`, `Failed` or `Cancelled`
-    /// (any case; lists hold finished runs only).
-    #[param(example = "Completed")]
-    pub status: Option<String>,
-}
-
-fn parse_status(text: &str) -> Result<RunStatus, Problem> {
-    match text.to_ascii_lowercase().as_str() {
-        "pending" => Ok(RunStatus::Pending),
-        "running" => Ok(RunStatus::Running),
-        "completed" => Ok(RunStatus::Completed),
-        "failed" => Ok(RunStatus::Failed),
-        "cancelled" => Ok(RunStatus::Cancelled),
-        _ => Err(Problem::field(
-            "status",
-            format!("unknown status '{text}' (Pending, Running, Completed, Failed, Cancelled)"),
-        )),
-    }
-}
-
-fn page_bounds(offset: Option<u64>, limit: Option<u64>) -> Result<(u64, u64), Problem> {
-    let limit = limit.unwrap_or(50);
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(Problem::field(
-            "limit",
-            format!("must be between 1 and {MAX_PAGE}"),
-        ));
-    }
-    Ok((offset.unwrap_or(0), limit))
-}
-
 /// `GET /api/backtests`, `GET /api/optimizations`.
 pub async fn list(
     app: AppState,
@@ -312,58 +195,10 @@ pub async fn list(
     Ok(Json(page).into_response())
 }
 
-/// Paging and order of an optimization's trials.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct TrialsQuery {
-    /// First trial in the chosen order (default 0).
-    #[param(minimum = 0, example = 0)]
-    pub offset: Option<u64>,
-    /// Page size (default 50, at most 500).
-    #[param(minimum = 1, maximum = 500, example = 50)]
-    pub limit: Option<u64>,
-    /// What to order by: `rank` (default), `fitness`, `index` (combination
-    /// index in the grid), a metric in camelCase (`netProfit`, `sharpe`,
-    /// `maxDrawdownPct`, `tradeCount`, … — every field of a trial's
-    /// `metrics`), or `params.<name>` (one of the optimization's
-    /// parameters). NULLs (failed trials, undefined ratios) always come
-    /// last; ties are broken by rank.
-    #[param(example = "netProfit")]
-    pub sort: Option<String>,
-    /// `asc` or `desc` (default: `asc` for `rank` and `index`, `desc`
-    /// otherwise).
-    #[param(pattern = "^(asc|desc)$", example = "desc")]
-    pub order: Option<String>,
-}
-
 /// `GET /api/optimizations/{id}/trials`.
-#[utoipa::path(
-    get,
-    path = "/api/optimizations/{id}/trials",
-    tag = "optimizations",
-    operation_id = "listOptimizationTrials",
-    summary = "An ended optimization's trials",
-    description = "Every trial, one page at a time, in rank order (best first) or sorted by `sort` \
-(`fitness`, `index`, any metric such as `netProfit` or `maxDrawdownPct`, or `params.<name>`) in `order`; \
-NULLs (failed trials, undefined ratios) always come last and ties are broken by rank. Completed trials \
-carry their fitness and metrics, failed ones their error; the best trials name the backtest kept in full for them.",
-    params(
-        ("id" = String, Path, description = "Optimization id."),
-        TrialsQuery,
-    ),
-    responses(
-        (status = 200, description = "A page of trials.", body = atf_runs::store::Page<atf_engine::optimize::TrialRecord>),
-        (status = 400, description = "Unreadable query string.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 404, description = "No optimization with this id.", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The optimization has not ended; its leaders are in `/status`.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`limit` out of 1..500, an unknown `sort` (or a parameter the optimization does not have) or `order` (named in `field`).", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Storage failure.", body = Problem, content_type = "application/problem+json"),
-    )
-)]
 pub async fn trials(
-    State(app): State<AppState>,
-    Path(id): Path<String>,
+    app: AppState,
+    id: String,
     q: Result<Query<TrialsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
     let Query(q) = q.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.body_text()))?;

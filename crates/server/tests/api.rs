@@ -974,3 +974,127 @@ fn an_event_stream_takes_the_token_in_its_url_and_nothing_else_does() {
         assert_eq!(code, 401, "{path}");
     }
 }
+
+// ---- the contract as an independent client tests it (issue 14) -----------
+//
+// Each case below was found by schemathesis (scripts/schemathesis.sh) as a
+// request the OpenAPI document and the server judged differently; these
+// keep the server's side of each fix.
+
+/// The request examples of the served document are runs the server accepts
+/// (its backtest example once asked for 2024 on the 2011 demo data).
+#[test]
+fn the_document_s_request_examples_are_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(dir.path(), Backend::Memory);
+    let (code, doc) = srv.get("/api/openapi.json");
+    assert_eq!(code, 200);
+    for (path, schema) in [
+        ("/api/backtests", "BacktestRequest"),
+        ("/api/optimizations", "OptimizationRequest"),
+    ] {
+        let examples = doc["components"]["schemas"][schema]["examples"]
+            .as_array()
+            .unwrap();
+        assert!(!examples.is_empty(), "{schema}");
+        for body in examples {
+            let (code, sub) = srv.post(path, body);
+            assert_eq!(code, 202, "{schema} example {body}: {sub}");
+            let kind = path.trim_start_matches("/api/");
+            let done = srv.wait_terminal(kind, sub["id"].as_str().unwrap());
+            assert_eq!(status_of(&done), "Completed", "{done}");
+        }
+    }
+}
+
+/// Numbers are JSON numbers in any notation: `1e-6` (serde_json's text for
+/// it) is 0.000001 %, and a whole number may be written `2.0`, as JSON
+/// Schema's `integer` allows; a fraction still is no whole number.
+#[test]
+fn run_requests_read_numbers_in_any_json_notation() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(dir.path(), Backend::Memory);
+    let mut body = backtest_body();
+    body["commissionPct"] = json!(1e-6);
+    body["slippageTicks"] = json!(2.0);
+    body["sizeQty"] = json!(5.0);
+    let (code, sub) = srv.post("/api/backtests", &body);
+    assert_eq!(code, 202, "{sub}");
+    let (code, sub) = srv.post(
+        "/api/optimizations",
+        &json!({"strategy": "sma-cross", "dataset": "spy-1m", "axes": {"fast": [5, 10]}, "top": 20.0}),
+    );
+    assert_eq!(code, 202, "{sub}");
+    for (field, value) in [("slippageTicks", json!(1.5)), ("sizeQty", json!(0.5))] {
+        let mut body = backtest_body();
+        body[field] = value;
+        let (code, p) = srv.post("/api/backtests", &body);
+        assert_eq!((code, &p["field"]), (422, &json!(field)), "{p}");
+    }
+}
+
+/// What the document constrains on its own the server enforces exactly:
+/// `sizePct` even when `sizeQty` overrides it, `maximize` spelled as the
+/// document lists it, no unknown field in an axis range.
+#[test]
+fn run_requests_are_refused_exactly_where_the_document_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(dir.path(), Backend::Memory);
+    let mut body = backtest_body();
+    body["sizeQty"] = json!(1);
+    body["sizePct"] = json!(-5);
+    let (code, p) = srv.post("/api/backtests", &body);
+    assert_eq!((code, &p["field"]), (422, &json!("sizePct")), "{p}");
+
+    let grid = |extra: Value| {
+        let mut b = json!({"strategy": "sma-cross", "dataset": "spy-1m", "axes": {"fast": {"min": 5, "max": 10, "step": 5}}});
+        for (k, v) in extra.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        b
+    };
+    for (extra, field) in [
+        (json!({"maximize": "NetProfit"}), "maximize"),
+        (json!({"maximize": "net profit"}), "maximize"),
+        (
+            json!({"axes": {"fast": {"min": 5, "max": 10, "step": 5, "stpe": 1}}}),
+            "axes.fast",
+        ),
+    ] {
+        let (code, p) = srv.post("/api/optimizations", &grid(extra.clone()));
+        assert_eq!((code, &p["field"]), (422, &json!(field)), "{extra}: {p}");
+    }
+    for spelling in ["net-profit", "netProfit", "net_profit"] {
+        let (code, p) = srv.post("/api/optimizations", &grid(json!({"maximize": spelling})));
+        assert!(code == 202 || code == 200, "{spelling}: {p}");
+    }
+}
+
+/// Lists take the statuses as runs spell them, and offsets SQLite can
+/// count (one above `i64::MAX` was answered as if it were fine).
+#[test]
+fn list_queries_are_bounded_as_the_document_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(dir.path(), Backend::Memory);
+    for kind in ["backtests", "optimizations"] {
+        let (code, page) = srv.get(&format!(
+            "/api/{kind}?status=Completed&offset=9223372036854775807"
+        ));
+        assert_eq!(code, 200, "{page}");
+        for (query, field) in [
+            ("offset=9223372036854775808", "offset"),
+            ("status=completed", "status"),
+            ("status=", "status"),
+            ("limit=501", "limit"),
+        ] {
+            let (code, p) = srv.get(&format!("/api/{kind}?{query}"));
+            assert_eq!(
+                (code, &p["field"]),
+                (422, &json!(field)),
+                "{kind}?{query}: {p}"
+            );
+        }
+    }
+    let (code, p) = srv.get("/api/optimizations/nope/trials?offset=9223372036854775808");
+    assert_eq!((code, &p["field"]), (422, &json!("offset")), "{p}");
+}
