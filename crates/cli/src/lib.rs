@@ -23,7 +23,6 @@ mod progress;
 mod remote;
 mod render;
 mod render_optimize;
-mod scale_out;
 mod serve_cmd;
 mod setup;
 mod strategies_cmd;
