@@ -33,8 +33,6 @@ pub mod settings;
 pub mod snapshot;
 pub mod status;
 pub mod store;
-#[doc(hidden)]
-pub mod test_support;
 
 pub use cache::{CacheError, MemoryCache, ProgressCache};
 pub use key::{RunKey, RunKind, RunSpec};

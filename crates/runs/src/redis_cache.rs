@@ -307,7 +307,7 @@ pub(crate) fn redact_url(url: &str) -> String {
 mod tests {
     use super::*;
     use crate::cache::contract;
-    use crate::test_support::RedisServer;
+    use atf_testkit::redis::RedisServer;
     use std::sync::Arc;
     use std::time::Instant;
 
