@@ -12,7 +12,8 @@
 //!   dates, JSON bodies) turned into engine types, refusals naming the field;
 //! - [`plan`]: submission — a request checked and sized from the dataset's
 //!   catalog entry alone (no bars read), with its key and job;
-//! - [`cache`]: the progress cache trait, in memory or [`redis_cache`];
+//! - [`cache`]: the progress cache trait, in memory or [`redis_cache`]
+//!   ([`clock`]: where the memory cache reads the time);
 //! - [`store`]: SQLite persistence of finished runs, every trial included;
 //! - [`service`]: the job queue with bounded concurrency, cancellation,
 //!   deduplication and the hand-over from cache to SQLite.
@@ -22,6 +23,7 @@
 
 pub mod build;
 pub mod cache;
+pub mod clock;
 pub mod distributed;
 pub mod key;
 pub mod period;
