@@ -937,7 +937,7 @@ pub fn run_range<S: Strategy>(
 ///
 /// # Errors
 /// As [`optimize`].
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, reason = "each is one input of the report")]
 pub fn assemble<S: Strategy>(
     data: &MarketData,
     cfg: &BacktestConfig,

@@ -70,7 +70,8 @@ impl Period {
         #[allow(
             clippy::cast_precision_loss,
             clippy::cast_possible_truncation,
-            clippy::cast_sign_loss
+            clippy::cast_sign_loss,
+            reason = "an estimate in 1..=rows; the run counts exactly once loaded"
         )]
         let est = (ds.rows as f64 * (stop - start) as f64 / (end - first) as f64).ceil() as u64;
         est.clamp(1, ds.rows)

@@ -174,7 +174,7 @@ pub struct Unauthorized(pub Problem);
 /// The token of an event stream in its URL.
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "a schema: the middleware reads the token")]
 pub struct AccessToken {
     /// The server's `--api-token`, for clients that cannot send an
     /// `Authorization` header (a browser's `EventSource`); accepted on
@@ -799,7 +799,7 @@ pub struct ImportReportSchema {
         (status = 500, description = "Storage failure.", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "documents a route; the handler is in the router")]
 fn list_backtests() {}
 
 /// Get a backtest
@@ -819,7 +819,7 @@ fn list_backtests() {}
         (status = 500, description = "Storage failure.", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "documents a route; the handler is in the router")]
 fn get_backtest() {}
 
 /// A backtest's status
@@ -839,7 +839,7 @@ fn get_backtest() {}
         (status = 500, description = "Storage failure.", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "documents a route; the handler is in the router")]
 fn backtest_status() {}
 
 /// Follow a backtest
@@ -867,7 +867,7 @@ fn backtest_status() {}
         (status = 500, description = "Storage failure.", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "documents a route; the handler is in the router")]
 fn backtest_events() {}
 
 /// Cancel a backtest
@@ -885,7 +885,7 @@ fn backtest_events() {}
         (status = 500, description = "Storage failure.", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "documents a route; the handler is in the router")]
 fn cancel_backtest() {}
 
 /// List finished optimizations
@@ -905,7 +905,7 @@ fn cancel_backtest() {}
         (status = 500, description = "Storage failure.", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "documents a route; the handler is in the router")]
 fn list_optimizations() {}
 
 /// Get an optimization
@@ -925,7 +925,7 @@ fn list_optimizations() {}
         (status = 500, description = "Storage failure.", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "documents a route; the handler is in the router")]
 fn get_optimization() {}
 
 /// An optimization's status
@@ -945,7 +945,7 @@ fn get_optimization() {}
         (status = 500, description = "Storage failure.", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "documents a route; the handler is in the router")]
 fn optimization_status() {}
 
 /// Follow an optimization
@@ -973,7 +973,7 @@ fn optimization_status() {}
         (status = 500, description = "Storage failure.", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "documents a route; the handler is in the router")]
 fn optimization_events() {}
 
 /// Cancel an optimization
@@ -993,7 +993,7 @@ fn optimization_events() {}
         (status = 500, description = "Storage failure.", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "documents a route; the handler is in the router")]
 fn cancel_optimization() {}
 
 #[cfg(test)]
