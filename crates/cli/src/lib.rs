@@ -28,7 +28,6 @@ mod remote;
 mod render;
 mod render_optimize;
 mod request;
-mod scale_out;
 mod serve_cmd;
 mod setup;
 mod strategies_cmd;

@@ -1,16 +1,15 @@
-//! `atf serve`: the run service behind the HTTP API, on embedded defaults
-//! (SQLite under the data dir, in-memory progress, the demo datasets).
+//! `atf serve`: its flags turned into a [`ServeConfig`], then the one
+//! wiring path every server goes through ([`atf_server::serve`]), stopped
+//! by Ctrl-C or SIGTERM.
 
 use crate::args::{Global, ServeArgs};
 use crate::exit::{CliError, CliResult};
 use crate::setup::data_dir;
 use atf_engine::Registry;
-use atf_runs::cache::{MemoryCache, ProgressCache};
-use atf_runs::redis_cache::RedisCache;
-use atf_runs::service::{RunService, ServiceConfig};
-use atf_server::ServerConfig;
+use atf_server::serve::{shutdown_signal, ScaleOutConfig, ServeConfig, ServeError, Server};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub(crate) fn logging() {
     use tracing_subscriber::EnvFilter;
@@ -26,78 +25,51 @@ pub(crate) fn logging() {
 }
 
 pub fn run(registry: &Arc<Registry>, global: &Global, a: &ServeArgs) -> CliResult {
-    let addr: SocketAddr = a
+    let cfg = config(global, a)?;
+    logging();
+    let dir = cfg.data_dir.clone();
+    let server = Server::start(cfg, Arc::clone(registry)).map_err(cli_error)?;
+    // the first line on stdout: scripts and tests read the port from it
+    println!(
+        "atf serve: listening on http://{} (data dir {}, cache {})",
+        server.local_addr(),
+        dir.display(),
+        server.service().cache_backend()
+    );
+    server.run(shutdown_signal()).map_err(cli_error)
+}
+
+/// The server's settings from the command line.
+fn config(global: &Global, a: &ServeArgs) -> Result<ServeConfig, CliError> {
+    let bind: SocketAddr = a
         .bind
         .parse()
         .map_err(|e| CliError::usage(format!("--bind {}: {e} (expected ADDR:PORT)", a.bind)))?;
-    let token = a.api_token.clone().filter(|t| !t.is_empty());
-    if !addr.ip().is_loopback() && token.is_none() {
-        return Err(CliError::usage(format!(
-            "--bind {addr} is reachable from other machines: give --api-token (or ATF_API_TOKEN) so every /api request needs it"
-        )));
-    }
-    logging();
-    let cache: Arc<dyn ProgressCache> = match &a.redis_url {
-        Some(url) => Arc::new(RedisCache::connect(url).map_err(CliError::failed)?),
-        None => Arc::new(MemoryCache::new()),
-    };
-    let dir = data_dir(global);
-    let mut cfg = ServiceConfig::new(dir.clone(), Arc::clone(registry));
+    let mut cfg = ServeConfig::new(data_dir(global));
+    cfg.bind = bind;
+    cfg.http.api_token = a.api_token.clone().filter(|t| !t.is_empty());
+    cfg.http.max_upload_bytes = a.max_upload_mb.saturating_mul(1024 * 1024);
     cfg.backtest_slots = usize::from(a.backtest_slots);
     cfg.optimization_slots = usize::from(a.optimization_slots);
     if let Some(t) = a.threads {
         cfg.optimizer_threads = usize::from(t);
     }
     cfg.max_combinations = a.max_combinations;
-    let scale_out = match &a.redis_url {
-        Some(url) => Some(crate::scale_out::ScaleOut::start(url, &cfg, a)?),
-        None => None,
-    };
-    let service = match &scale_out {
-        Some(s) => RunService::start_distributed(cfg, cache, s.coordinator()),
-        None => RunService::start(cfg, cache),
-    }
-    .map_err(CliError::failed)?;
-    let app = atf_server::router(
-        service.clone(),
-        ServerConfig {
-            api_token: token,
-            max_upload_bytes: a.max_upload_mb.saturating_mul(1024 * 1024),
-            ..ServerConfig::default()
-        },
-    );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(CliError::failed)?;
-    let backend = service.cache_backend();
-    let scale_ref = scale_out.as_ref();
-    let result = rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| CliError::failed(format!("cannot listen on {addr}: {e}")))?;
-        let local = listener.local_addr().map_err(CliError::failed)?;
-        // the first line on stdout: scripts and tests read the port from it
-        println!(
-            "atf serve: listening on http://{local} (data dir {}, cache {})",
-            dir.display(),
-            backend
-        );
-        tracing::info!(%local, cache = backend, "listening");
-        if let Some(s) = scale_ref {
-            s.advertise(a.advertise_url.as_deref(), local)?;
-        }
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-                tracing::info!("shutting down; runs in flight are abandoned");
-            })
-            .await
-            .map_err(CliError::failed)
+    cfg.scale_out = a.redis_url.as_ref().map(|url| ScaleOutConfig {
+        local_worker: !a.no_local_worker,
+        reclaim_after: Duration::from_secs(a.reclaim_after),
+        advertise_url: a.advertise_url.clone(),
+        ..ScaleOutConfig::new(url.clone())
     });
-    service.shutdown();
-    if let Some(s) = scale_out {
-        s.stop();
+    Ok(cfg)
+}
+
+/// Bad flags exit 2, everything else 1.
+fn cli_error(e: ServeError) -> CliError {
+    match e {
+        ServeError::TokenRequired { addr } => CliError::usage(format!(
+            "--bind {addr} is reachable from other machines: give --api-token (or ATF_API_TOKEN) so every /api request needs it"
+        )),
+        e => CliError::failed(e),
     }
-    result
 }

@@ -59,7 +59,10 @@ pub fn run(registry: &Arc<Registry>, global: &Global, a: &WorkerArgs) -> CliResu
     };
     let source = CachedSource::new(cache_dir.clone(), Box::new(fetch))
         .map_err(|e| CliError::failed(format!("cannot create {}: {e}", cache_dir.display())))?;
-    let name = a.name.clone().unwrap_or_else(default_name);
+    let name = a
+        .name
+        .clone()
+        .unwrap_or_else(atf_runs::distributed::worker::default_name);
     let threads = a.threads.map_or_else(
         || std::thread::available_parallelism().map_or(1, usize::from),
         usize::from,
@@ -79,15 +82,4 @@ pub fn run(registry: &Arc<Registry>, global: &Global, a: &WorkerArgs) -> CliResu
     // chunks are reclaimed by the others
     worker.run(&AtomicBool::new(false));
     Ok(())
-}
-
-/// `host-pid`.
-pub fn default_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .map(|h| h.trim().to_owned())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "worker".into());
-    format!("{host}-{}", std::process::id())
 }

@@ -14,10 +14,10 @@
 
 mod common;
 
+use atf_testkit::process::{self, Proc};
 use std::fs::File;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The token of the second server, which requires one.
@@ -70,66 +70,41 @@ fn missing() -> Vec<String> {
     missing
 }
 
-/// A running `atf serve`, killed on drop.
+/// A running `atf serve` over a data directory of its own, killed on drop.
 struct Server {
-    child: Child,
     url: String,
-    _stdout: BufReader<ChildStdout>,
-    dir: tempfile::TempDir,
+    proc: Proc,
+    _dir: tempfile::TempDir,
 }
 
 impl Server {
     /// Starts `atf serve` with `extra` arguments (e.g. `--api-token T`).
     fn start(extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let log = File::create(dir.path().join("serve.log")).unwrap();
-        let mut child = Command::new(common::exe())
-            .args([
-                "serve",
-                "--bind",
-                "127.0.0.1:0",
-                "--threads",
-                "1",
-                "--data-dir",
-            ])
-            .arg(dir.path())
-            .args(extra)
-            .env_remove("ATF_API_TOKEN")
-            .env_remove("ATF_REDIS_URL")
-            .env("ATF_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .expect("starts atf serve");
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        // atf serve: listening on http://127.0.0.1:PORT (…)
-        let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) else {
-            let _ = child.kill();
-            panic!("atf serve did not say where it listens: {line:?}");
-        };
+        let log = dir.path().join("serve.log");
+        let mut cmd = process::command(&common::exe(), Some(&log));
+        cmd.args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--threads",
+            "1",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .args(extra)
+        .env("ATF_LOG", "warn");
+        let (proc, url) = process::serve(&mut cmd, Some(&log));
         Self {
-            url: url.to_owned(),
-            child,
-            _stdout: stdout,
-            dir,
+            url,
+            proc,
+            _dir: dir,
         }
     }
 
     /// The end of the server's log, for a failure message.
     fn log_tail(&self) -> String {
-        let log = std::fs::read_to_string(self.dir.path().join("serve.log")).unwrap_or_default();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(30)..].join("\n")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.proc.log_tail(30)
     }
 }
 

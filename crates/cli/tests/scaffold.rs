@@ -13,13 +13,13 @@
 
 mod common;
 
-use atf_runs::test_support::RedisServer;
+use atf_testkit::http::Api;
+use atf_testkit::process::{self, Proc};
+use atf_testkit::redis::RedisServer;
 use common::{exe, json};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 /// A second strategy, as a user would add it: a Donchian breakout from the
 /// provided indicators.
@@ -123,80 +123,33 @@ fn comparable(mut v: Value) -> Value {
     v
 }
 
-/// A child process killed on drop.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// `exe serve` on a free port, 2 threads; the process and a client of it.
+fn serve(exe: &Path, data: &Path, extra: &[&str]) -> (Proc, Api) {
+    let mut cmd = process::command(exe, None);
+    cmd.args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--threads",
+        "2",
+        "--data-dir",
+    ])
+    .arg(data)
+    .args(extra);
+    let (proc, url) = process::serve(&mut cmd, None);
+    (proc, Api::new(url))
 }
 
-/// `exe serve` on a free port; the process and its URL.
-fn serve(exe: &Path, data: &Path, extra: &[&str]) -> (Proc, String) {
-    let mut child = Command::new(exe)
-        .env_remove("ATF_API_TOKEN")
-        .env_remove("ATF_REDIS_URL")
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--threads",
-            "2",
-            "--data-dir",
-        ])
-        .arg(data)
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starts serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("serve did not say where: {line:?}"))
-        .to_owned();
-    (Proc(child), url)
+/// Submits a run (`kind`: `backtests` or `optimizations`); its answer.
+fn submit(api: &Api, kind: &str, body: &Value) -> Value {
+    let (code, sub) = api.post(&format!("/api/{kind}"), body);
+    assert_eq!(code, 202, "{sub}");
+    sub
 }
 
-fn get(url: &str) -> Value {
-    ureq::get(url)
-        .call()
-        .unwrap()
-        .body_mut()
-        .read_json()
-        .unwrap()
-}
-
-/// POSTs `body`; the HTTP status and the JSON answer.
-fn post(url: &str, body: &Value) -> (u16, Value) {
-    let mut r = ureq::post(url).send_json(body).unwrap();
-    (r.status().as_u16(), r.body_mut().read_json().unwrap())
-}
-
-/// Polls `{base}/api/{kind}/{id}/status` until the run ends.
-fn ended(base: &str, kind: &str, id: &str) -> Value {
-    let t0 = Instant::now();
-    loop {
-        let s = get(&format!("{base}/api/{kind}/{id}/status"));
-        if matches!(
-            s["status"].as_str(),
-            Some("Completed" | "Failed" | "Cancelled")
-        ) {
-            return s;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(60),
-            "{kind} {id} still {s}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+/// Waits for run `sub` to end; its final status.
+fn ended(api: &Api, kind: &str, sub: &Value) -> Value {
+    api.wait_terminal(kind, sub["id"].as_str().unwrap())
 }
 
 #[test]
@@ -314,8 +267,8 @@ fn a_scaffolded_crate_is_a_complete_atf_with_its_own_strategies() {
     );
 
     // served: listed over HTTP, run over HTTP
-    let (server, base) = serve(&user, &data, &[]);
-    let strategies = get(&format!("{base}/api/strategies"));
+    let (server, api) = serve(&user, &data, &[]);
+    let strategies = api.ok("/api/strategies");
     let served = strategies
         .as_array()
         .unwrap()
@@ -326,25 +279,23 @@ fn a_scaffolded_crate_is_a_complete_atf_with_its_own_strategies() {
     assert_eq!(served["params"][0]["name"], "n");
     assert_eq!(served["params"][0]["default"], 20);
     let body = json!({"strategy": "breakout", "dataset": "spy-1d", "params": {"n": 30}});
-    let (code, sub) = post(&format!("{base}/api/backtests"), &body);
-    assert_eq!(code, 202, "{sub}");
-    let done = ended(&base, "backtests", sub["id"].as_str().unwrap());
+    let done = ended(&api, "backtests", &submit(&api, "backtests", &body));
     assert_eq!(done["status"], "Completed", "{done}");
     let rsi = json!({"strategy": "rsi-dip", "dataset": "spy-1d"});
-    let (_, first) = post(&format!("{base}/api/backtests"), &rsi);
+    let first = submit(&api, "backtests", &rsi);
     let first_key = first["runKey"].as_str().unwrap().to_owned();
-    ended(&base, "backtests", first["id"].as_str().unwrap());
+    ended(&api, "backtests", &first);
     drop(server);
 
     // a worker of this build shares an optimization through Redis
     let redis = RedisServer::start();
-    let (_coordinator, base) = serve(
+    let (_coordinator, api) = serve(
         &user,
         &tmp.path().join("data-dist"),
         &["--redis-url", &redis.url, "--no-local-worker"],
     );
-    let _worker = Proc(
-        Command::new(&user)
+    let _worker = Proc::spawn(
+        process::command(&user, None)
             .args([
                 "worker",
                 "--redis-url",
@@ -357,20 +308,14 @@ fn a_scaffolded_crate_is_a_complete_atf_with_its_own_strategies() {
             .arg("--cache-dir")
             .arg(tmp.path().join("worker-cache"))
             .arg("--data-dir")
-            .arg(tmp.path().join("worker-data"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+            .arg(tmp.path().join("worker-data")),
+        None,
     );
     let body = json!({
         "strategy": "rsi-dip", "dataset": "spy-1d",
         "axes": {"period": {"min": 5, "max": 30, "step": 5}, "oversold": [20, 30]},
     });
-    let (code, sub) = post(&format!("{base}/api/optimizations"), &body);
-    assert_eq!(code, 202, "{sub}");
-    let done = ended(&base, "optimizations", sub["id"].as_str().unwrap());
+    let done = ended(&api, "optimizations", &submit(&api, "optimizations", &body));
     assert_eq!(done["status"], "Completed", "{done}");
     assert_eq!(done["completedCombinations"], 12, "{done}");
 
@@ -381,8 +326,8 @@ fn a_scaffolded_crate_is_a_complete_atf_with_its_own_strategies() {
     assert_ne!(code_now, changed, "the template compares with <");
     std::fs::write(&path, changed).unwrap();
     cargo(&krate, "build");
-    let (_server, base) = serve(&user, &data, &[]);
-    let (code, again) = post(&format!("{base}/api/backtests"), &rsi);
+    let (_server, api) = serve(&user, &data, &[]);
+    let (code, again) = api.post("/api/backtests", &rsi);
     assert_eq!(code, 202, "a new run, not the old code's result: {again}");
     assert_eq!(again["existing"], false, "{again}");
     assert_ne!(again["runKey"].as_str().unwrap(), first_key);

@@ -1,75 +1,41 @@
 //! End-to-end tests of `atf backtest|optimize --server URL`: each test
-//! starts its own `atf serve` on a free loopback port over a temporary data
-//! directory and checks that a remote run prints what the same local run
-//! prints, that refusals name the flag (exit 2), that an unreachable server
+//! starts its own server (in process, through the wiring `atf serve` uses)
+//! on a free loopback port over a temporary data directory and checks that
+//! a remote run prints what the same local run prints, that refusals name the flag (exit 2), that an unreachable server
 //! and a failing strategy exit 1 with a clear message, and that Ctrl-C
 //! cancels the remote run.
 
 mod common;
 
+use atf_testkit::server::{Backend, TestServer};
+use atf_testkit::wait::{eventually, PATIENCE};
 use common::{atf, json, ok, stderr, stdout, usage_error};
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, ChildStdout, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
 
-/// A running `atf serve`, killed on drop.
+/// A server in this process, started through the wiring `atf serve`
+/// uses, over a data directory of its own; stopped on drop.
 struct Server {
-    child: Child,
-    url: String,
-    _stdout: BufReader<ChildStdout>,
+    srv: TestServer,
     _dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for Server {
+    type Target = TestServer;
+
+    fn deref(&self) -> &TestServer {
+        &self.srv
+    }
 }
 
 impl Server {
     fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(common::exe())
-            .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
-            .arg(dir.path())
-            .env_remove("ATF_API_TOKEN")
-            .env_remove("ATF_REDIS_URL")
-            .env("ATF_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starts atf serve");
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        // atf serve: listening on http://127.0.0.1:PORT (…)
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| {
-                let _ = child.kill();
-                panic!("atf serve did not say where it listens: {line:?}")
-            })
-            .to_owned();
         Self {
-            child,
-            url,
-            _stdout: stdout,
+            srv: TestServer::start(dir.path(), Backend::Memory),
             _dir: dir,
         }
-    }
-
-    fn get(&self, path: &str) -> Value {
-        ureq::get(format!("{}{path}", self.url))
-            .call()
-            .unwrap()
-            .body_mut()
-            .read_json()
-            .unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -416,18 +382,14 @@ fn ctrl_c_cancels_the_remote_run() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let running = server.get("/api/optimizations?status=Running");
+    eventually(PATIENCE, || {
+        let running = server.ok("/api/optimizations?status=Running");
         if running["total"].as_u64() == Some(1) {
-            break;
+            Ok(())
+        } else {
+            Err(format!("the run never started: {running}"))
         }
-        assert!(
-            Instant::now() < deadline,
-            "the run never started: {running}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    });
     let killed = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -440,6 +402,6 @@ fn ctrl_c_cancels_the_remote_run() {
         .trim()
         .strip_prefix("cancelled the remote optimization ")
         .unwrap_or_else(|| panic!("{err}"));
-    let status = server.get(&format!("/api/optimizations/{id}/status"));
+    let status = server.status("optimizations", id);
     assert_eq!(status["status"], "Cancelled", "{status}");
 }

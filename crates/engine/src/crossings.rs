@@ -96,7 +96,10 @@ fn masks(
         let (sa, sb) = (&starts_a[base..base + len], &starts_b[base..base + len]);
         let (mut up, mut down) = (0u64, 0u64);
         // exact: both window sums and their products are integers < 2^53
-        #[allow(clippy::cast_precision_loss)]
+        #[allow(
+            clippy::cast_precision_loss,
+            reason = "exact below 2^53, as said above"
+        )]
         let mut bits = |j: usize| {
             let x = (e[j] - sa[j]) as f64 * wa;
             let y = (e[j] - sb[j]) as f64 * wb;
@@ -134,7 +137,10 @@ fn masks(
 }
 
 /// The exact integer path, for products too large for the `f64` one.
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the same inputs as the SIMD path it stands in for"
+)]
 fn bar_by_bar(
     ends: &[i64],
     starts_a: &[i64],

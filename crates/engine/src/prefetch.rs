@@ -22,7 +22,7 @@ pub(crate) fn prefetch<T>(values: &[T], index: usize) {
 /// The one `unsafe` of the engine, allowed here only.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-#[allow(unsafe_code)]
+#[allow(unsafe_code, reason = "a prefetch hint cannot fault; see SAFETY below")]
 fn prefetch_x86(p: *const i8) {
     use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
     // SAFETY: PREFETCHT0 is part of SSE, which every x86_64 CPU has; it is

@@ -85,7 +85,10 @@ pub trait StrategyEntry: Send + Sync {
     ///
     /// # Errors
     /// See [`assemble`].
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "mirrors optimize::assemble, which it forwards to"
+    )]
     fn assemble(
         &self,
         data: &MarketData,

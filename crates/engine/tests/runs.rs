@@ -1,7 +1,5 @@
 //! Whole runs: failures, cancellation, progress and determinism.
 
-mod common;
-
 use atf_engine::{
     backtest, BacktestConfig, Costs, Ctx, Indicators, MarketData, Money, ParamError, Params,
     Progress, Ratio, Registry, RunFailure, Silent, Sizing, Strategy, StrategyError, StrategyParams,
@@ -49,7 +47,7 @@ impl Strategy for Faulty {
 }
 
 fn walk(n: usize) -> MarketData {
-    common::walk(n, 0x9E37_79B9_7F4A_7C15)
+    atf_testkit::walk::market_data(n, 0x9E37_79B9_7F4A_7C15)
 }
 
 fn cfg() -> BacktestConfig {

@@ -8,11 +8,17 @@
 //! given [`TERMINAL_TTL`] once the run's result is in SQLite. The cache
 //! also holds the "run key → in-flight run id" claims that deduplicate
 //! submissions while a run is working.
+//!
+//! The memory cache reads the time from a [`Clock`] (the system's by
+//! default), so its expiry is tested by moving a [`crate::clock::ManualClock`]
+//! rather than by sleeping; Redis expires entries by itself, and its tests
+//! check the time to live it is given.
 
+use crate::clock::{Clock, SystemClock};
 use crate::snapshot::RunSnapshot;
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 /// How long a terminal entry stays after its result was persisted.
 pub const TERMINAL_TTL: Duration = Duration::from_secs(15 * 60);
@@ -59,24 +65,44 @@ pub trait ProgressCache: Send + Sync {
     fn release(&self, run_key: &str, id: &str) -> Result<(), CacheError>;
 }
 
+/// Puts between two sweeps of expired entries nobody read.
+const SWEEP_EVERY: usize = 1024;
+
 /// The in-process cache (default).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryCache {
     inner: Mutex<Inner>,
+    clock: Arc<dyn Clock>,
 }
 
+/// Entries with their expiry, in [`MemoryCache::clock`] time.
 #[derive(Debug, Default)]
 struct Inner {
-    runs: HashMap<String, (RunSnapshot, Option<Instant>)>,
+    runs: HashMap<String, (RunSnapshot, Option<Duration>)>,
     claims: HashMap<String, String>,
     puts_since_sweep: usize,
 }
 
+impl Default for MemoryCache {
+    fn default() -> Self {
+        Self::with_clock(Arc::new(SystemClock::default()))
+    }
+}
+
 impl MemoryCache {
-    /// An empty cache.
+    /// An empty cache on the system's clock.
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty cache whose entries expire by `clock`.
+    #[must_use]
+    pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            inner: Mutex::new(Inner::default()),
+            clock,
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -92,12 +118,14 @@ impl ProgressCache for MemoryCache {
     }
 
     fn put(&self, snap: &RunSnapshot, ttl: Option<Duration>) -> Result<(), CacheError> {
-        let now = Instant::now();
+        let now = self.clock.now();
         let mut g = self.lock();
-        g.runs
-            .insert(snap.id.clone(), (snap.clone(), ttl.map(|t| now + t)));
+        g.runs.insert(
+            snap.id.clone(),
+            (snap.clone(), ttl.map(|t| now.saturating_add(t))),
+        );
         g.puts_since_sweep += 1;
-        if g.puts_since_sweep >= 1024 {
+        if g.puts_since_sweep >= SWEEP_EVERY {
             // expired entries go eventually even if nobody reads them
             g.puts_since_sweep = 0;
             g.runs.retain(|_, (_, exp)| exp.is_none_or(|e| e > now));
@@ -106,7 +134,7 @@ impl ProgressCache for MemoryCache {
     }
 
     fn get(&self, id: &str) -> Result<Option<RunSnapshot>, CacheError> {
-        let now = Instant::now();
+        let now = self.clock.now();
         let mut g = self.lock();
         match g.runs.get(id) {
             Some((_, Some(exp))) if *exp <= now => {
@@ -177,7 +205,8 @@ pub(crate) mod contract {
         }
     }
 
-    /// Put/get round trip, expiry, and claims.
+    /// Put/get round trip and claims. Expiry is each backend's own: see
+    /// their tests.
     pub(crate) fn check(cache: &dyn ProgressCache, prefix: &str) {
         let id = format!("{prefix}-run");
         assert_eq!(cache.get(&id).unwrap(), None);
@@ -185,13 +214,11 @@ pub(crate) mod contract {
         cache.put(&s, None).unwrap();
         assert_eq!(cache.get(&id).unwrap(), Some(s.clone()));
         s.status = RunStatus::Completed;
-        cache.put(&s, Some(Duration::from_millis(1200))).unwrap();
+        cache.put(&s, Some(Duration::from_secs(60))).unwrap();
         assert_eq!(
             cache.get(&id).unwrap().unwrap().status,
             RunStatus::Completed
         );
-        std::thread::sleep(Duration::from_millis(2100));
-        assert_eq!(cache.get(&id).unwrap(), None, "terminal entry expires");
 
         let key = format!("{prefix}-key");
         assert_eq!(cache.claim(&key, "a").unwrap(), None);
@@ -210,8 +237,63 @@ pub(crate) mod contract {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::status::RunStatus;
+
     #[test]
     fn memory_cache_keeps_the_contract() {
-        super::contract::check(&super::MemoryCache::new(), "mem");
+        contract::check(&MemoryCache::new(), "mem");
+    }
+
+    fn on_manual_clock() -> (Arc<ManualClock>, MemoryCache) {
+        let clock = Arc::new(ManualClock::new());
+        let cache = MemoryCache::with_clock(Arc::clone(&clock) as Arc<dyn Clock>);
+        (clock, cache)
+    }
+
+    #[test]
+    fn a_terminal_entry_expires_when_its_time_to_live_is_over() {
+        let (clock, cache) = on_manual_clock();
+        let mut s = contract::snapshot("ttl");
+        s.status = RunStatus::Completed;
+        cache.put(&s, Some(Duration::from_millis(1200))).unwrap();
+        clock.advance(Duration::from_millis(1199));
+        assert_eq!(cache.get("ttl").unwrap(), Some(s.clone()), "still alive");
+        clock.advance(Duration::from_millis(1));
+        assert_eq!(cache.get("ttl").unwrap(), None, "expired");
+        // the default of a finished run
+        cache.put(&s, Some(TERMINAL_TTL)).unwrap();
+        clock.advance(TERMINAL_TTL - Duration::from_millis(1));
+        assert!(cache.get("ttl").unwrap().is_some());
+        clock.advance(Duration::from_millis(1));
+        assert_eq!(cache.get("ttl").unwrap(), None);
+    }
+
+    #[test]
+    fn an_in_flight_entry_never_expires_and_replacing_it_resets_its_expiry() {
+        let (clock, cache) = on_manual_clock();
+        let s = contract::snapshot("live");
+        cache.put(&s, Some(Duration::from_secs(1))).unwrap();
+        cache.put(&s, None).unwrap();
+        clock.advance(Duration::from_secs(365 * 24 * 3600));
+        assert_eq!(cache.get("live").unwrap(), Some(s));
+    }
+
+    #[test]
+    fn expired_entries_are_swept_even_if_nobody_reads_them() {
+        let (clock, cache) = on_manual_clock();
+        for i in 0..10 {
+            let s = contract::snapshot(&format!("old-{i}"));
+            cache.put(&s, Some(Duration::from_secs(1))).unwrap();
+        }
+        clock.advance(Duration::from_secs(2));
+        let live = contract::snapshot("live");
+        for _ in 10..SWEEP_EVERY {
+            cache.put(&live, None).unwrap();
+        }
+        let runs = &cache.lock().runs;
+        assert_eq!(runs.len(), 1, "only the live entry is left");
+        assert!(runs.contains_key("live"));
     }
 }

@@ -14,7 +14,8 @@
 //!   schemas, derived from the same types);
 //! - [`plan`]: submission — a request checked and sized from the dataset's
 //!   catalog entry alone (no bars read), with its key and job;
-//! - [`cache`]: the progress cache trait, in memory or [`redis_cache`];
+//! - [`cache`]: the progress cache trait, in memory or [`redis_cache`]
+//!   ([`clock`]: where the memory cache reads the time);
 //! - [`store`]: SQLite persistence of finished runs, every trial included;
 //! - [`service`]: the job queue with bounded concurrency, cancellation,
 //!   deduplication and the hand-over from cache to SQLite.
@@ -24,6 +25,7 @@
 
 pub mod build;
 pub mod cache;
+pub mod clock;
 pub mod distributed;
 pub mod key;
 pub mod period;
@@ -37,8 +39,6 @@ pub mod settings;
 pub mod snapshot;
 pub mod status;
 pub mod store;
-#[doc(hidden)]
-pub mod test_support;
 
 pub use cache::{CacheError, MemoryCache, ProgressCache};
 pub use key::{RunKey, RunKind, RunSpec};

@@ -307,9 +307,9 @@ pub(crate) fn redact_url(url: &str) -> String {
 mod tests {
     use super::*;
     use crate::cache::contract;
-    use crate::test_support::RedisServer;
+    use atf_testkit::redis::RedisServer;
+    use atf_testkit::wait::PATIENCE;
     use std::sync::Arc;
-    use std::time::Instant;
 
     /// A port nothing listens on (bound then released).
     fn closed_port() -> u16 {
@@ -339,12 +339,26 @@ mod tests {
         let cache = RedisCache::connect(&server.url).unwrap();
         let mut con = raw(&server);
         let s = contract::snapshot("ns");
+        // Redis expires entries itself: what we check is the TTL it is given
         cache.put(&s, Some(Duration::from_secs(60))).unwrap();
         let pttl: i64 = redis::cmd("PTTL")
             .arg("atf:run:ns")
             .query(&mut con)
             .unwrap();
-        assert!(pttl > 50_000, "terminal entry has its TTL, got {pttl}");
+        assert!(
+            (50_001..=60_000).contains(&pttl),
+            "terminal entry has its TTL, got {pttl}"
+        );
+        cache.put(&s, Some(Duration::from_micros(10))).unwrap();
+        let pttl: i64 = redis::cmd("PTTL")
+            .arg("atf:run:ns")
+            .query(&mut con)
+            .unwrap();
+        assert!(
+            pttl == 1 || pttl == -2,
+            "a TTL under a millisecond is one (or already over), got {pttl}"
+        );
+        cache.put(&s, Some(Duration::from_secs(60))).unwrap();
         cache.put(&s, None).unwrap();
         let pttl: i64 = redis::cmd("PTTL")
             .arg("atf:run:ns")
@@ -374,21 +388,32 @@ mod tests {
     }
 
     #[test]
-    fn redis_connect_to_a_closed_port_fails_fast_naming_the_url() {
+    fn redis_connect_to_a_closed_port_fails_naming_the_url() {
         let url = format!("redis://127.0.0.1:{}", closed_port());
-        let started = Instant::now();
         let err = RedisCache::connect(&url).unwrap_err();
-        assert!(
-            started.elapsed() < Duration::from_secs(3),
-            "{:?}",
-            started.elapsed()
-        );
         assert_eq!(err.backend, "redis");
         let msg = err.to_string();
         assert!(
             msg.contains(&format!("cannot reach Redis at {url}: ")),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn redis_connect_to_a_server_that_never_answers_gives_up() {
+        // accepts connections (the kernel does) but never says a word
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("redis://{}", silent.local_addr().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let connecting = url.clone();
+        std::thread::spawn(move || tx.send(RedisCache::connect(&connecting).map(drop)));
+        // a liveness bound: without timeouts this would wait for ever
+        let answer = rx
+            .recv_timeout(PATIENCE)
+            .expect("connect gave up (its timeouts are applied)");
+        let msg = answer.unwrap_err().to_string();
+        assert!(msg.contains(&url), "{msg}");
+        drop(silent);
     }
 
     #[test]
@@ -485,19 +510,13 @@ mod tests {
     }
 
     #[test]
-    fn redis_cache_fails_fast_once_redis_is_gone() {
+    fn redis_cache_fails_once_redis_is_gone() {
         let server = RedisServer::start();
         let cache = RedisCache::connect(&server.url).unwrap();
         cache.put(&contract::snapshot("gone"), None).unwrap();
         let url = server.url.clone();
         drop(server);
-        let started = Instant::now();
         let err = cache.get("gone").unwrap_err().to_string();
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "{:?}",
-            started.elapsed()
-        );
         assert!(err.contains(&url), "{err}");
     }
 }

@@ -7,61 +7,33 @@
 //! the throughput of an optimization through the server against the same
 //! grid run directly by the engine.
 
-use atf_runs::cache::{MemoryCache, ProgressCache};
-use atf_runs::service::{RunService, ServiceConfig};
+use atf_testkit::http::call;
+use atf_testkit::server::{Options, TestServer};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-struct Server {
-    url: String,
-    service: RunService,
-    _dir: tempfile::TempDir,
-}
-
-fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let cache: Arc<dyn ProgressCache> = Arc::new(MemoryCache::new());
-    let registry = Arc::new(atf_engine::Registry::builtin());
-    let service =
-        RunService::start(ServiceConfig::new(dir.path().to_owned(), registry), cache).unwrap();
-    let app = atf_server::router(service.clone(), atf_server::ServerConfig::default());
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let l = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(l, app).await.unwrap();
-        });
-    });
-    Server {
-        url,
-        service,
-        _dir: dir,
-    }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
+/// The server `atf serve` runs (same wiring), on a free port over a fresh
+/// data dir, with the built-in strategies and `atf serve`'s defaults.
+fn start(dir: &std::path::Path) -> TestServer {
+    let defaults = atf_server::serve::ServeConfig::new(dir.to_owned());
+    TestServer::with(
+        dir,
+        Options {
+            optimizer_threads: defaults.optimizer_threads,
+            publish_every: defaults.publish_every,
+            registry: Arc::new(atf_engine::Registry::builtin()),
+            ..Options::default()
+        },
+    )
 }
 
 fn post(a: &ureq::Agent, url: &str, body: &Value) -> (u16, Value) {
-    let res = a.post(url).send_json(body).unwrap();
-    let code = res.status().as_u16();
-    (code, res.into_body().read_json().unwrap())
+    call(a, "POST", url, Some(body), None)
 }
 
 fn get(a: &ureq::Agent, url: &str) -> Value {
-    a.get(url).call().unwrap().into_body().read_json().unwrap()
+    call(a, "GET", url, None, None).1
 }
 
 fn pct(sorted: &[f64], p: f64) -> f64 {
@@ -98,7 +70,7 @@ fn wait_status(a: &ureq::Agent, url: &str, want: &[&str]) -> Value {
     }
 }
 
-fn latency(srv: &Server, a: &ureq::Agent) {
+fn latency(srv: &TestServer, a: &ureq::Agent) {
     let (_, opt) = post(a, &format!("{}/api/optimizations", srv.url), &big_grid(0));
     let opt_id = opt["id"].as_str().unwrap().to_owned();
     let status_url = format!("{}/api/optimizations/{opt_id}/status", srv.url);
@@ -125,7 +97,7 @@ fn latency(srv: &Server, a: &ureq::Agent) {
     }
     println!(
         "with an optimization running on every core ({} threads):",
-        srv.service.config().optimizer_threads
+        srv.service().config().optimizer_threads
     );
     summary("GET /api/optimizations/{id}/status", gets);
     summary("POST /api/backtests", posts);
@@ -144,7 +116,7 @@ fn latency(srv: &Server, a: &ureq::Agent) {
     }
 }
 
-fn cancellation(srv: &Server, a: &ureq::Agent) {
+fn cancellation(srv: &TestServer, a: &ureq::Agent) {
     let mut answer = Vec::new();
     let mut stopped = Vec::new();
     for i in 0..10 {
@@ -187,7 +159,7 @@ fn cancellation(srv: &Server, a: &ureq::Agent) {
     summary("cancel → threads stopped, saved", stopped);
 }
 
-fn throughput(srv: &Server, a: &ureq::Agent) {
+fn throughput(srv: &TestServer, a: &ureq::Agent) {
     // the same grid, through the server and directly
     let body = json!({
         "strategy": "sma-cross", "dataset": "spy-1m",
@@ -205,20 +177,24 @@ fn throughput(srv: &Server, a: &ureq::Agent) {
 
     // direct: the engine on the same data, same threads
     let req = atf_runs::request::OptimizationRequest::from_json(&body).unwrap();
-    let ds = srv.service.with_catalog(|c| c.get("spy-1m")).unwrap();
-    let plan =
-        atf_runs::plan::optimization(&srv.service.config().registry, &req, ds.clone(), 1_000_000)
-            .unwrap();
+    let ds = srv.service().with_catalog(|c| c.get("spy-1m")).unwrap();
+    let plan = atf_runs::plan::optimization(
+        &srv.service().config().registry,
+        &req,
+        ds.clone(),
+        1_000_000,
+    )
+    .unwrap();
     let atf_runs::plan::Work::Optimization(spec) = &plan.work else {
         unreachable!()
     };
     let bars = srv
-        .service
+        .service()
         .with_catalog(|c| c.load(&ds, None, None))
         .unwrap();
     let data =
         atf_engine::MarketData::new(ds.instrument(), bars, ds.timeframe, ds.timeframe).unwrap();
-    let threads = srv.service.config().optimizer_threads;
+    let threads = srv.service().config().optimizer_threads;
     let mut direct = Vec::new();
     for _ in 0..1 {
         let progress = atf_engine::optimize::OptimizationProgress::new();
@@ -247,8 +223,9 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let srv = start();
-    let a = agent();
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(dir.path());
+    let a = atf_testkit::http::agent();
     latency(&srv, &a);
     cancellation(&srv, &a);
     throughput(&srv, &a);

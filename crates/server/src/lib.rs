@@ -9,6 +9,10 @@
 //! Safety: the server binds loopback unless told otherwise, and then
 //! requires a bearer token on every `/api` request ([`ServerConfig`]).
 //! Bodies are size-limited; uploads never choose a path on disk.
+//!
+//! [`serve`] starts the whole server (run service, progress cache,
+//! scale-out, this router) from one [`serve::ServeConfig`]: `atf serve` and
+//! the tests share that one wiring path.
 
 pub mod backtests;
 pub mod body;
@@ -23,6 +27,7 @@ pub mod problem;
 pub mod queries;
 mod routes;
 pub mod runs;
+pub mod serve;
 
 use atf_runs::service::RunService;
 use axum::extract::{DefaultBodyLimit, Query, Request, State};

@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests (included with `mod common;`).
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test file uses a different subset")]
 
 use atf_data::{Catalog, DatasetInfo, ImportOptions, ImportReport};
 use std::io::Write;

@@ -371,7 +371,10 @@ pub fn run_range<S: Strategy>(
 ///
 /// # Errors
 /// As [`optimize`].
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the pieces of one optimization run, passed as they are owned"
+)]
 pub fn assemble<S: Strategy>(
     data: &MarketData,
     cfg: &BacktestConfig,

@@ -573,3 +573,16 @@ pub fn spawn(
             worker.run(&stop);
         })
 }
+
+/// The default name of a worker: `host-pid` (unique among live workers,
+/// readable in `XPENDING` and the logs).
+#[must_use]
+pub fn default_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "worker".into());
+    format!("{host}-{}", std::process::id())
+}

@@ -1,0 +1,113 @@
+//! What a server is started with, as one value: `atf serve` fills it from
+//! its flags, tests and embedders write it out, and [`super::Server`]
+//! turns it into a running server.
+
+use crate::ServerConfig;
+use atf_engine::Registry;
+use atf_runs::service::ServiceConfig;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The default address: loopback only (DESIGN §5 safety).
+pub const DEFAULT_BIND: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 8080);
+
+/// How long open connections (event streams, uploads) may take to finish
+/// once shutdown has begun; then the server stops regardless (DESIGN §13:
+/// "shut down gracefully within seconds").
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Everything a server needs besides its strategies.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Where to listen; port 0 takes a free port (read it back with
+    /// [`super::Server::local_addr`]). Anything but loopback requires
+    /// [`ServerConfig::api_token`].
+    pub bind: SocketAddr,
+    /// Where `catalog.db`, `runs.db` and the datasets live (the demo
+    /// datasets are imported there on first start).
+    pub data_dir: PathBuf,
+    /// The HTTP layer: API token and body limits.
+    pub http: ServerConfig,
+    /// Backtests running at once (the rest wait as `Pending`).
+    pub backtest_slots: usize,
+    /// Optimizations running at once.
+    pub optimization_slots: usize,
+    /// Threads of each optimization (and of the local scale-out worker).
+    pub optimizer_threads: usize,
+    /// Largest grid accepted.
+    pub max_combinations: u64,
+    /// How often live counters are copied to the progress cache.
+    pub publish_every: Duration,
+    /// Progress in Redis and optimizations shared with workers (DESIGN
+    /// §6); `None`: progress in this process's memory, runs run here.
+    pub scale_out: Option<ScaleOutConfig>,
+    /// See [`DEFAULT_SHUTDOWN_GRACE`].
+    pub shutdown_grace: Duration,
+}
+
+impl ServeConfig {
+    /// The defaults of `atf serve` over `data_dir`: loopback port 8080, no
+    /// token, the run service's own defaults, no Redis.
+    #[must_use]
+    pub fn new(data_dir: PathBuf) -> Self {
+        // the service's defaults, whatever registry it will get
+        let service = ServiceConfig::new(data_dir, Arc::new(Registry::empty()));
+        Self {
+            bind: DEFAULT_BIND,
+            http: ServerConfig::default(),
+            backtest_slots: service.backtest_slots,
+            optimization_slots: service.optimization_slots,
+            optimizer_threads: service.optimizer_threads,
+            max_combinations: service.max_combinations,
+            publish_every: service.publish_every,
+            scale_out: None,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            data_dir: service.data_dir,
+        }
+    }
+
+    /// The run service's settings for `registry`.
+    pub(crate) fn service(&self, registry: Arc<Registry>) -> ServiceConfig {
+        let mut cfg = ServiceConfig::new(self.data_dir.clone(), registry);
+        cfg.backtest_slots = self.backtest_slots;
+        cfg.optimization_slots = self.optimization_slots;
+        cfg.optimizer_threads = self.optimizer_threads;
+        cfg.max_combinations = self.max_combinations;
+        cfg.publish_every = self.publish_every;
+        cfg
+    }
+}
+
+/// A server that coordinates a scale-out through Redis.
+#[derive(Debug, Clone)]
+pub struct ScaleOutConfig {
+    /// `redis://[[user]:password@]host[:port][/db]`: the progress cache and
+    /// the chunk stream.
+    pub redis_url: String,
+    /// Whether this server also runs chunks itself.
+    pub local_worker: bool,
+    /// The local worker's consumer name.
+    pub worker_name: String,
+    /// Chunks left pending this long by another worker are taken over.
+    pub reclaim_after: Duration,
+    /// The URL workers fetch datasets from; default `http://{bound address}`.
+    pub advertise_url: Option<String>,
+}
+
+impl ScaleOutConfig {
+    /// Coordinating through `redis_url` with a local worker named
+    /// `{host}-{pid}-serve` and the workers' default reclaim time.
+    #[must_use]
+    pub fn new(redis_url: impl Into<String>) -> Self {
+        Self {
+            redis_url: redis_url.into(),
+            local_worker: true,
+            worker_name: format!("{}-serve", atf_runs::distributed::worker::default_name()),
+            reclaim_after: atf_runs::distributed::worker::DEFAULT_RECLAIM_AFTER,
+            advertise_url: None,
+        }
+    }
+}

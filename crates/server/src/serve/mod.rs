@@ -1,0 +1,213 @@
+//! The whole server from one value (DESIGN §10: "the server's wiring is
+//! one function used by `atf serve` and by the tests"): the catalog (the
+//! demo datasets imported on first start), the progress cache in memory
+//! or Redis, the run service, the scale-out coordinator and its local
+//! worker, the router, and a graceful shutdown.
+//!
+//! `atf serve` (and so every user's binary through `atf::main`) and every
+//! test that needs a server go through [`Server::start`] and
+//! [`Server::serve`]; nothing else assembles these pieces, so what the
+//! tests run is what users run.
+//!
+//! Two steps, because callers need the bound address before serving (a
+//! port-0 test server, the line `atf serve` prints for scripts):
+//! [`Server::start`] binds and starts everything but HTTP, synchronously;
+//! [`Server::serve`] answers requests until the shutdown future resolves.
+//! [`run`] is both for callers that need neither.
+
+mod config;
+mod error;
+mod scale_out;
+mod signal;
+
+pub use config::{ScaleOutConfig, ServeConfig, DEFAULT_BIND, DEFAULT_SHUTDOWN_GRACE};
+pub use error::ServeError;
+pub use signal::shutdown_signal;
+
+use atf_engine::Registry;
+use atf_runs::cache::{MemoryCache, ProgressCache};
+use atf_runs::redis_cache::RedisCache;
+use atf_runs::service::RunService;
+use axum::Router;
+use scale_out::ScaleOut;
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A started server: bound, its runs service and workers up, not yet
+/// answering HTTP. Dropped without [`Server::serve`], it stops them again.
+#[derive(Debug)]
+pub struct Server {
+    listener: std::net::TcpListener,
+    local_addr: SocketAddr,
+    app: Router,
+    grace: Duration,
+    running: Running,
+}
+
+/// What works besides HTTP. Dropping it stops taking runs and stops the
+/// local worker, so a server that fails half-way leaves nothing behind.
+#[derive(Debug)]
+struct Running {
+    service: RunService,
+    scale_out: Option<ScaleOut>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.service.shutdown();
+    }
+}
+
+impl Server {
+    /// Binds `cfg.bind`, opens the catalog (importing the demo datasets on
+    /// first start) and the run database, connects to Redis when
+    /// `cfg.scale_out` says so (advertising this server to workers and
+    /// starting the local worker), and starts the run service's threads.
+    /// Blocks while it does (an import of the demo data takes a moment).
+    ///
+    /// # Errors
+    /// [`ServeError`]: a non-loopback address without a token, an address
+    /// that cannot be bound, Redis unreachable, the data dir unusable.
+    pub fn start(mut cfg: ServeConfig, registry: Arc<Registry>) -> Result<Self, ServeError> {
+        if cfg.http.api_token.as_deref() == Some("") {
+            cfg.http.api_token = None;
+        }
+        if !cfg.bind.ip().is_loopback() && cfg.http.api_token.is_none() {
+            return Err(ServeError::TokenRequired { addr: cfg.bind });
+        }
+        let bind_error = |source| ServeError::Bind {
+            addr: cfg.bind,
+            source,
+        };
+        let listener = std::net::TcpListener::bind(cfg.bind).map_err(bind_error)?;
+        listener.set_nonblocking(true).map_err(bind_error)?;
+        let local_addr = listener.local_addr().map_err(bind_error)?;
+        let cache: Arc<dyn ProgressCache> = match &cfg.scale_out {
+            Some(s) => Arc::new(RedisCache::connect(&s.redis_url)?),
+            None => Arc::new(MemoryCache::new()),
+        };
+        let scale_out = cfg
+            .scale_out
+            .as_ref()
+            .map(|s| ScaleOut::start(s, &cfg.data_dir, cfg.optimizer_threads, &registry))
+            .transpose()?;
+        let service_cfg = cfg.service(registry);
+        let service = match &scale_out {
+            Some(s) => RunService::start_distributed(service_cfg, cache, s.coordinator()),
+            None => RunService::start(service_cfg, cache),
+        }?;
+        let running = Running { service, scale_out };
+        if let (Some(s), Some(c)) = (&running.scale_out, &cfg.scale_out) {
+            s.advertise(c.advertise_url.as_deref(), local_addr)?;
+        }
+        let app = crate::router(running.service.clone(), cfg.http);
+        Ok(Self {
+            listener,
+            local_addr,
+            app,
+            grace: cfg.shutdown_grace,
+            running,
+        })
+    }
+
+    /// The address it listens on (the real port when bound to port 0).
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Its run service (a clone shares everything with the server's).
+    #[must_use]
+    pub fn service(&self) -> &RunService {
+        &self.running.service
+    }
+
+    /// Answers HTTP until `shutdown` resolves; then stops taking runs
+    /// (runs in flight are abandoned), lets open connections finish for
+    /// [`ServeConfig::shutdown_grace`] at most, and stops the local worker.
+    ///
+    /// Must run inside a Tokio runtime with I/O and timers enabled; see
+    /// [`Server::run`] for one that brings its own.
+    ///
+    /// # Errors
+    /// [`ServeError::Serve`] when the listener fails.
+    pub async fn serve<F>(self, shutdown: F) -> Result<(), ServeError>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let Self {
+            listener,
+            local_addr,
+            app,
+            grace,
+            running,
+        } = self;
+        let serve_error = |source| ServeError::Serve {
+            addr: local_addr,
+            source,
+        };
+        let listener = tokio::net::TcpListener::from_std(listener).map_err(serve_error)?;
+        tracing::info!(%local_addr, cache = running.service.cache_backend(), "listening");
+        let (began, has_begun) = tokio::sync::oneshot::channel::<()>();
+        let service = running.service.clone();
+        let signal = async move {
+            shutdown.await;
+            tracing::info!("shutting down; runs in flight are abandoned");
+            // runs stop first, so that their event streams can end
+            service.shutdown();
+            let _ = began.send(());
+        };
+        let http = axum::serve(listener, app)
+            .with_graceful_shutdown(signal)
+            .into_future();
+        let overdue = async move {
+            if has_begun.await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        let result = tokio::select! {
+            biased;
+            r = http => r.map_err(serve_error),
+            () = overdue => {
+                tracing::warn!(grace_secs = grace.as_secs_f64(), "connections still open after the grace period; closing them");
+                Ok(())
+            }
+        };
+        drop(running);
+        result
+    }
+
+    /// [`Server::serve`] on a multi-threaded Tokio runtime of its own;
+    /// returns once the server has shut down.
+    ///
+    /// # Errors
+    /// [`ServeError::Runtime`] when the runtime cannot start, else as
+    /// [`Server::serve`].
+    pub fn run<F>(self, shutdown: F) -> Result<(), ServeError>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(ServeError::Runtime)?;
+        // dropping the runtime afterwards ends connections still open
+        rt.block_on(self.serve(shutdown))
+    }
+}
+
+/// Starts a server from `cfg` with the strategies of `registry` and serves
+/// until `shutdown` resolves ([`Server::start`], then [`Server::run`]).
+///
+/// # Errors
+/// As [`Server::start`] and [`Server::run`].
+pub fn run<F>(cfg: ServeConfig, registry: Arc<Registry>, shutdown: F) -> Result<(), ServeError>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    Server::start(cfg, registry)?.run(shutdown)
+}
