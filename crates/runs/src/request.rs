@@ -10,7 +10,7 @@ use crate::settings::{CostSettings, FieldError};
 use atf_engine::grid::{Axis, Constraint};
 use atf_engine::optimize::Fitness;
 use atf_engine::{ParamSpace, Params};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
 use std::collections::BTreeMap;
 
@@ -115,7 +115,7 @@ fn name_or_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error
 /// schemas of the OpenAPI document (`request_schema.rs`): a bound
 /// written here must be one the server enforces, and one it enforces
 /// whatever the strategy and data (those checks are described in prose).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RunTarget {
@@ -134,16 +134,19 @@ pub struct RunTarget {
     /// `s`, `m`, `h`, `d` or `w` (`15m`, `1h`), a whole multiple of the
     /// dataset's timeframe.
     #[cfg_attr(feature = "openapi", schema(example = "1h"))]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timeframe: Option<String>,
     /// First day or instant (default: the dataset's start): `2011-01-10`,
     /// an ISO instant (`2011-01-10T14:30:00Z`), `YYYY-MM-DD HH:MM[:SS]`
     /// (UTC), or epoch seconds / milliseconds.
     #[cfg_attr(feature = "openapi", schema(example = "2011-01-10"))]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
     /// Last day or instant, included (default: the dataset's end); a bare
     /// date means through that day. Written like `from`; the period must
     /// hold some of the dataset's bars.
     #[cfg_attr(feature = "openapi", schema(example = "2011-03-31"))]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
     /// Parameter values by name (default: the strategy's), each within the
     /// range the strategy declares. For an optimization, the parameters
@@ -154,6 +157,7 @@ pub struct RunTarget {
         schema(value_type = BTreeMap<String, crate::request_schema::ParamValue>,
             example = json!({"fast": 10, "slow": 30}))
     )]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub params: BTreeMap<String, Value>,
     /// Initial cash (default 10000), with at most the dataset's money
     /// decimals.
@@ -161,6 +165,7 @@ pub struct RunTarget {
         feature = "openapi",
         schema(value_type = Option<f64>, exclusive_minimum = 0, example = 10000)
     )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cash: Option<Number>,
     /// Commission, % of each fill's notional (default 0), at most 7
     /// decimals.
@@ -168,6 +173,7 @@ pub struct RunTarget {
         feature = "openapi",
         schema(value_type = Option<f64>, minimum = 0, exclusive_maximum = 10, example = 0.1)
     )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub commission_pct: Option<Number>,
     /// Fixed commission per order (default 0), with at most the dataset's
     /// money decimals.
@@ -175,11 +181,13 @@ pub struct RunTarget {
         feature = "openapi",
         schema(value_type = Option<f64>, minimum = 0, example = 0)
     )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub commission_fixed: Option<Number>,
     /// Slippage in ticks against the trader on market and stop fills
     /// (default 0).
     #[serde(default, deserialize_with = "whole")]
     #[cfg_attr(feature = "openapi", schema(minimum = 0, example = 0))]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub slippage_ticks: Option<i64>,
     /// Order size, % of equity (default 100), at most 7 decimals; checked
     /// even when `sizeQty` is given.
@@ -187,6 +195,7 @@ pub struct RunTarget {
         feature = "openapi",
         schema(value_type = Option<f64>, exclusive_minimum = 0, maximum = 100, example = 100)
     )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_pct: Option<Number>,
     /// Fixed order quantity, a whole number of units (instead of
     /// `sizePct`, which it overrides; quantities have no decimals through
@@ -195,6 +204,7 @@ pub struct RunTarget {
         feature = "openapi",
         schema(value_type = Option<i64>, exclusive_minimum = 0, example = 5)
     )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_qty: Option<Number>,
 }
 
@@ -213,8 +223,9 @@ impl RunTarget {
     }
 }
 
-/// `POST /api/backtests`.
-#[derive(Debug, Clone, PartialEq)]
+/// `POST /api/backtests` (written as the body it is read from).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
 pub struct BacktestRequest {
     /// Strategy, data, period, parameters, costs.
     pub run: RunTarget,
@@ -319,7 +330,7 @@ impl OptimizationRequest {
 /// the strategy declares for the parameter. Unknown fields of a range are
 /// refused, like the body's. (Its OpenAPI schema is written out in
 /// `request_schema.rs`: a derive cannot type the list's values.)
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged, deny_unknown_fields)]
 pub enum AxisSpec {
     /// `{"min": 5, "max": 50, "step": 5}`.
@@ -335,19 +346,24 @@ pub enum AxisSpec {
     List(Vec<Value>),
 }
 
-/// `POST /api/optimizations`.
-#[derive(Debug, Clone, PartialEq)]
+/// `POST /api/optimizations` (written as the flat body it is read from).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OptimizationRequest {
     /// The grid: parameter → axis (combination order follows the names'
     /// sorted order).
     pub axes: BTreeMap<String, AxisSpec>,
     /// Relations that skip combinations (`"fast < slow"`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub constraints: Vec<String>,
     /// Fitness to rank by (default `sharpe`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub maximize: Option<String>,
     /// Best trials kept in full (default 20).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub top: Option<usize>,
     /// Strategy, data, period, fixed parameters, costs.
+    #[serde(flatten)]
     pub run: RunTarget,
 }
 
@@ -581,6 +597,31 @@ mod tests {
             .unwrap()
             .info()
             .params
+    }
+
+    /// A request written by a client (the CLI's `--server` mode) reads
+    /// back as the same request: the body is the type.
+    #[test]
+    fn requests_round_trip_through_their_json_body() {
+        let b = BacktestRequest::from_json(&serde_json::json!({
+            "strategy": "sma-cross", "dataset": 1, "timeframe": "1h", "from": "2011-01-10",
+            "params": {"fast": 10, "long_only": false}, "cash": 10000, "commissionPct": 0.1,
+            "slippageTicks": 1, "sizeQty": 5
+        }))
+        .unwrap();
+        let body = serde_json::to_value(&b).unwrap();
+        assert_eq!(body["dataset"], "1");
+        assert!(body.get("to").is_none(), "absent stays absent: {body}");
+        assert_eq!(BacktestRequest::from_json(&body).unwrap(), b);
+        let o = OptimizationRequest::from_json(&serde_json::json!({
+            "strategy": "sma-cross", "dataset": "spy-1m",
+            "axes": {"fast": {"min": 5, "max": 50, "step": 5}, "long_only": [true, false]},
+            "constraints": ["fast < slow"], "maximize": "net-profit", "top": 3, "cash": 5000
+        }))
+        .unwrap();
+        let body = serde_json::to_value(&o).unwrap();
+        assert_eq!(body["axes"]["fast"]["step"], 5);
+        assert_eq!(OptimizationRequest::from_json(&body).unwrap(), o);
     }
 
     #[test]

@@ -4,19 +4,19 @@
 //! printed exactly as a local run prints — the same tables, and `--json`
 //! identical to a local run's (the server's ids and timings aside).
 //!
-//! - The request body is built from the same flags, named as the API names
-//!   them ([`body`]); the server validates it, and its refusals are shown
+//! - The request body is the same typed request a local run plans
+//!   (`crate::request`: the flags named as the API names them); the server
+//!   validates it, and its refusals are shown
 //!   with the flag's name (`--commission-pct: …`, `--param fast: …`), exit 2
 //!   for a 4xx, 1 for a 5xx or no answer.
 //! - Plain HTTP only (no TLS in this build); `--api-token` is sent as
 //!   `Authorization: Bearer`.
 
-mod body;
 mod follow;
 
 use crate::args::{BacktestArgs, OptimizeArgs, RemoteArgs};
 use crate::exit::{CliError, CliResult};
-use crate::flags::{flag_of, with_flag, FieldNames};
+use crate::flags::{flag_of, refused, with_flag, FieldNames};
 use crate::output::{BacktestOutput, DatasetRef, OptimizationOutput};
 use crate::render;
 use crate::render_optimize;
@@ -25,9 +25,7 @@ use atf_api::{AnyStatus, BacktestRun, OptimizationRun, Submission};
 use atf_engine::optimize::{OptimizationOutcome, TopTrial, TrialRecord, TrialStatus};
 use atf_engine::Registry;
 use atf_runs::RunKind;
-use body::{axes_body, target_body};
 use follow::{completed, Session};
-use serde_json::Value;
 
 /// A client error as the user sees it: a refused field named by its flag;
 /// exit 2 for a 4xx, 1 otherwise.
@@ -73,12 +71,23 @@ fn unexpected(what: &str) -> CliError {
     CliError::failed(format!("unexpected answer from the server: {what}"))
 }
 
-/// Submits `body` and follows the run to its successful end.
-fn run(
+/// `--qty-decimals` is the server's to decide.
+fn no_qty_decimals(qty_decimals: u8) -> Result<(), CliError> {
+    if qty_decimals > 0 {
+        return Err(CliError::usage(
+            "--qty-decimals is not supported with --server (the server uses the dataset's quantity decimals)",
+        ));
+    }
+    Ok(())
+}
+
+/// Submits `body` (the request the API reads) and follows the run to its
+/// successful end.
+fn run<B: serde::Serialize>(
     remote: &RemoteArgs,
     url: &str,
     kind: RunKind,
-    body: &Value,
+    body: &B,
     names: &FieldNames<'_>,
     show_progress: bool,
 ) -> Result<(Client, AnyStatus), CliError> {
@@ -99,13 +108,15 @@ fn cli_error_no_client(e: &ClientError) -> CliError {
 
 /// `atf backtest --server URL`.
 pub fn backtest(_registry: &Registry, url: &str, a: &BacktestArgs) -> CliResult {
-    let body = Value::Object(target_body(&a.strategy, &a.settings)?);
+    no_qty_decimals(a.settings.qty_decimals)?;
+    let names = FieldNames::default();
+    let body = crate::request::backtest(a).map_err(|e| refused(&e, &names))?;
     let (client, status) = run(
         &a.remote,
         url,
         RunKind::Backtest,
         &body,
-        &FieldNames::default(),
+        &names,
         !a.no_progress,
     )?;
     let AnyStatus::Backtest(status) = status else {
@@ -140,28 +151,16 @@ pub fn optimize(_registry: &Registry, url: &str, a: &OptimizeArgs) -> CliResult 
             "--threads applies to local runs only; with --server the server's own setting is used (atf serve --threads)",
         ));
     }
-    let (axes, _) = axes_body(&a.axes)?;
-    let mut body = target_body(&a.strategy, &a.settings)?;
-    body.insert("axes".into(), Value::Object(axes));
-    body.insert(
-        "constraints".into(),
-        Value::Array(
-            a.constraints
-                .iter()
-                .map(|c| Value::from(c.as_str()))
-                .collect(),
-        ),
-    );
-    body.insert("maximize".into(), Value::from(a.maximize.name()));
-    body.insert("top".into(), Value::from(a.top));
+    no_qty_decimals(a.settings.qty_decimals)?;
     let names = FieldNames {
         constraints: &a.constraints,
     };
+    let body = crate::request::optimization(a).map_err(|e| refused(&e, &names))?;
     let (client, status) = run(
         &a.remote,
         url,
         RunKind::Optimization,
-        &Value::Object(body),
+        &body,
         &names,
         !a.no_progress,
     )?;
