@@ -14,6 +14,7 @@
 //! scale-out, this router) from one [`serve::ServeConfig`]: `atf serve` and
 //! the tests share that one wiring path.
 
+pub mod all_runs;
 pub mod backtests;
 pub mod body;
 pub mod catalog;

@@ -83,6 +83,7 @@ set headers); without it no authentication is needed.",
     tags(
         (name = "backtests", description = "One strategy, one parameter set, one period."),
         (name = "optimizations", description = "A grid of parameter combinations, ranked by a fitness."),
+        (name = "runs", description = "Runs of every kind, listed together."),
         (name = "catalog", description = "Strategies and datasets."),
         (name = "service", description = "Health and this document."),
     )

@@ -40,7 +40,7 @@ pub struct ListQuery {
     pub status: Option<String>,
 }
 
-fn status_schema() -> ObjectBuilder {
+pub(crate) fn status_schema() -> ObjectBuilder {
     let names: Vec<Value> = STATUSES
         .iter()
         .map(|s| Value::from(s.to_string()))

@@ -1106,3 +1106,44 @@ fn list_queries_are_bounded_as_the_document_says() {
     let (code, p) = srv.get("/api/optimizations/nope/trials?offset=9223372036854775808");
     assert_eq!((code, &p["field"]), (422, &json!("offset")), "{p}");
 }
+
+#[test]
+fn runs_of_both_kinds_list_together_newest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(dir.path(), Backend::Memory);
+    let (_, bt) = srv.post("/api/backtests", &backtest_body());
+    let bt = bt["id"].as_str().unwrap().to_owned();
+    srv.wait_terminal("backtests", &bt);
+    let (_, opt) = srv.post(
+        "/api/optimizations",
+        &json!({
+            "strategy": "sma-cross", "dataset": "spy-1m", "timeframe": "1h",
+            "axes": {"fast": [5, 10], "slow": [20, 30]}, "top": 1
+        }),
+    );
+    let opt = opt["id"].as_str().unwrap().to_owned();
+    srv.wait_terminal("optimizations", &opt);
+
+    let (code, all) = srv.get("/api/runs");
+    assert_eq!(code, 200, "{all}");
+    assert_eq!(all["total"], 2, "{all}");
+    let seen: Vec<(&str, &str)> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["kind"].as_str().unwrap(), r["id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        seen,
+        [("optimization", opt.as_str()), ("backtest", bt.as_str())]
+    );
+    let (_, only) = srv.get("/api/runs?kind=backtest&status=Completed");
+    assert_eq!(only["total"], 1, "{only}");
+    assert_eq!(only["items"][0]["id"], json!(bt));
+    let (_, page) = srv.get("/api/runs?offset=1&limit=1");
+    assert_eq!(page["items"][0]["id"], json!(bt), "{page}");
+    let (code, bad) = srv.get("/api/runs?kind=walkforward");
+    assert_eq!(code, 400, "{bad}");
+    let (code, bad) = srv.get("/api/runs?limit=0");
+    assert_eq!((code, &bad["field"]), (422, &json!("limit")), "{bad}");
+}

@@ -15,33 +15,10 @@ const REFRESH_MS = 2000;
 const IDLE_REFRESH_MS = 15000;
 const STATUSES = ['Pending', 'Running', 'Completed', 'Failed', 'Cancelled'];
 const IN_FLIGHT = new Set(['Pending', 'Running']);
-const MAX_API_PAGE = 500;
 
-/** The first `n` runs of one kind (paging through the API's 500-run pages). */
-async function firstRuns(kind, status, n, signal) {
-  const path = kind === 'optimization' ? '/api/optimizations' : '/api/backtests';
-  const items = [];
-  let total = 0;
-  for (let offset = 0; offset < n; offset += MAX_API_PAGE) {
-    const page = await get(path, { offset, limit: Math.min(MAX_API_PAGE, n - offset), status }, { signal });
-    items.push(...page.items);
-    total = page.total;
-    if (page.items.length === 0 || items.length >= total) break;
-  }
-  return { items, total };
-}
-
-function newestFirst(a, b) {
-  const live = Number(IN_FLIGHT.has(b.status)) - Number(IN_FLIGHT.has(a.status));
-  return live || b.submittedAtMs - a.submittedAtMs || (a.id < b.id ? 1 : -1);
-}
-
-/** One page of the merged list. */
-async function loadPage(kind, status, offset, signal) {
-  const kinds = kind === 'all' ? ['backtest', 'optimization'] : [kind];
-  const parts = await Promise.all(kinds.map((k) => firstRuns(k, status, offset + PAGE, signal)));
-  const items = parts.flatMap((p) => p.items).sort(newestFirst).slice(offset, offset + PAGE);
-  return { items, total: parts.reduce((s, p) => s + p.total, 0) };
+/** One page of `GET /api/runs`: both kinds, newest first (in flight first). */
+function loadPage(kind, status, offset, signal) {
+  return get('/api/runs', { offset, limit: PAGE, status, kind: kind === 'all' ? undefined : kind }, { signal });
 }
 
 function runHref(run) {
