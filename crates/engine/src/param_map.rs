@@ -17,7 +17,6 @@ use std::fmt;
 /// One reported parameter value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ParamScalar {
     /// A whole number.
     Int(i64),
@@ -28,6 +27,25 @@ pub enum ParamScalar {
     /// A declared option.
     Text(String),
 }
+
+/// One schema of three types rather than a `oneOf` of four: an integer
+/// is also a JSON Schema number, so `oneOf [integer, number]` would refuse
+/// every whole value.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for ParamScalar {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::Number, Type::Boolean, Type::String]))
+            .description(Some(
+                "A parameter's value: a number (an integer stays one), a boolean or a choice's name.",
+            ))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for ParamScalar {}
 
 impl From<ParamValue> for ParamScalar {
     fn from(v: ParamValue) -> Self {

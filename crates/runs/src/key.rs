@@ -61,7 +61,7 @@ pub struct RunSpec {
     pub params: BTreeMap<String, String>,
     /// Optimization axes in order (the order decides combination indices):
     /// `[name, [value text, …]]` pairs.
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<Object>>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = axes_schema))]
     pub axes: Vec<(String, Vec<String>)>,
     /// Optimization constraints, canonical (`fast < slow`) and sorted.
     pub constraints: Vec<String>,
@@ -81,6 +81,25 @@ pub struct RunSpec {
     pub sizing: String,
     /// Quantity decimals.
     pub qty_decimals: u8,
+}
+
+/// `[[name, [value, …]], …]`: each axis a pair of its name and its values'
+/// canonical text.
+#[cfg(feature = "openapi")]
+fn axes_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    let text = || ObjectBuilder::new().schema_type(Type::String);
+    let pair = ArrayBuilder::new()
+        .prefix_items([
+            utoipa::openapi::schema::Schema::Object(text().build()),
+            utoipa::openapi::schema::Schema::Array(ArrayBuilder::new().items(text()).build()),
+        ])
+        .min_items(Some(2))
+        .max_items(Some(2));
+    ArrayBuilder::new()
+        .items(pair)
+        .description(Some("Axes in order: `[name, [value text, …]]` pairs."))
+        .build()
 }
 
 /// The canonical text of every parameter value of `params`.

@@ -104,6 +104,21 @@ impl ToSchema for AxisSpec {
     }
 }
 
+/// A run's request as it was submitted (kept verbatim with the run): a
+/// backtest's body or an optimization's.
+#[derive(ToSchema)]
+#[serde(untagged)]
+#[allow(
+    dead_code,
+    reason = "only described: a stored run keeps the body it was submitted with as JSON"
+)]
+pub enum SubmittedRequest {
+    /// `POST /api/backtests`'s body.
+    Backtest(BacktestRequest),
+    /// `POST /api/optimizations`'s body.
+    Optimization(OptimizationRequest),
+}
+
 /// The object schema a derive made for a struct.
 fn object_of(schema: RefOr<Schema>) -> Object {
     match schema {

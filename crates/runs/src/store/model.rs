@@ -49,7 +49,10 @@ pub struct RunHeader {
     pub finished_at_ms: i64,
     /// The request body exactly as submitted (what "run again" resubmits;
     /// kept verbatim, so it is the user's JSON, not a parsed form).
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = crate::request_schema::SubmittedRequest)
+    )]
     pub request: Value,
     /// What the run key was computed from.
     pub spec: RunSpec,
