@@ -114,9 +114,14 @@ impl Client {
     /// # Errors
     /// [`ClientError::BadUrl`].
     pub fn new(url: &str, token: Option<&str>) -> Result<Self, ClientError> {
-        let mut base = url.trim().trim_end_matches('/').to_owned();
-        if !base.contains("://") {
-            base = format!("http://{base}");
+        let given = url.trim();
+        let mut base = if given.contains("://") {
+            given.to_owned()
+        } else {
+            format!("http://{given}")
+        };
+        while base.ends_with('/') && !base.ends_with("://") {
+            base.pop();
         }
         let refuse = |reason| ClientError::BadUrl {
             url: url.to_owned(),
