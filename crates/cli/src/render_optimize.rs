@@ -229,19 +229,6 @@ fn metric_fields() -> impl Iterator<Item = &'static str> {
         .filter(|f| !NOT_IN_CSV.contains(f))
 }
 
-fn snake(camel: &str) -> String {
-    let mut out = String::with_capacity(camel.len() + 4);
-    for c in camel.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// A number as Rust prints it (`10000`, not JSON's `10000.0`); empty for null.
 fn cell(v: Option<&Value>) -> String {
     match v {
@@ -268,7 +255,11 @@ pub fn write_csv(
     let mut header: Vec<String> = vec!["rank".into(), "index".into()];
     header.extend(names.iter().cloned());
     header.extend(["status".into(), "fitness".into()]);
-    header.extend(metric_cols.iter().map(|f| snake(f)));
+    header.extend(
+        metric_cols
+            .iter()
+            .map(|f| atf_engine::fields::snake_case(f)),
+    );
     header.extend(["error_message".into(), "error_stack_trace".into()]);
     w.write_record(&header)?;
     for t in trials {

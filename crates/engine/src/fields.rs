@@ -18,6 +18,22 @@ pub fn of<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
     names
 }
 
+/// A field's JSON name as a column name: `finalEquity` → `final_equity`
+/// (the run database's columns, the CSV's headers).
+#[must_use]
+pub fn snake_case(camel: &str) -> String {
+    let mut out = String::with_capacity(camel.len() + 4);
+    for c in camel.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 struct Recorder<'a> {
     names: &'a mut &'static [&'static str],
 }
@@ -77,5 +93,6 @@ mod tests {
         }
         assert_eq!(super::of::<Sample>(), ["netProfit", "maxDrawdownPct"]);
         assert!(super::of::<u64>().is_empty());
+        assert_eq!(super::snake_case("maxDrawdownPct"), "max_drawdown_pct");
     }
 }

@@ -5,6 +5,7 @@
 //! The field lists come from the types' derived `Deserialize`
 //! ([`atf_engine::fields`]), so there is no second list to keep in step.
 
+use atf_engine::fields::snake_case;
 use atf_engine::report::Trade;
 use atf_engine::PerformanceMetrics;
 use rusqlite::types::{Value as SqlValue, ValueRef};
@@ -13,20 +14,6 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::sync::LazyLock;
-
-/// `finalEquity` → `final_equity`.
-pub(super) fn snake(camel: &str) -> String {
-    let mut out = String::with_capacity(camel.len() + 4);
-    for c in camel.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
 
 /// A type's fields with their columns.
 pub(super) struct Columns {
@@ -40,7 +27,7 @@ pub(super) struct Columns {
 
 impl Columns {
     fn of(fields: &'static [&'static str]) -> Self {
-        let columns: Vec<String> = fields.iter().map(|f| snake(f)).collect();
+        let columns: Vec<String> = fields.iter().map(|f| snake_case(f)).collect();
         let list = columns.join(", ");
         Self {
             fields,

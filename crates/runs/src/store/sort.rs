@@ -118,7 +118,7 @@ impl TrialOrder {
             TrialSort::Rank => return format!("rank {dir}"),
             TrialSort::Index => "combination_index".to_owned(),
             TrialSort::Fitness => "fitness".to_owned(),
-            TrialSort::Metric(m) => columns::snake(m),
+            TrialSort::Metric(m) => atf_engine::fields::snake_case(m),
             TrialSort::Param(_) => "json_extract(params_json, ?4)".to_owned(),
         };
         format!("{key} IS NULL, {key} {dir}, rank ASC")
