@@ -179,6 +179,35 @@ fn broken_csv_is_rejected_with_file_line_and_reason_and_nothing_is_stored() {
     }
 }
 
+/// A small gzip that would inflate to 80 MiB of rows (far past the 64 MiB
+/// a file of its size may expand to) is refused with one line, read no
+/// further than its limit, and leaves the catalog as it was.
+#[test]
+fn a_gzip_bomb_is_refused_and_leaves_nothing_behind() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let src = tempfile::tempdir().unwrap();
+    let before = list_rows(dir.path());
+    let files_before = dataset_files(dir.path());
+    let row = b"2020-01-01T00:00:00Z,1,2,0.5,1.5,10\n";
+    let block: Vec<u8> = row.iter().copied().cycle().take(1 << 20).collect();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(b"timestamp,open,high,low,close,volume\n")
+        .unwrap();
+    for _ in 0..80 {
+        gz.write_all(&block).unwrap();
+    }
+    let path = src.path().join("bomb.csv.gz");
+    std::fs::write(&path, gz.finish().unwrap()).unwrap();
+    let line = usage_error(dir.path(), &["data", "import", path.to_str().unwrap()]);
+    assert!(
+        line.contains("bomb.csv.gz: gzip expands to more than"),
+        "{line}"
+    );
+    assert_eq!(list_rows(dir.path()), before);
+    assert_eq!(dataset_files(dir.path()), files_before);
+}
+
 #[test]
 fn importing_the_same_name_twice_suggests_name() {
     let dir = tempfile::tempdir().unwrap();
