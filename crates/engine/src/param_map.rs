@@ -10,7 +10,7 @@
 
 use crate::params::{ParamValue, Params};
 use serde::de::{MapAccess, Visitor};
-use serde::ser::{SerializeMap, SerializeSeq};
+use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
@@ -146,23 +146,6 @@ impl From<&Params> for ParamMap {
 
 /// A grid's axes as reported: parameter → its values, in grid order.
 pub type AxisValues = OrderedMap<Vec<ParamScalar>>;
-
-/// Writes a sequence from an iterator without collecting it (for the
-/// streamed forms of large results).
-pub(crate) struct SeqOf<I>(pub std::cell::Cell<Option<I>>);
-
-impl<I: Iterator<Item = T>, T: Serialize> Serialize for SeqOf<I> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let Some(it) = self.0.take() else {
-            return s.serialize_seq(Some(0))?.end();
-        };
-        let mut seq = s.serialize_seq(it.size_hint().1)?;
-        for item in it {
-            seq.serialize_element(&item)?;
-        }
-        seq.end()
-    }
-}
 
 #[cfg(test)]
 mod tests {

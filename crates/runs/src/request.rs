@@ -93,18 +93,24 @@ impl CostTexts {
 /// A dataset's name, or its catalog id as a JSON number (read as its text,
 /// which the catalog looks up as an id).
 fn name_or_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum NameOrId {
-        Id(i64),
-        Name(String),
-    }
-    match NameOrId::deserialize(d)
+    match DatasetNameOrId::deserialize(d)
         .map_err(|_| serde::de::Error::custom("expected a dataset name (string) or id (integer)"))?
     {
-        NameOrId::Id(id) => Ok(id.to_string()),
-        NameOrId::Name(name) => Ok(name),
+        DatasetNameOrId::Id(id) => Ok(id.to_string()),
+        DatasetNameOrId::Name(name) => Ok(name),
     }
+}
+
+/// How a request names its dataset (read by `name_or_id`; with the
+/// `openapi` feature, also the field's schema).
+#[derive(Deserialize)]
+#[serde(untagged)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum DatasetNameOrId {
+    /// The id, as `GET /api/datasets` hands it out.
+    Id(i64),
+    /// The name (`spy-1m`), or the id as text.
+    Name(String),
 }
 
 /// What both kinds of request name: the strategy, the data, the period,
@@ -127,7 +133,7 @@ pub struct RunTarget {
     #[serde(deserialize_with = "name_or_id")]
     #[cfg_attr(
         feature = "openapi",
-        schema(value_type = crate::request_schema::DatasetNameOrId, example = "spy-1m")
+        schema(value_type = DatasetNameOrId, example = "spy-1m")
     )]
     pub dataset: String,
     /// Main timeframe (default: the dataset's): a whole number and a unit,

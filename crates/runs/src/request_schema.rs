@@ -42,20 +42,6 @@ pub enum ParamValue {
     Text(String),
 }
 
-/// A dataset's name or its catalog id.
-#[derive(ToSchema)]
-#[serde(untagged)]
-#[allow(
-    dead_code,
-    reason = "a schema only: the server reads the field with request::name_or_id"
-)]
-pub enum DatasetNameOrId {
-    /// The name (`spy-1m`), or the id as text.
-    Name(String),
-    /// The id, as `GET /api/datasets` hands it out.
-    Id(i64),
-}
-
 impl PartialSchema for AxisSpec {
     fn schema() -> RefOr<Schema> {
         let number = |doc: &str| {

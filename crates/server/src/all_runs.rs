@@ -4,7 +4,6 @@
 
 use crate::openapi::Unauthorized;
 use crate::problem::Problem;
-use crate::queries::{page_bounds, parse_status};
 use crate::runs;
 use crate::AppState;
 use atf_runs::store::{Page, RunSummary};
@@ -12,8 +11,7 @@ use atf_runs::RunKind;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::response::Response;
 use serde::Deserialize;
 
 /// Paging and filters of the runs list.
@@ -59,9 +57,5 @@ pub async fn list(
     q: Result<Query<RunsQuery>, QueryRejection>,
 ) -> Result<Response, Problem> {
     let Query(q) = q.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.body_text()))?;
-    let (offset, limit) = page_bounds(q.offset, q.limit)?;
-    let status = q.status.as_deref().map(parse_status).transpose()?;
-    let svc = app.service.clone();
-    let page = runs::blocking(move || Ok(svc.list(q.kind, status, offset, limit)?)).await?;
-    Ok(Json(page).into_response())
+    runs::page_of_runs(app, q.kind, q.offset, q.limit, q.status.as_deref()).await
 }

@@ -188,10 +188,22 @@ pub async fn list(
     q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
     let Query(q) = q.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.body_text()))?;
-    let (offset, limit) = page_bounds(q.offset, q.limit)?;
-    let status = q.status.as_deref().map(parse_status).transpose()?;
+    page_of_runs(app, Some(kind), q.offset, q.limit, q.status.as_deref()).await
+}
+
+/// A page of runs of `kind` (both when `None`): the bounds and status
+/// checked as every list route checks them.
+pub(crate) async fn page_of_runs(
+    app: AppState,
+    kind: Option<RunKind>,
+    offset: Option<u64>,
+    limit: Option<u64>,
+    status: Option<&str>,
+) -> Result<Response, Problem> {
+    let (offset, limit) = page_bounds(offset, limit)?;
+    let status = status.map(parse_status).transpose()?;
     let svc = app.service.clone();
-    let page = blocking(move || Ok(svc.list(Some(kind), status, offset, limit)?)).await?;
+    let page = blocking(move || Ok(svc.list(kind, status, offset, limit)?)).await?;
     Ok(Json(page).into_response())
 }
 

@@ -54,7 +54,6 @@ fn cli_error(client: &Client, e: ClientError, names: &FieldNames<'_>) -> CliErro
                 CliError::failed(format!("the server failed: {message}"))
             }
         }
-        ClientError::BadUrl { .. } => CliError::Usage(format!("--server {e}")),
         other => CliError::failed(other.to_string()),
     }
 }
@@ -91,8 +90,8 @@ fn run<B: serde::Serialize>(
     names: &FieldNames<'_>,
     show_progress: bool,
 ) -> Result<(Client, AnyStatus), CliError> {
-    let client =
-        Client::new(url, remote.api_token.as_deref()).map_err(|e| cli_error_no_client(&e))?;
+    let client = Client::new(url, remote.api_token.as_deref())
+        .map_err(|e| CliError::Usage(format!("--server {e}")))?;
     let session = Session::start(client.clone(), kind)?;
     let sub: Submission = client
         .submit(kind, body)
@@ -100,10 +99,6 @@ fn run<B: serde::Serialize>(
     let status = session.follow(&sub, show_progress)?;
     let status = completed(&client, status)?;
     Ok((client, status))
-}
-
-fn cli_error_no_client(e: &ClientError) -> CliError {
-    CliError::Usage(format!("--server {e}"))
 }
 
 /// `atf backtest --server URL`.

@@ -10,8 +10,10 @@
 
 use super::{Fitness, OptimizeSpec};
 use crate::metrics::{PerformanceMetrics, RunCommon, TrialMetrics};
-use crate::param_map::{AxisValues, OrderedMap, ParamMap, SeqOf};
+use crate::param_map::{AxisValues, OrderedMap, ParamMap};
 use crate::report::BacktestReport;
+use serde::ser::SerializeSeq;
+use serde::Serializer;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -340,6 +342,23 @@ struct OutcomeView<'a, T: Serialize> {
     trials: T,
     #[serde(skip_serializing_if = "Option::is_none")]
     top: Option<&'a [TopTrial]>,
+}
+
+/// Writes a sequence from an iterator without collecting it (for the
+/// streamed forms of large results).
+struct SeqOf<I>(pub std::cell::Cell<Option<I>>);
+
+impl<I: Iterator<Item = T>, T: Serialize> Serialize for SeqOf<I> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Some(it) = self.0.take() else {
+            return s.serialize_seq(Some(0))?.end();
+        };
+        let mut seq = s.serialize_seq(it.size_hint().1)?;
+        for item in it {
+            seq.serialize_element(&item)?;
+        }
+        seq.end()
+    }
 }
 
 /// How a trial ended.

@@ -85,18 +85,6 @@ pub(super) fn trades() -> &'static Columns {
     &TRADES
 }
 
-/// The metric column names (for the schema test).
-#[cfg(test)]
-pub(super) fn metric_columns() -> &'static [String] {
-    &METRICS.columns
-}
-
-/// The trade column names (for the schema test).
-#[cfg(test)]
-pub(super) fn trade_columns() -> &'static [String] {
-    &TRADES.columns
-}
-
 /// A column value as JSON (integers stay integers, reals stay reals).
 pub(super) fn json_of(v: ValueRef<'_>) -> Value {
     match v {

@@ -13,7 +13,7 @@ pub(super) const MIGRATIONS: &[(i64, &str)] =
 
 #[cfg(test)]
 mod tests {
-    use super::super::columns::{metric_columns, trade_columns};
+    use super::super::columns;
     use super::super::RunStore;
 
     fn columns_of(conn: &rusqlite::Connection, table: &str) -> Vec<String> {
@@ -34,7 +34,7 @@ mod tests {
         let conn = rusqlite::Connection::open(&path).unwrap();
         for table in ["backtest_runs", "optimization_trials"] {
             let have = columns_of(&conn, table);
-            for col in metric_columns() {
+            for col in &columns::metrics().columns {
                 assert!(
                     have.contains(col),
                     "{table} has no column {col}: add a migration for the new metric"
@@ -42,7 +42,7 @@ mod tests {
             }
         }
         let have = columns_of(&conn, "trades");
-        for col in trade_columns() {
+        for col in &columns::trades().columns {
             assert!(
                 have.contains(col),
                 "trades has no column {col}: add a migration"
