@@ -144,6 +144,8 @@ pub struct ServeArgs {
     /// Largest dataset upload, in MiB.
     #[arg(long, default_value_t = 512, value_name = "MIB")]
     pub max_upload_mb: usize,
+    #[command(flatten)]
+    pub import_limits: ImportLimitArgs,
     /// With --redis-url: leave optimizations' chunks to `atf worker`
     /// processes instead of also running them here.
     #[arg(long, requires = "redis_url")]
@@ -182,6 +184,42 @@ pub struct ImportArgs {
     /// Print the imported dataset as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Largest file imported, in MiB.
+    #[arg(long, default_value_t = atf_data::limits::DEFAULT_MAX_FILE_BYTES >> 20, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_file_mb: u64,
+    #[command(flatten)]
+    pub import_limits: ImportLimitArgs,
+}
+
+/// The bounds of an import (`atf data import`, and `atf serve`'s uploads).
+#[derive(Debug, Args)]
+pub struct ImportLimitArgs {
+    /// Largest size a gzip source may expand to, in MiB.
+    #[arg(long, default_value_t = atf_data::limits::DEFAULT_MAX_DECOMPRESSED_BYTES >> 20, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_decompressed_mb: u64,
+    /// Bytes a gzip source (or Parquet's pages) may expand to per byte of file.
+    #[arg(long, default_value_t = atf_data::limits::DEFAULT_MAX_GZIP_RATIO, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_gzip_ratio: u64,
+    /// Expansion allowed whatever the ratio, in MiB.
+    #[arg(long, default_value_t = atf_data::limits::DEFAULT_GZIP_FLOOR_BYTES >> 20, value_name = "MIB")]
+    pub gzip_floor_mb: u64,
+    /// Most bars in one dataset.
+    #[arg(long, default_value_t = atf_data::limits::DEFAULT_MAX_ROWS, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_rows: u64,
+}
+
+impl ImportLimitArgs {
+    /// The limits, with `max_file_bytes` as given.
+    #[must_use]
+    pub fn limits(&self, max_file_bytes: u64) -> atf_data::ImportLimits {
+        atf_data::ImportLimits {
+            max_file_bytes,
+            max_decompressed_bytes: self.max_decompressed_mb.saturating_mul(1 << 20),
+            max_gzip_ratio: self.max_gzip_ratio,
+            gzip_floor_bytes: self.gzip_floor_mb.saturating_mul(1 << 20),
+            max_rows: self.max_rows,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

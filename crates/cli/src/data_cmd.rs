@@ -12,6 +12,9 @@ pub fn import(global: &Global, a: &ImportArgs) -> CliResult {
         name: a.name.clone(),
         symbol: a.symbol.clone(),
         price_decimals: a.price_decimals,
+        limits: a
+            .import_limits
+            .limits(a.max_file_mb.saturating_mul(1 << 20)),
     };
     let r = catalog.import(&a.file, &opts)?;
     if a.json {

@@ -49,6 +49,7 @@ fn config(global: &Global, a: &ServeArgs) -> Result<ServeConfig, CliError> {
     cfg.bind = bind;
     cfg.http.api_token = a.api_token.clone().filter(|t| !t.is_empty());
     cfg.http.max_upload_bytes = a.max_upload_mb.saturating_mul(1024 * 1024);
+    cfg.http.import_limits = a.import_limits.limits(cfg.http.max_upload_bytes as u64);
     cfg.backtest_slots = usize::from(a.backtest_slots);
     cfg.optimization_slots = usize::from(a.optimization_slots);
     if let Some(t) = a.threads {

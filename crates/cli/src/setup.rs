@@ -25,10 +25,20 @@ pub fn data_dir(global: &Global) -> PathBuf {
     base.map_or_else(|| PathBuf::from(".atf"), |b| b.join("atf"))
 }
 
-/// Opens the catalog, importing the bundled demo datasets on first use.
+/// Opens the catalog, importing the bundled demo datasets on first use;
+/// says on stderr what opening repaired after a crash (a row whose file
+/// was deleted is dropped: the user should know).
 pub fn open_catalog(global: &Global) -> Result<Catalog, CliError> {
     let dir = data_dir(global);
     let catalog = Catalog::open(&dir)?;
+    for d in &catalog.reconciled().dropped_rows {
+        eprintln!(
+            "warning: dataset '{}' (id {}) removed from the catalog: its file {} is missing",
+            d.name,
+            d.id,
+            d.file.display()
+        );
+    }
     catalog.ensure_demo()?;
     Ok(catalog)
 }

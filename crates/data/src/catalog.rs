@@ -5,21 +5,24 @@
 //! migrations recorded in `schema_migrations` and applied at open. All SQL
 //! is parameterized.
 //!
-//! An import is all or nothing: the source is fully validated in memory,
-//! then inside one `BEGIN IMMEDIATE` transaction the row is inserted, the
-//! Parquet file is written to a temporary file in `datasets/` and renamed
-//! into place, and the transaction commits. Any failure rolls the row back
-//! and removes the file.
+//! An import is all or nothing, and never holds the catalog while it
+//! works: the source is read (bounded by [`crate::ImportLimits`]),
+//! validated in memory and written to a synced temporary file in
+//! `datasets/` with no lock and no transaction; then one brief
+//! `BEGIN IMMEDIATE` transaction inserts the row, renames the file into
+//! place and commits. Any failure rolls the row back and removes the file;
+//! a crash is repaired at the next open ([`crate::staging`]).
 
 use crate::checksum::content_sha256;
 use crate::error::DataError;
+use crate::error::Limit;
 use crate::import::{self, ImportOptions, ImportReport};
 use crate::parquet_store::{self, StoredMeta};
+use crate::staging::{self, Reconciled};
 use atf_engine::{Bars, Instrument, Timeframe};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 use serde::Serialize;
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -158,11 +161,13 @@ impl DatasetInfo {
 pub struct Catalog {
     root: PathBuf,
     conn: Connection,
+    reconciled: Reconciled,
 }
 
 impl Catalog {
     /// Opens (creating if missing) `<data_dir>/catalog.db` and
-    /// `<data_dir>/datasets/`, and applies pending migrations.
+    /// `<data_dir>/datasets/`, applies pending migrations, and repairs what
+    /// a crash left (see [`Catalog::reconciled`]).
     ///
     /// # Errors
     /// [`DataError::Io`] when the directories cannot be created,
@@ -175,9 +180,42 @@ impl Catalog {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrate(&conn)?;
-        Ok(Self {
+        let mut catalog = Self {
             root: data_dir.to_owned(),
             conn,
+            reconciled: Reconciled::default(),
+        };
+        catalog.reconciled = catalog.reconcile()?;
+        Ok(catalog)
+    }
+
+    /// What opening repaired: files of imports a crash interrupted (and
+    /// dataset files without a row) removed, rows whose file is missing
+    /// dropped. Empty after a clean shutdown.
+    #[must_use]
+    pub fn reconciled(&self) -> &Reconciled {
+        &self.reconciled
+    }
+
+    /// Makes every row have its file and every file its row. Looks first
+    /// without a lock (the common case: nothing to do, no write), and
+    /// repairs under the write lock, which an import holds while it
+    /// renames its file and inserts its row.
+    fn reconcile(&self) -> Result<Reconciled, DataError> {
+        let (files, rows) = staging::plan(&self.root, &self.list()?)?;
+        if files.is_empty() && rows.is_empty() {
+            return Ok(Reconciled::default());
+        }
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let (removed_files, dropped_rows) = staging::plan(&self.root, &self.list()?)?;
+        for r in &dropped_rows {
+            tx.execute("DELETE FROM datasets WHERE id = ?1", [r.id])?;
+        }
+        staging::remove_all(&self.root, &removed_files)?;
+        tx.commit()?;
+        Ok(Reconciled {
+            removed_files,
+            dropped_rows,
         })
     }
 
@@ -199,12 +237,42 @@ impl Catalog {
     /// [`DataError::Empty`]); [`DataError::DuplicateName`] /
     /// [`DataError::InvalidName`] / [`DataError::InvalidOption`]; storage errors.
     pub fn import(&self, file: &Path, opts: &ImportOptions) -> Result<ImportReport, DataError> {
-        let bytes = std::fs::read(file).map_err(|e| DataError::io(file, e))?;
+        let f = std::fs::File::open(file).map_err(|e| DataError::io(file, e))?;
         let label = file.display().to_string();
         let base = file
             .file_name()
             .map_or_else(|| label.clone(), |n| n.to_string_lossy().into_owned());
-        self.import_labeled(&label, &base, &bytes, opts)
+        let size = f.metadata().map_or(0, |m| m.len());
+        self.import_read(&label, &base, f, size, opts)
+    }
+
+    /// Imports a source read from `reader` (an upload as it arrives, a
+    /// pipe): read to its end, at most [`crate::ImportLimits::max_file_bytes`],
+    /// then as [`Catalog::import_bytes`]. No lock is held while reading.
+    ///
+    /// # Errors
+    /// As [`Catalog::import_bytes`]; [`DataError::Io`] when reading fails.
+    pub fn import_reader(
+        &self,
+        file_name: &str,
+        reader: impl Read,
+        opts: &ImportOptions,
+    ) -> Result<ImportReport, DataError> {
+        let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
+        self.import_read(file_name, base, reader, 0, opts)
+    }
+
+    fn import_read(
+        &self,
+        label: &str,
+        base: &str,
+        reader: impl Read,
+        size_hint: u64,
+        opts: &ImportOptions,
+    ) -> Result<ImportReport, DataError> {
+        let max = opts.limits.max_file_bytes;
+        let bytes = import::read_source_sized(label, reader, max, size_hint)?;
+        self.import_labeled(label, base, &bytes, opts)
     }
 
     /// Imports a source already in memory (the embedded demo data, an HTTP
@@ -220,6 +288,15 @@ impl Catalog {
         opts: &ImportOptions,
     ) -> Result<ImportReport, DataError> {
         let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
+        if bytes.len() as u64 > opts.limits.max_file_bytes {
+            let max = opts.limits.max_file_bytes;
+            return Err(DataError::too_large(
+                file_name,
+                Limit::FileBytes,
+                max,
+                format!("the file is larger than {max} bytes"),
+            ));
+        }
         self.import_labeled(file_name, base, bytes, opts)
     }
 
@@ -242,7 +319,7 @@ impl Catalog {
             Some(s) => validate_symbol(s)?,
             None => import::default_symbol(&name),
         };
-        let parsed = import::parse(label, bytes, opts.price_decimals)?;
+        let parsed = import::parse(label, bytes, opts.price_decimals, &opts.limits)?;
         let v = parsed.validated;
         let sha256 = content_sha256(&v.bars, v.price_decimals, v.volume_decimals);
         let mut info = DatasetInfo {
@@ -272,8 +349,26 @@ impl Catalog {
         })
     }
 
-    /// Inserts the row and writes the file, atomically; fills `id` and `file`.
+    /// Writes the file, then inserts the row and renames the file into
+    /// place in one brief transaction; fills `id` and `file`.
     fn store(&self, info: &mut DatasetInfo, bars: &Bars) -> Result<(), DataError> {
+        let dir = self.root.join("datasets");
+        // the long part: no lock, no transaction, a name no row refers to
+        let (file, tmp) = staging::temp_file(&dir)?;
+        let meta = StoredMeta {
+            price_decimals: info.price_decimals,
+            volume_decimals: info.volume_decimals,
+            timeframe: info.timeframe,
+            symbol: info.symbol.clone(),
+        };
+        let mut w = BufWriter::new(&file);
+        parquet_store::write_bars(&mut w, &tmp.display().to_string(), bars, &meta)?;
+        w.flush().map_err(|e| DataError::io(&*tmp, e))?;
+        drop(w);
+        file.sync_all().map_err(|e| DataError::io(&*tmp, e))?;
+        drop(file);
+
+        // the brief part: row and rename, committed together
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
         let inserted = tx.execute(
             "INSERT INTO datasets (name, symbol, timeframe, first_ts_ms, last_ts_ms, rows, \
@@ -311,31 +406,13 @@ impl Catalog {
             "UPDATE datasets SET file = ?1 WHERE id = ?2",
             params![info.file.to_string_lossy(), info.id],
         )?;
-        let dir = self.root.join("datasets");
         let dest = self.root.join(&info.file);
-        // Unique while we hold the write lock; removed by the guard on any error.
-        let tmp_path = dir.join(format!(".{}-{}.parquet.tmp", info.id, info.name));
-        let file = File::create(&tmp_path).map_err(|e| DataError::io(&tmp_path, e))?;
-        let guard = tempfile::TempPath::try_from_path(&tmp_path)
-            .map_err(|e| DataError::io(&tmp_path, e))?;
-        let meta = StoredMeta {
-            price_decimals: info.price_decimals,
-            volume_decimals: info.volume_decimals,
-            timeframe: info.timeframe,
-            symbol: info.symbol.clone(),
-        };
-        let mut w = BufWriter::new(&file);
-        parquet_store::write_bars(&mut w, &dest.display().to_string(), bars, &meta)?;
-        w.flush().map_err(|e| DataError::io(&tmp_path, e))?;
-        drop(w);
-        file.sync_all().map_err(|e| DataError::io(&tmp_path, e))?;
-        drop(file);
-        guard
-            .persist(&dest)
+        tmp.persist(&dest)
             .map_err(|e| DataError::io(&dest, e.error))?;
-        if let Err(e) = tx.commit() {
+        let committed = staging::sync_dir(&dir).and_then(|()| Ok(tx.commit()?));
+        if let Err(e) = committed {
             let _ = std::fs::remove_file(&dest);
-            return Err(e.into());
+            return Err(e);
         }
         Ok(())
     }
@@ -441,6 +518,7 @@ impl Catalog {
                 name: Some(demo.name.to_owned()),
                 symbol: Some(demo.symbol.to_owned()),
                 price_decimals: None,
+                ..ImportOptions::default()
             };
             added.push(
                 self.import_bytes(demo.file_name, demo.bytes, &opts)?
@@ -469,6 +547,18 @@ fn migrate(conn: &Connection) -> Result<(), DataError> {
             applied_at_ms INTEGER NOT NULL
         )",
     )?;
+    let latest = MIGRATIONS.last().map_or(0, |m| m.0);
+    let version = |c: &Connection| -> rusqlite::Result<i64> {
+        c.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )
+    };
+    // up to date (every open but the first): no write lock taken
+    if version(conn)? >= latest {
+        return Ok(());
+    }
     let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
     let current: i64 = tx.query_row(
         "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",

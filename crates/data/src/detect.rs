@@ -10,7 +10,8 @@
 //! | 12 fields, the first an integer (no header) | Binance klines |
 
 use crate::csv_source::{layout_from_header, CsvLayout, TsCols};
-use crate::error::DataError;
+use crate::error::{DataError, Limit};
+use crate::limits::ImportLimits;
 use crate::metatrader;
 use crate::time::{parse_datetime, parse_uint};
 use serde::Serialize;
@@ -57,32 +58,19 @@ pub(crate) enum Detected {
     Csv(CsvLayout),
 }
 
-/// Decompressed bytes a gzip source may expand to per compressed byte.
-/// Market data in CSV compresses 3–8×; deflate reaches ~1,000×, which is
-/// how a 4 MB upload once inflated 1 GB into memory: a "bomb" stops here.
-pub const MAX_GZIP_RATIO: u64 = 32;
-/// Decompressed bytes allowed whatever the ratio (a small, very regular file).
-pub const GZIP_FLOOR_BYTES: u64 = 64 << 20;
-/// Decompressed bytes never exceeded, whatever the source's size.
-pub const MAX_DECOMPRESSED_BYTES: u64 = 4 << 30;
-
-/// How far `compressed` bytes of gzip may expand: [`MAX_GZIP_RATIO`] times,
-/// at least [`GZIP_FLOOR_BYTES`], at most [`MAX_DECOMPRESSED_BYTES`].
-#[must_use]
-pub fn decompressed_limit(compressed: usize) -> u64 {
-    (compressed as u64)
-        .saturating_mul(MAX_GZIP_RATIO)
-        .clamp(GZIP_FLOOR_BYTES, MAX_DECOMPRESSED_BYTES)
-}
-
 /// The bytes with gzip removed (any number of members), and whether it was
-/// gzip; refused when they would expand past [`decompressed_limit`] (read
-/// through a bounded reader, so a bomb never gets further than the limit).
-pub(crate) fn gunzip<'a>(file: &str, bytes: &'a [u8]) -> Result<(Cow<'a, [u8]>, bool), DataError> {
+/// gzip; refused when they would expand past
+/// [`ImportLimits::decompressed_limit`] (read through a bounded reader, so a
+/// bomb never gets further than the limit).
+pub(crate) fn gunzip<'a>(
+    file: &str,
+    bytes: &'a [u8],
+    limits: &ImportLimits,
+) -> Result<(Cow<'a, [u8]>, bool), DataError> {
     if !bytes.starts_with(&[0x1f, 0x8b]) {
         return Ok((Cow::Borrowed(bytes), false));
     }
-    let limit = decompressed_limit(bytes.len());
+    let limit = limits.decompressed_limit(bytes.len());
     let start = (bytes.len() as u64).saturating_mul(6).min(limit);
     let mut out = Vec::with_capacity(usize::try_from(start).unwrap_or(0));
     let read = flate2::read::MultiGzDecoder::new(bytes)
@@ -90,13 +78,18 @@ pub(crate) fn gunzip<'a>(file: &str, bytes: &'a [u8]) -> Result<(Cow<'a, [u8]>, 
         .read_to_end(&mut out)
         .map_err(|e| DataError::file(file, format!("cannot decompress gzip: {e}")))?;
     if read as u64 > limit {
-        return Err(DataError::file(
+        return Err(DataError::too_large(
             file,
+            Limit::DecompressedBytes,
+            limit,
             format!(
-                "gzip expands to more than {limit} bytes ({MAX_GZIP_RATIO}× its {} compressed \
-                 bytes, at least {GZIP_FLOOR_BYTES}, at most {MAX_DECOMPRESSED_BYTES}): market \
-                 data compresses far less; decompress it yourself if it really is",
-                bytes.len()
+                "gzip expands to more than {limit} bytes ({}× its {} compressed bytes, at least \
+                 {}, at most {}): market data compresses far less; decompress it yourself if it \
+                 really is",
+                limits.max_gzip_ratio,
+                bytes.len(),
+                limits.gzip_floor_bytes,
+                limits.max_decompressed_bytes
             ),
         ));
     }
@@ -236,13 +229,14 @@ mod tests {
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         enc.write_all(b"hello").unwrap();
         let gz = enc.finish().unwrap();
-        let (out, was) = gunzip("x", &gz).unwrap();
+        let l = ImportLimits::default();
+        let (out, was) = gunzip("x", &gz, &l).unwrap();
         assert!(was);
         assert_eq!(&*out, b"hello");
-        let (out, was) = gunzip("x", b"plain").unwrap();
+        let (out, was) = gunzip("x", b"plain", &l).unwrap();
         assert!(!was);
         assert_eq!(&*out, b"plain");
-        assert!(gunzip("x", &gz[..5]).is_err());
+        assert!(gunzip("x", &gz[..5], &l).is_err());
     }
 
     /// A gzip "bomb" (zeros compress ~1,000×) is refused once it has
@@ -257,15 +251,16 @@ mod tests {
         }
         let gz = enc.finish().unwrap();
         assert!(gz.len() < 1 << 20, "{}", gz.len());
-        assert_eq!(decompressed_limit(gz.len()), GZIP_FLOOR_BYTES);
-        let e = gunzip("bomb.csv.gz", &gz).unwrap_err().to_string();
+        let l = ImportLimits::default();
+        assert_eq!(l.decompressed_limit(gz.len()), l.gzip_floor_bytes);
+        let e = gunzip("bomb.csv.gz", &gz, &l).unwrap_err().to_string();
         assert!(
             e.starts_with("bomb.csv.gz: gzip expands to more than 67108864 bytes"),
             "{e}"
         );
-        // a regular file well within its ratio is read whole
-        assert_eq!(decompressed_limit(1_000_000), GZIP_FLOOR_BYTES);
-        assert_eq!(decompressed_limit(10 << 20), 320 << 20);
-        assert_eq!(decompressed_limit(usize::MAX), MAX_DECOMPRESSED_BYTES);
+        assert!(
+            e.ends_with("(limit: --max-gzip-ratio, --gzip-floor-mb, --max-decompressed-mb)"),
+            "{e}"
+        );
     }
 }

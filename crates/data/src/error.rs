@@ -37,6 +37,19 @@ pub enum DataError {
         /// The source file as given by the user.
         file: String,
     },
+    /// The source is larger than an [`crate::ImportLimits`] bound allows;
+    /// refused before the memory it would take is allocated.
+    #[error("{file}: {reason} (limit: {limit})")]
+    TooLarge {
+        /// The source file as given by the user.
+        file: String,
+        /// The bound that refused it.
+        limit: Limit,
+        /// The bound's value.
+        value: u64,
+        /// What is too large.
+        reason: String,
+    },
     /// A dataset with this name is already in the catalog.
     #[error("a dataset named '{name}' already exists; choose another name with --name")]
     DuplicateName {
@@ -93,6 +106,29 @@ pub enum DataError {
     },
 }
 
+/// Which [`crate::ImportLimits`] bound refused an import; displayed as
+/// the `atf data import` / `atf serve` flags that set it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Limit {
+    /// [`crate::ImportLimits::max_file_bytes`].
+    FileBytes,
+    /// [`crate::ImportLimits::max_decompressed_bytes`] or the gzip ratio.
+    DecompressedBytes,
+    /// [`crate::ImportLimits::max_rows`].
+    Rows,
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::FileBytes => "--max-file-mb, or --max-upload-mb for uploads",
+            Self::DecompressedBytes => "--max-gzip-ratio, --gzip-floor-mb, --max-decompressed-mb",
+            Self::Rows => "--max-rows",
+        })
+    }
+}
+
 /// Formats the list of available dataset names for [`DataError::DatasetNotFound`].
 struct Available<'a>(&'a [String]);
 
@@ -118,6 +154,7 @@ impl DataError {
             | Self::DuplicateName { .. }
             | Self::InvalidName { .. }
             | Self::InvalidOption(_)
+            | Self::TooLarge { .. }
             | Self::DatasetNotFound { .. } => true,
             Self::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
             Self::Sqlite(_) | Self::Parquet { .. } | Self::Corrupt { .. } => false,
@@ -137,6 +174,21 @@ impl DataError {
         Self::InvalidRow {
             file: file.to_owned(),
             line,
+            reason: reason.into(),
+        }
+    }
+
+    /// A [`DataError::TooLarge`] error.
+    pub(crate) fn too_large(
+        file: &str,
+        limit: Limit,
+        value: u64,
+        reason: impl Into<String>,
+    ) -> Self {
+        Self::TooLarge {
+            file: file.to_owned(),
+            limit,
+            value,
             reason: reason.into(),
         }
     }

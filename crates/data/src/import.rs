@@ -1,10 +1,12 @@
 //! From source bytes to validated bars: options, naming rules, the report.
 
 use crate::detect::{self, Detected, SourceFormat};
-use crate::error::DataError;
+use crate::error::{DataError, Limit};
+use crate::limits::ImportLimits;
 use crate::validate::{BarsBuilder, Validated, MAX_DETECTED_DECIMALS};
 use crate::{csv_source, parquet_source, DatasetInfo};
 use serde::Serialize;
+use std::io::Read;
 
 /// Longest dataset name.
 pub const MAX_NAME_LEN: usize = 64;
@@ -19,6 +21,8 @@ pub struct ImportOptions {
     /// Price decimal places; default: the most written in any price. When
     /// given, a price with more non-zero decimals is an error.
     pub price_decimals: Option<u8>,
+    /// How much the import may read, inflate and keep.
+    pub limits: ImportLimits,
 }
 
 /// What an import did.
@@ -55,17 +59,18 @@ pub(crate) fn parse(
     file: &str,
     bytes: &[u8],
     price_decimals: Option<u8>,
+    limits: &ImportLimits,
 ) -> Result<Parsed, DataError> {
     if let Some(d) = price_decimals.filter(|&d| d > MAX_DETECTED_DECIMALS) {
         return Err(DataError::InvalidOption(format!(
             "price decimals {d} is above the maximum of {MAX_DETECTED_DECIMALS}"
         )));
     }
-    let (bytes, gzipped) = detect::gunzip(file, bytes)?;
-    let mut builder = BarsBuilder::new(file, price_decimals);
+    let (bytes, gzipped) = detect::gunzip(file, bytes, limits)?;
+    let mut builder = BarsBuilder::new(file, price_decimals, limits.max_rows);
     let format = match detect::detect(file, &bytes)? {
         Detected::Parquet => {
-            parquet_source::read(file, bytes.into_owned(), &mut builder)?;
+            parquet_source::read(file, bytes.into_owned(), &mut builder, limits)?;
             SourceFormat::Parquet
         }
         Detected::Csv(layout) => {
@@ -78,6 +83,46 @@ pub(crate) fn parse(
         format,
         gzipped,
     })
+}
+
+/// Reads a source to its end, at most `max_bytes` of it (an upload as it
+/// arrives, a pipe, a file): the first step of an import, before anything
+/// is parsed.
+///
+/// # Errors
+/// [`DataError::TooLarge`] past `max_bytes` (read no further);
+/// [`DataError::Io`] when reading fails.
+pub fn read_source(label: &str, reader: impl Read, max_bytes: u64) -> Result<Vec<u8>, DataError> {
+    read_source_sized(label, reader, max_bytes, 0)
+}
+
+/// [`read_source`] with the size the source says it has, if known.
+pub(crate) fn read_source_sized(
+    label: &str,
+    reader: impl Read,
+    max_bytes: u64,
+    size_hint: u64,
+) -> Result<Vec<u8>, DataError> {
+    let too_large = || {
+        DataError::too_large(
+            label,
+            Limit::FileBytes,
+            max_bytes,
+            format!("the file is larger than {max_bytes} bytes"),
+        )
+    };
+    if size_hint > max_bytes {
+        return Err(too_large());
+    }
+    let mut out = Vec::with_capacity(usize::try_from(size_hint).unwrap_or(0));
+    let n = reader
+        .take(max_bytes.saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|e| DataError::io(label, e))?;
+    if n as u64 > max_bytes {
+        return Err(too_large());
+    }
+    Ok(out)
 }
 
 /// The default dataset name for a source file name: the base name without

@@ -16,6 +16,8 @@
 
 use crate::decimal::Num;
 use crate::error::DataError;
+use crate::limits::ImportLimits;
+use crate::parquet_check;
 use crate::time::{EpochUnit, DAY_MS};
 use crate::validate::BarsBuilder;
 use bytes::Bytes;
@@ -50,9 +52,18 @@ enum Kind {
 }
 
 /// Reads every row of the Parquet file in `bytes` into `builder`.
-pub(crate) fn read(file: &str, bytes: Vec<u8>, builder: &mut BarsBuilder) -> Result<(), DataError> {
+/// The footer's claims are checked against the file first
+/// ([`crate::parquet_check`]), so nothing is allocated by their word.
+pub(crate) fn read(
+    file: &str,
+    bytes: Vec<u8>,
+    builder: &mut BarsBuilder,
+    limits: &ImportLimits,
+) -> Result<(), DataError> {
     let perr = |e: ParquetError| DataError::file(file, format!("cannot read Parquet: {e}"));
-    let reader = SerializedFileReader::new(Bytes::from(bytes)).map_err(perr)?;
+    let file_len = bytes.len();
+    let bytes = Bytes::from(bytes);
+    let reader = SerializedFileReader::new(bytes.clone()).map_err(perr)?;
     let schema = reader.metadata().file_metadata().schema_descr_ptr();
     let names: Vec<String> = (0..schema.num_columns())
         .map(|i| schema.column(i).path().string().to_ascii_lowercase())
@@ -80,10 +91,16 @@ pub(crate) fn read(file: &str, bytes: Vec<u8>, builder: &mut BarsBuilder) -> Res
         *slot = find(&[name]).ok_or_else(|| missing(name))?;
     }
     let vol_col = find(&["volume", "vol", "real_volume", "tickvol", "tick_volume"]);
+    let mut cols = vec![ts_col];
+    cols.extend(price_cols);
+    cols.extend(vol_col);
+    parquet_check::check(file, &bytes, reader.metadata(), &cols, limits)?;
 
     let mut unit: Option<EpochUnit> = None;
     let mut row_base: u64 = 0;
-    builder.reserve(usize::try_from(reader.metadata().file_metadata().num_rows()).unwrap_or(0));
+    // checked against max_rows; and never more rows than bytes up front
+    let claimed = usize::try_from(reader.metadata().file_metadata().num_rows()).unwrap_or(0);
+    builder.reserve(claimed.min(file_len));
     for g in 0..reader.num_row_groups() {
         let rg = reader.get_row_group(g).map_err(perr)?;
         let rows = usize::try_from(rg.metadata().num_rows()).unwrap_or(0);
@@ -292,6 +309,10 @@ fn be_int(b: &[u8]) -> Option<i64> {
     i64::try_from(v).ok()
 }
 
+/// Records read per call: the reader sizes its buffers by the records
+/// asked for, so a row group's claimed size never decides an allocation.
+const BATCH: usize = 64 * 1024;
+
 /// All values of one column chunk; an error naming the row of the first null.
 fn read_all<T: DataType>(
     file: &str,
@@ -301,11 +322,20 @@ fn read_all<T: DataType>(
     max_def: i16,
     row_base: u64,
 ) -> Result<Vec<T::T>, DataError> {
-    let mut values = Vec::with_capacity(rows);
-    let mut defs = Vec::with_capacity(if max_def > 0 { rows } else { 0 });
-    let def_buf = (max_def > 0).then_some(&mut defs);
-    r.read_records(rows, def_buf, None, &mut values)
-        .map_err(|e| DataError::file(file, format!("cannot read Parquet: {e}")))?;
+    let mut values = Vec::with_capacity(rows.min(BATCH));
+    let mut defs = Vec::new();
+    let mut done = 0;
+    while done < rows {
+        let want = (rows - done).min(BATCH);
+        let def_buf = (max_def > 0).then_some(&mut defs);
+        let (records, _, _) = r
+            .read_records(want, def_buf, None, &mut values)
+            .map_err(|e| DataError::file(file, format!("cannot read Parquet: {e}")))?;
+        if records == 0 {
+            break;
+        }
+        done += records;
+    }
     if values.len() != rows {
         let row = defs
             .iter()

@@ -17,7 +17,7 @@
 //!   whole bar intervals it skips, but not an error).
 
 use crate::decimal::Num;
-use crate::error::DataError;
+use crate::error::{DataError, Limit};
 use crate::time::format_iso;
 use atf_engine::fixed::rescale_i128;
 use atf_engine::{Bar, Bars, Timeframe};
@@ -62,11 +62,13 @@ pub(crate) struct BarsBuilder {
     volume_wanted: u8,
     /// Most integer digits of any volume.
     volume_int_digits: u8,
+    /// Most rows accepted ([`crate::ImportLimits::max_rows`]).
+    max_rows: u64,
 }
 
 impl BarsBuilder {
     /// A builder for the source called `file` (used in error messages).
-    pub(crate) fn new(file: &str, price_decimals: Option<u8>) -> Self {
+    pub(crate) fn new(file: &str, price_decimals: Option<u8>, max_rows: u64) -> Self {
         Self {
             file: file.to_owned(),
             price: ScaleState {
@@ -81,11 +83,26 @@ impl BarsBuilder {
             lines: Vec::with_capacity(1024),
             volume_wanted: 0,
             volume_int_digits: 0,
+            max_rows,
         }
     }
 
-    /// Reserves room for `n` more rows.
+    /// A [`DataError::TooLarge`]: more rows than the limit.
+    fn too_many_rows(&self) -> DataError {
+        DataError::too_large(
+            &self.file,
+            Limit::Rows,
+            self.max_rows,
+            format!("more than {} rows", self.max_rows),
+        )
+    }
+
+    /// Reserves room for `n` more rows (never more than the row limit).
     pub(crate) fn reserve(&mut self, n: usize) {
+        let room = usize::try_from(self.max_rows)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(self.bars.len());
+        let n = n.min(room);
         for v in [
             &mut self.bars.ts,
             &mut self.bars.open,
@@ -112,6 +129,9 @@ impl BarsBuilder {
         ohlc: [Num; 4],
         volume: Num,
     ) -> Result<(), DataError> {
+        if self.bars.len() as u64 >= self.max_rows {
+            return Err(self.too_many_rows());
+        }
         if let Some(&prev) = self.bars.ts.last() {
             if ts == prev {
                 return Err(self.error(line, format!("duplicate timestamp {}", format_iso(ts))));
@@ -284,7 +304,7 @@ impl BarsBuilder {
         }
         let mut counts: HashMap<i64, u64> = HashMap::new();
         for w in ts.windows(2) {
-            *counts.entry(w[1] - w[0]).or_default() += 1;
+            *counts.entry(w[1].saturating_sub(w[0])).or_default() += 1;
         }
         // Most frequent delta; ties go to the smallest.
         let tf_ms = counts
@@ -305,7 +325,7 @@ impl BarsBuilder {
             })?;
         let (mut gaps, mut missing_bars) = (0u64, 0u64);
         for (i, w) in ts.windows(2).enumerate() {
-            let delta = w[1] - w[0];
+            let delta = w[1].saturating_sub(w[0]);
             if delta < tf_ms {
                 return Err(self.error(
                     self.lines[i + 1],
@@ -391,7 +411,7 @@ mod tests {
 
     #[test]
     fn detects_scale_and_rescales_earlier_rows() {
-        let mut b = BarsBuilder::new("f.csv", None);
+        let mut b = BarsBuilder::new("f.csv", None, u64::MAX);
         row(&mut b, 2, 0, "1", "2", "1", "1.5").unwrap();
         row(&mut b, 3, 1, "1.5", "1.75", "1.25", "1.5").unwrap();
         row(&mut b, 4, 3, "1.5", "1.75", "1.25", "1.5").unwrap();
@@ -418,7 +438,7 @@ mod tests {
             (["-1", "1", "-1", "0"], "open -1 is negative"),
         ];
         for (vals, msg) in cases {
-            let mut b = BarsBuilder::new("f.csv", None);
+            let mut b = BarsBuilder::new("f.csv", None, u64::MAX);
             let [o, h, l, c] = vals;
             let e = row(&mut b, 7, 0, o, h, l, c).unwrap_err();
             assert_eq!(e.to_string(), format!("f.csv:7: {msg}"));
@@ -427,7 +447,7 @@ mod tests {
 
     #[test]
     fn explicit_scale_rejects_extra_decimals() {
-        let mut b = BarsBuilder::new("f.csv", Some(2));
+        let mut b = BarsBuilder::new("f.csv", Some(2), u64::MAX);
         row(&mut b, 2, 0, "1.10", "1.200", "1", "1").unwrap();
         let e = row(&mut b, 3, 1, "1.10", "1.205", "1", "1").unwrap_err();
         assert_eq!(
@@ -438,16 +458,16 @@ mod tests {
 
     #[test]
     fn detected_scale_is_capped() {
-        let mut b = BarsBuilder::new("f.csv", None);
+        let mut b = BarsBuilder::new("f.csv", None, u64::MAX);
         let e = row(&mut b, 2, 0, "1", "1.0000000000001", "1", "1").unwrap_err();
         assert!(e.to_string().contains("13 decimal places"), "{e}");
-        let mut b = BarsBuilder::new("f.csv", None);
+        let mut b = BarsBuilder::new("f.csv", None, u64::MAX);
         row(&mut b, 2, 0, "1", "1.000000000000000", "1", "1").unwrap();
     }
 
     #[test]
     fn order_and_timeframe_errors() {
-        let mut b = BarsBuilder::new("f.csv", None);
+        let mut b = BarsBuilder::new("f.csv", None, u64::MAX);
         row(&mut b, 2, 5, "1", "1", "1", "1").unwrap();
         let e = row(&mut b, 3, 5, "1", "1", "1", "1").unwrap_err();
         assert_eq!(
@@ -459,7 +479,7 @@ mod tests {
             .to_string()
             .starts_with("f.csv:3: timestamp 1970-01-01T00:04:00Z is before"));
 
-        let mut b = BarsBuilder::new("f.csv", None);
+        let mut b = BarsBuilder::new("f.csv", None, u64::MAX);
         for (line, t) in [(2, 0), (3, 5), (4, 10), (5, 12), (6, 17)] {
             row(&mut b, line, t, "1", "1", "1", "1").unwrap();
         }
@@ -472,7 +492,7 @@ mod tests {
 
     #[test]
     fn volume_scale_shrinks_to_fit_18_digits() {
-        let mut b = BarsBuilder::new("f.csv", None);
+        let mut b = BarsBuilder::new("f.csv", None, u64::MAX);
         let p = [num("1"); 4];
         b.push(2, 0, p, num("0.12345678901")).unwrap();
         b.push(3, 60_000, p, num("218102.59507500002")).unwrap();
@@ -488,9 +508,9 @@ mod tests {
 
     #[test]
     fn empty_and_single_row() {
-        let b = BarsBuilder::new("f.csv", None);
+        let b = BarsBuilder::new("f.csv", None, u64::MAX);
         assert!(matches!(b.finish(), Err(DataError::Empty { .. })));
-        let mut b = BarsBuilder::new("f.csv", None);
+        let mut b = BarsBuilder::new("f.csv", None, u64::MAX);
         row(&mut b, 2, 0, "1", "1", "1", "1").unwrap();
         assert!(matches!(b.finish(), Err(DataError::InvalidFile { .. })));
     }

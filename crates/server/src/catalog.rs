@@ -3,6 +3,7 @@
 
 use crate::dto::{ChartBar, DatasetBars, Health};
 use crate::problem::Problem;
+use crate::upload;
 use crate::AppState;
 use atf_data::{DataError, DatasetInfo, ImportOptions};
 use atf_engine::{Bars, Scale, Timeframe};
@@ -265,6 +266,10 @@ fn import_problem(e: DataError) -> Problem {
         DataError::DuplicateName { .. } => Problem::new(StatusCode::CONFLICT, e.to_string()),
         DataError::InvalidName { .. } => Problem::field("name", e.to_string()),
         DataError::InvalidOption(_) => Problem::field("priceDecimals", e.to_string()),
+        DataError::TooLarge { .. } => Problem {
+            field: Some("file".into()),
+            ..Problem::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
+        },
         DataError::InvalidRow { .. } | DataError::InvalidFile { .. } | DataError::Empty { .. } => {
             Problem::field("file", e.to_string())
         }
@@ -275,6 +280,11 @@ fn import_problem(e: DataError) -> Problem {
 /// `POST /api/datasets`: a multipart form with `file` (CSV, gzip CSV,
 /// Binance, MetaTrader or Parquet) and optional `name`, `symbol`,
 /// `priceDecimals` — validated exactly like `atf data import`.
+///
+/// The import starts with the file's first bytes, on its own catalog
+/// connection: the service's catalog (which every submission reads) is
+/// never held by an upload, and the catalog's write lock only for the
+/// brief rename and insert at the end ([`atf_data::Catalog`]).
 #[utoipa::path(
     post,
     path = "/api/datasets",
@@ -290,7 +300,7 @@ The file's name only labels the dataset; it never chooses a path on disk.",
         (status = 400, description = "A malformed multipart body.", body = Problem, content_type = "application/problem+json"),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 409, description = "A dataset with this name exists.", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The upload is larger than the server's limit.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The upload is larger than the server's limit, or the file expands past an import bound (decompressed bytes, rows; `field`: `file`).", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not a `multipart/form-data` body.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A missing or invalid field or file, or an unknown form field (named in `field`: `file`, `name`, `priceDecimals`, …).", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "Catalog failure.", body = Problem, content_type = "application/problem+json"),
@@ -306,9 +316,12 @@ pub async fn upload(
             format!("expected a multipart/form-data upload: {}", e.body_text()),
         )
     })?;
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let mut opts = ImportOptions::default();
-    while let Some(field) = multipart
+    let mut import: Option<upload::Import> = None;
+    let mut opts = ImportOptions {
+        limits: app.config.import_limits,
+        ..ImportOptions::default()
+    };
+    while let Some(mut field) = multipart
         .next_field()
         .await
         .map_err(|e| Problem::new(e.status(), format!("upload: {}", e.body_text())))?
@@ -316,13 +329,26 @@ pub async fn upload(
         let name = field.name().unwrap_or("").to_owned();
         match name.as_str() {
             "file" => {
+                if import.is_some() {
+                    return Err(Problem::field("file", "given more than once"));
+                }
                 // the name only labels the dataset; it never chooses a path
                 let file_name = field.file_name().unwrap_or("upload.csv").to_owned();
-                let bytes = field
-                    .bytes()
+                let started = upload::Import::start(
+                    app.service.config().data_dir.clone(),
+                    file_name,
+                    opts.limits.max_file_bytes,
+                );
+                while let Some(chunk) = field
+                    .chunk()
                     .await
-                    .map_err(|e| Problem::new(e.status(), format!("upload: {}", e.body_text())))?;
-                file = Some((file_name, bytes.to_vec()));
+                    .map_err(|e| Problem::new(e.status(), format!("upload: {}", e.body_text())))?
+                {
+                    if !started.feed(chunk).await {
+                        break; // the import stopped reading (too large): its error follows
+                    }
+                }
+                import = Some(started);
             }
             "name" | "symbol" | "priceDecimals" => {
                 let text = field
@@ -351,14 +377,8 @@ pub async fn upload(
             }
         }
     }
-    let (file_name, bytes) = file.ok_or_else(|| Problem::field("file", "required"))?;
-    let svc = app.service.clone();
-    let report = tokio::task::spawn_blocking(move || {
-        svc.with_catalog(|c| c.import_bytes(&file_name, &bytes, &opts))
-    })
-    .await
-    .map_err(Problem::internal)?
-    .map_err(import_problem)?;
+    let import = import.ok_or_else(|| Problem::field("file", "required"))?;
+    let report = import.finish(opts).await?.map_err(import_problem)?;
     Ok((StatusCode::CREATED, Json(report)).into_response())
 }
 

@@ -29,6 +29,7 @@ pub mod queries;
 mod routes;
 pub mod runs;
 pub mod serve;
+mod upload;
 
 use atf_runs::service::RunService;
 use axum::extract::{DefaultBodyLimit, Query, Request, State};
@@ -49,6 +50,8 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Largest dataset upload accepted.
     pub max_upload_bytes: usize,
+    /// The bounds of an uploaded dataset's import.
+    pub import_limits: atf_data::ImportLimits,
 }
 
 impl Default for ServerConfig {
@@ -57,6 +60,7 @@ impl Default for ServerConfig {
             api_token: None,
             max_body_bytes: 1024 * 1024,
             max_upload_bytes: 512 * 1024 * 1024,
+            import_limits: atf_data::ImportLimits::default(),
         }
     }
 }
