@@ -54,7 +54,32 @@ enum Kind {
 /// Reads every row of the Parquet file in `bytes` into `builder`.
 /// The footer's claims are checked against the file first
 /// ([`crate::parquet_check`]), so nothing is allocated by their word.
+///
+/// The `parquet` crate (57) panics on some malformed input instead of
+/// returning an error (an `unwrap` on a footer's boolean field sent with
+/// another wire type, found by `tests/fuzz.rs`): a panic while decoding a
+/// source is caught and reported as the invalid file it is.
 pub(crate) fn read(
+    file: &str,
+    bytes: Vec<u8>,
+    builder: &mut BarsBuilder,
+    limits: &ImportLimits,
+) -> Result<(), DataError> {
+    let decode = std::panic::AssertUnwindSafe(|| read_unguarded(file, bytes, builder, limits));
+    std::panic::catch_unwind(decode).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(DataError::file(
+            file,
+            format!("cannot read Parquet: malformed file ({what})"),
+        ))
+    })
+}
+
+fn read_unguarded(
     file: &str,
     bytes: Vec<u8>,
     builder: &mut BarsBuilder,
