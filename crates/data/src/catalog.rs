@@ -211,7 +211,7 @@ impl Catalog {
         for r in &dropped_rows {
             tx.execute("DELETE FROM datasets WHERE id = ?1", [r.id])?;
         }
-        staging::remove_all(&self.root, &removed_files)?;
+        let removed_files = staging::remove_all(&self.root, removed_files);
         tx.commit()?;
         Ok(Reconciled {
             removed_files,
@@ -580,7 +580,8 @@ fn validate_symbol(s: &str) -> Result<String, DataError> {
     let s = s.trim();
     if s.is_empty() || s.len() > 32 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(DataError::InvalidOption(format!(
-            "symbol '{s}' must be 1 to 32 characters without spaces"
+            "symbol '{}' must be 1 to 32 characters without spaces",
+            s.escape_default()
         )));
     }
     Ok(s.to_owned())

@@ -177,7 +177,7 @@ pub(crate) fn read(
                             line,
                             format!(
                         "timestamp '{}' is not an integer like the first row's (epoch {unit})",
-                        String::from_utf8_lossy(ts_text)
+                        shown(ts_text)
                     ),
                         )
                     })?
@@ -189,7 +189,7 @@ pub(crate) fn read(
                     format!(
                         "cannot parse timestamp '{}'; expected ISO-8601 (2024-01-01T10:00:00Z), \
                          'YYYY-MM-DD HH:MM:SS', 'YYYY-MM-DD' or epoch seconds/milliseconds",
-                        String::from_utf8_lossy(ts_text)
+                        shown(ts_text)
                     ),
                 )
             })?,
@@ -214,15 +214,37 @@ pub(crate) fn read(
     Ok(())
 }
 
+/// Longest field quoted in a message.
+const SHOWN_CHARS: usize = 40;
+
+/// A field as an error message quotes it: on one line (control characters
+/// escaped: a stray quote can make a "field" of many lines) and short.
+fn shown(field: &[u8]) -> String {
+    let text = String::from_utf8_lossy(field);
+    let mut out: String = text
+        .chars()
+        .take(SHOWN_CHARS)
+        .flat_map(|c| {
+            let esc: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            esc
+        })
+        .collect();
+    if text.chars().nth(SHOWN_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 fn number(file: &str, line: u64, name: &str, field: &[u8]) -> Result<Num, DataError> {
     Num::parse(field).ok_or_else(|| {
         DataError::row(
             file,
             line,
-            format!(
-                "{name} '{}' is not a number",
-                String::from_utf8_lossy(field.trim_ascii())
-            ),
+            format!("{name} '{}' is not a number", shown(field.trim_ascii())),
         )
     })
 }

@@ -163,7 +163,8 @@ pub fn validate_name(name: &str) -> Result<(), DataError> {
         Some(format!("must be 1 to {MAX_NAME_LEN} characters long"))
     } else if let Some(c) = name.chars().find(|&c| !is_name_char(c)) {
         Some(format!(
-            "'{c}' is not allowed; use letters, digits, '.', '_' and '-'"
+            "'{}' is not allowed; use letters, digits, '.', '_' and '-'",
+            c.escape_default()
         ))
     } else if name.bytes().all(|b| b.is_ascii_digit()) {
         Some("must not be only digits (it would look like an id)".to_owned())
@@ -174,7 +175,7 @@ pub fn validate_name(name: &str) -> Result<(), DataError> {
     };
     match reason {
         Some(reason) => Err(DataError::InvalidName {
-            name: name.to_owned(),
+            name: name.escape_default().to_string(),
             reason,
         }),
         None => Ok(()),

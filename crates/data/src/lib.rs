@@ -12,6 +12,9 @@
 //! Layout:
 //! - [`catalog`]: [`Catalog`] — `catalog.db` and `datasets/<id>-<name>.parquet`;
 //! - [`import`]: [`ImportOptions`], [`ImportReport`], naming rules;
+//! - [`limits`]: [`ImportLimits`], how much an import may read, inflate and keep;
+//! - [`staging`]: crash-safe dataset files and the repair at open;
+//! - `parquet_check`: a Parquet source's claims checked against the file;
 //! - `detect`, `csv_source`, `metatrader`, `parquet_source`: reading each format;
 //! - `validate`, `decimal`: row rules, exact decimals, scale and timeframe detection;
 //! - [`parquet_store`]: the stored file format; [`checksum`]: the content SHA-256;

@@ -9,6 +9,11 @@
 //! could thus make an import allocate gigabytes or panic. So, before
 //! reading any column:
 //!
+//! - before the footer is even parsed (the crate sizes vectors by the
+//!   list lengths it claims: a 20-byte footer could ask for gigabytes),
+//!   it is walked here: every list and string must fit in its bytes, and
+//!   every schema element has no more children than the schema has
+//!   elements;
 //! - the row counts are non-negative, add up, and stay within
 //!   [`ImportLimits::max_rows`]; there are not more row groups than rows;
 //! - every column chunk we read lies within the file;
@@ -22,6 +27,25 @@
 use crate::error::{DataError, Limit};
 use crate::limits::ImportLimits;
 use parquet::file::metadata::ParquetMetaData;
+
+/// Walks the footer of the Parquet file in `bytes` (see the module doc).
+pub(crate) fn check_footer(file: &str, bytes: &[u8]) -> Result<(), DataError> {
+    let lie = |what: &str| DataError::file(file, format!("corrupt Parquet footer: {what}"));
+    let n = bytes.len();
+    if n < 12 || !bytes.ends_with(b"PAR1") {
+        return Err(lie("the file does not end with one (PAR1)"));
+    }
+    let mut len = [0u8; 4];
+    len.copy_from_slice(&bytes[n - 8..n - 4]);
+    let len = usize::try_from(u32::from_le_bytes(len)).unwrap_or(usize::MAX);
+    let start = (n - 8)
+        .checked_sub(len)
+        .filter(|&s| s >= 4)
+        .ok_or_else(|| lie(&format!("{len} bytes long in a file of {n}")))?;
+    Compact::new(&bytes[start..n - 8])
+        .file_metadata()
+        .map_err(lie)
+}
 
 /// Checks `meta` (parsed from a file of `file_len` bytes held in `bytes`)
 /// for the columns `cols`.
@@ -169,8 +193,41 @@ impl<'a> Compact<'a> {
         }
     }
 
+    /// Walks a `FileMetaData`, checking the schema's `num_children`.
+    fn file_metadata(&mut self) -> R<()> {
+        let mut id: i16 = 0;
+        while let Some((kind, fid)) = self.field_header(&mut id)? {
+            if (fid, kind) != (2, 9) {
+                self.skip(kind, 0)?;
+                continue;
+            }
+            let h = self.byte()?;
+            let count = match h >> 4 {
+                15 => self.varint()?,
+                n => u64::from(n),
+            };
+            if h & 0x0f != 12 {
+                return Err("the schema is not a list of elements");
+            }
+            for _ in 0..count {
+                let mut eid: i16 = 0;
+                while let Some((k, f)) = self.field_header(&mut eid)? {
+                    if (f, k) == (5, 5) {
+                        let children = self.zigzag()?;
+                        if u64::try_from(children).map_or(true, |c| c >= count) {
+                            return Err("a schema element with more children than the schema has");
+                        }
+                    } else {
+                        self.skip(k, 1)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn byte(&mut self) -> R<u8> {
-        let b = *self.b.get(self.pos).ok_or("truncated page header")?;
+        let b = *self.b.get(self.pos).ok_or("truncated")?;
         self.pos += 1;
         Ok(b)
     }
@@ -211,7 +268,7 @@ impl<'a> Compact<'a> {
     fn advance(&mut self, n: u64) -> R<()> {
         let n = usize::try_from(n).map_err(|_| "a length out of range")?;
         let end = self.pos.checked_add(n).filter(|&e| e <= self.b.len());
-        self.pos = end.ok_or("truncated page header")?;
+        self.pos = end.ok_or("truncated")?;
         Ok(())
     }
 
@@ -264,7 +321,7 @@ impl<'a> Compact<'a> {
                 }
                 Ok(())
             }
-            _ => Err("an unknown Thrift type in a page header"),
+            _ => Err("an unknown Thrift type"),
         }
     }
 
@@ -297,5 +354,26 @@ mod tests {
         assert_eq!(r.page_sizes(), Ok((100, 40)));
         assert_eq!(r.pos, h.len());
         assert!(Compact::new(&h[..4]).page_sizes().is_err());
+    }
+
+    #[test]
+    fn a_footer_claiming_more_than_its_bytes_is_refused_before_parsing() {
+        // FileMetaData {1: version 1, 2: schema list of 2^31 structs}
+        let mut footer = vec![0x15, 0x02, 0x19, 0xfc, 0xff, 0xff, 0xff, 0xff, 0x07, 0x00];
+        let mut file = b"PAR1".to_vec();
+        file.append(&mut footer.clone());
+        file.extend_from_slice(&u32::try_from(footer.len()).unwrap().to_le_bytes());
+        file.extend_from_slice(b"PAR1");
+        let e = check_footer("f.parquet", &file).unwrap_err().to_string();
+        assert_eq!(e, "f.parquet: corrupt Parquet footer: truncated");
+        footer.clear();
+        // a schema of one element claiming 1000 children
+        let one = [0x15, 0x02, 0x19, 0x1c, 0x55, 0xd0, 0x0f, 0x00, 0x00];
+        let mut file = b"PAR1".to_vec();
+        file.extend_from_slice(&one);
+        file.extend_from_slice(&9u32.to_le_bytes());
+        file.extend_from_slice(b"PAR1");
+        let e = check_footer("f.parquet", &file).unwrap_err().to_string();
+        assert!(e.contains("more children"), "{e}");
     }
 }

@@ -87,6 +87,7 @@ fn read_unguarded(
 ) -> Result<(), DataError> {
     let perr = |e: ParquetError| DataError::file(file, format!("cannot read Parquet: {e}"));
     let file_len = bytes.len();
+    parquet_check::check_footer(file, &bytes)?;
     let bytes = Bytes::from(bytes);
     let reader = SerializedFileReader::new(bytes.clone()).map_err(perr)?;
     let schema = reader.metadata().file_metadata().schema_descr_ptr();

@@ -121,16 +121,16 @@ fn owner_is_gone(rest: &str) -> bool {
     Path::new("/proc/self").exists() && !Path::new(&format!("/proc/{pid}")).exists()
 }
 
-/// Removes `files` (relative to `root`); a file already gone is fine.
-pub(crate) fn remove_all(root: &Path, files: &[PathBuf]) -> Result<(), DataError> {
-    for f in files {
-        let path = root.join(f);
-        match std::fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(DataError::io(path, e));
-            }
-            _ => {}
-        }
-    }
-    Ok(())
+/// Removes `files` (relative to `root`); those removed (or already gone).
+/// One that cannot be removed (a read-only directory) stays: an orphan is
+/// harmless, is tried again at the next open, and must not stop the
+/// catalog from opening.
+pub(crate) fn remove_all(root: &Path, files: Vec<PathBuf>) -> Vec<PathBuf> {
+    files
+        .into_iter()
+        .filter(|f| match std::fs::remove_file(root.join(f)) {
+            Ok(()) => true,
+            Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+        })
+        .collect()
 }
