@@ -156,6 +156,18 @@ pub struct ServeArgs {
     /// worker left pending this long (seconds).
     #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub reclaim_after: u64,
+    /// On SIGTERM or Ctrl-C: how long runs in flight may take to be saved
+    /// as Cancelled, and open connections to finish (seconds).
+    #[arg(long, default_value_t = atf_server::serve::DEFAULT_SHUTDOWN_GRACE.as_secs(), value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=3_600))]
+    pub shutdown_grace: u64,
+    /// Attempts at saving a finished run (disk full, database busy) before
+    /// it is recorded Failed with the reason.
+    #[arg(long, default_value_t = atf_runs::service::DEFAULT_SAVE_ATTEMPTS, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub save_attempts: u32,
+    /// The first wait between two save attempts, doubling after each
+    /// (milliseconds).
+    #[arg(long, default_value_t = atf_runs::service::DEFAULT_SAVE_BACKOFF.as_millis() as u64, value_name = "MS", value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub save_backoff_ms: u64,
 }
 
 #[derive(Debug, Subcommand)]

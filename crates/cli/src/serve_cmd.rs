@@ -55,6 +55,9 @@ fn config(global: &Global, a: &ServeArgs) -> Result<ServeConfig, CliError> {
         cfg.optimizer_threads = usize::from(t);
     }
     cfg.max_combinations = a.max_combinations;
+    cfg.shutdown_grace = Duration::from_secs(a.shutdown_grace);
+    cfg.save_attempts = a.save_attempts;
+    cfg.save_backoff = Duration::from_millis(a.save_backoff_ms);
     cfg.scale_out = a.redis_url.as_ref().map(|url| ScaleOutConfig {
         local_worker: !a.no_local_worker,
         reclaim_after: Duration::from_secs(a.reclaim_after),

@@ -56,6 +56,13 @@ pub enum StoreError {
         /// SQLite's error.
         source: rusqlite::Error,
     },
+    /// The database opened read-only (a read-only file or directory):
+    /// nothing could be saved in it.
+    #[error("run database {}: opened read-only; runs could not be saved", path.display())]
+    ReadOnly {
+        /// The database file.
+        path: PathBuf,
+    },
     /// A stored JSON column does not parse.
     #[error("run database {path}: corrupt JSON in {what}: {source}")]
     Json {
@@ -128,6 +135,16 @@ impl RunStore {
             writer: Mutex::new(Self::connect(path)?),
             readers: Mutex::new(Vec::new()),
         };
+        if lock(&store.writer)
+            .is_readonly(rusqlite::MAIN_DB)
+            .map_err(store.err())?
+        {
+            // SQLite falls back to read-only without a word; every save
+            // would then fail
+            return Err(StoreError::ReadOnly {
+                path: path.to_owned(),
+            });
+        }
         {
             // A big optimization is one large transaction: a roomy page cache
             // keeps it from spilling, and checkpoints run after the run is

@@ -46,6 +46,12 @@ pub struct ServeConfig {
     pub scale_out: Option<ScaleOutConfig>,
     /// See [`DEFAULT_SHUTDOWN_GRACE`].
     pub shutdown_grace: Duration,
+    /// Attempts at saving a finished run before it is recorded `Failed`
+    /// with the reason ([`atf_runs::service::DEFAULT_SAVE_ATTEMPTS`]).
+    pub save_attempts: u32,
+    /// The first wait between two save attempts, doubling after each
+    /// ([`atf_runs::service::DEFAULT_SAVE_BACKOFF`]).
+    pub save_backoff: Duration,
 }
 
 impl ServeConfig {
@@ -65,6 +71,8 @@ impl ServeConfig {
             publish_every: service.publish_every,
             scale_out: None,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            save_attempts: service.save_attempts,
+            save_backoff: service.save_backoff,
             data_dir: service.data_dir,
         }
     }
@@ -77,6 +85,8 @@ impl ServeConfig {
         cfg.optimizer_threads = self.optimizer_threads;
         cfg.max_combinations = self.max_combinations;
         cfg.publish_every = self.publish_every;
+        cfg.save_attempts = self.save_attempts;
+        cfg.save_backoff = self.save_backoff;
         cfg
     }
 }
