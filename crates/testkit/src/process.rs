@@ -80,6 +80,32 @@ impl Proc {
         self.child.id()
     }
 
+    /// Sends it SIGTERM (what service managers and `kill` send: it may
+    /// clean up), through the system's `kill`.
+    ///
+    /// # Panics
+    /// When `kill` cannot be run or fails.
+    pub fn terminate(&self) {
+        let st = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("runs kill");
+        assert!(st.success(), "kill -TERM {} failed", self.child.id());
+    }
+
+    /// Waits until it has exited, `bound` at most (a liveness bound, not
+    /// a timing); how it exited.
+    ///
+    /// # Panics
+    /// When it is still running after `bound` (the message quotes its log).
+    pub fn wait_exit(&mut self, bound: std::time::Duration) -> std::process::ExitStatus {
+        crate::wait::eventually(bound, || match self.child.try_wait() {
+            Ok(Some(st)) => Ok(st),
+            Ok(None) => Err(format!("still running:\n{}", self.log_tail(20))),
+            Err(e) => Err(e.to_string()),
+        })
+    }
+
     /// Kills it (SIGKILL: no chance to clean up) and reaps it.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
