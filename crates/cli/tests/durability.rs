@@ -1,5 +1,6 @@
 //! Faults around `atf serve`'s results, with the real binary (DESIGN §13,
-//! issue 15): SIGTERM while an optimization runs, one waits in the queue
+//! issue 15): SIGTERM while an optimization runs (here or, with
+//! `--redis-url`, on the scale-out's workers), one waits in the queue
 //! and an event stream is open (the process exits within seconds and,
 //! after a restart, the runs read `Cancelled`, the running one with the
 //! trials it finished); a data directory that fills during a save (the run
@@ -18,6 +19,7 @@ mod common;
 
 use atf_testkit::http::Api;
 use atf_testkit::process::{self, Proc};
+use atf_testkit::redis::RedisServer;
 use atf_testkit::wait::PATIENCE;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -85,15 +87,24 @@ fn long_optimization(cash: i64) -> Value {
 
 #[test]
 fn sigterm_cancels_and_saves_the_runs_in_flight_and_exits_within_seconds() {
+    sigterm_with_runs_in_flight(&[]);
+}
+
+#[test]
+fn sigterm_cancels_and_saves_the_runs_in_flight_of_a_scale_out_coordinator() {
+    let redis = RedisServer::start();
+    sigterm_with_runs_in_flight(&["--redis-url", &redis.url]);
+}
+
+/// SIGTERM to `atf serve EXTRA…` while an optimization runs, another
+/// waits and an event stream follows the first; then a restart.
+fn sigterm_with_runs_in_flight(extra: &[&str]) {
+    let scale_out = !extra.is_empty();
     let logs = tempfile::tempdir().unwrap();
     let data = logs.path().join("data");
-    let (server, api) = serve(
-        logs.path(),
-        "serve",
-        &data,
-        &[],
-        &["--threads", "1", "--optimization-slots", "1"],
-    );
+    let mut args = vec!["--threads", "1", "--optimization-slots", "1"];
+    args.extend(extra);
+    let (server, api) = serve(logs.path(), "serve", &data, &[], &args);
     let running = submit(&api, "optimizations", &long_optimization(10_000));
     let queued = submit(&api, "optimizations", &long_optimization(20_000));
     let first = api.wait("optimizations", &running, PATIENCE, |s| {
@@ -119,19 +130,25 @@ fn sigterm_cancels_and_saves_the_runs_in_flight_and_exits_within_seconds() {
     assert_eq!(last["status"], "Cancelled");
 
     // after a restart on the same data, both runs are stored Cancelled
-    let (_server, api) = serve(logs.path(), "restart", &data, &[], &[]);
+    let (_server, api) = serve(logs.path(), "restart", &data, &[], extra);
     let (code, stored) = api.get(&format!("/api/optimizations/{running}"));
     assert_eq!(code, 200, "{stored}");
     assert_eq!(stored["status"], "Cancelled", "{stored}");
     let done = stored["completed"].as_u64().unwrap();
-    assert!(done > 0, "the trials it finished are kept: {stored}");
-    assert_eq!(stored["result"]["cancelled"], true);
-    let (_, trials) = api.get(&format!("/api/optimizations/{running}/trials?limit=1"));
-    assert_eq!(
-        trials["total"].as_u64().unwrap(),
-        done + stored["failed"].as_u64().unwrap(),
-        "{trials}"
-    );
+    assert!(done > 0, "the trials it finished are counted: {stored}");
+    if scale_out {
+        // as an explicit cancel: a scale-out drops the chunks recorded so far
+        assert_eq!(stored["result"], Value::Null, "{stored}");
+    } else {
+        // as an explicit cancel: the trials it finished are kept
+        assert_eq!(stored["result"]["cancelled"], true, "{stored}");
+        let (_, trials) = api.get(&format!("/api/optimizations/{running}/trials?limit=1"));
+        assert_eq!(
+            trials["total"].as_u64().unwrap(),
+            done + stored["failed"].as_u64().unwrap(),
+            "{trials}"
+        );
+    }
     let status = api.status("optimizations", &running);
     assert_eq!(status["status"], "Cancelled", "{status}");
     let (code, q) = api.get(&format!("/api/optimizations/{queued}"));
