@@ -185,7 +185,10 @@ impl Server {
         let saves = saves
             .await
             .unwrap_or_else(|_| drain(running.service.clone(), grace));
-        let _ = saves.await;
+        if saves.await.is_ok_and(|unsaved| unsaved.is_empty()) {
+            // and one a request still open at the signal submitted since
+            let _ = drain(running.service.clone(), grace).await;
+        }
         drop(running);
         result
     }
