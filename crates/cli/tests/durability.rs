@@ -236,7 +236,7 @@ fn a_disk_that_fills_during_a_save_fails_the_run_with_the_reason_and_keeps_earli
     assert_eq!(end["status"], "Failed", "{end}");
     let reason = end["errorMessage"].as_str().unwrap().to_owned();
     assert!(
-        reason.starts_with("could not save the result: run database"),
+        reason.starts_with("could not save the result: run database") && reason.contains("disk"),
         "{reason}"
     );
     stop(server);

@@ -49,7 +49,7 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database answered an error.
-    #[error("run database {path}: {source}")]
+    #[error("run database {path}: {source}{}", io_hint(source))]
     Sqlite {
         /// The database file.
         path: PathBuf,
@@ -73,6 +73,20 @@ pub enum StoreError {
         /// The parser's error.
         source: serde_json::Error,
     },
+}
+
+/// What SQLite's bare "disk I/O error" meant, when it says which write
+/// failed (a full disk or a file-size limit often shows up so).
+fn io_hint(e: &rusqlite::Error) -> &'static str {
+    use rusqlite::ffi;
+    match e.sqlite_error().map(|f| f.extended_code) {
+        Some(ffi::SQLITE_IOERR_WRITE) => {
+            " (writing to the disk failed: is it full, or the file over a size limit?)"
+        }
+        Some(ffi::SQLITE_IOERR_FSYNC) => " (flushing to the disk failed)",
+        Some(ffi::SQLITE_IOERR_TRUNCATE) => " (truncating a file failed)",
+        _ => "",
+    }
 }
 
 /// The run database.
