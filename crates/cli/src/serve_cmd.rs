@@ -55,6 +55,7 @@ fn config(global: &Global, a: &ServeArgs) -> Result<ServeConfig, CliError> {
         cfg.optimizer_threads = usize::from(t);
     }
     cfg.max_combinations = a.max_combinations;
+    cfg.max_kept_points = a.max_kept_points;
     cfg.scale_out = a.redis_url.as_ref().map(|url| ScaleOutConfig {
         local_worker: !a.no_local_worker,
         reclaim_after: Duration::from_secs(a.reclaim_after),
