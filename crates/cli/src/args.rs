@@ -141,6 +141,10 @@ pub struct ServeArgs {
     /// Largest grid accepted.
     #[arg(long, env = "ATF_MAX_COMBINATIONS", default_value_t = atf_engine::grid::DEFAULT_MAX_COMBINATIONS)]
     pub max_combinations: u64,
+    /// Most equity-curve points an optimization's kept trials may store
+    /// together (`top` × the period's bars): bounds what one request writes.
+    #[arg(long, env = "ATF_MAX_KEPT_POINTS", default_value_t = atf_runs::plan::DEFAULT_MAX_KEPT_POINTS, value_name = "N")]
+    pub max_kept_points: u64,
     /// Largest dataset upload, in MiB.
     #[arg(long, default_value_t = 512, value_name = "MIB")]
     pub max_upload_mb: usize,
@@ -358,6 +362,16 @@ pub struct OptimizeArgs {
         value_name = "N"
     )]
     pub max_combinations: u64,
+    /// Most equity-curve points the --top trials may hold together (`top` ×
+    /// the period's bars; local runs, a server applies its own
+    /// `atf serve --max-kept-points`).
+    #[arg(
+        long,
+        default_value_t = atf_runs::plan::DEFAULT_MAX_KEPT_POINTS,
+        env = "ATF_MAX_KEPT_POINTS",
+        value_name = "N"
+    )]
+    pub max_kept_points: u64,
     #[command(flatten)]
     pub settings: RunSettings,
     /// Print one JSON object: the summary and every trial, best first.

@@ -55,6 +55,7 @@ fn config(global: &Global, a: &ServeArgs) -> Result<ServeConfig, CliError> {
         cfg.optimizer_threads = usize::from(t);
     }
     cfg.max_combinations = a.max_combinations;
+    cfg.max_kept_points = a.max_kept_points;
     cfg.shutdown_grace = Duration::from_secs(a.shutdown_grace);
     cfg.save_attempts = a.save_attempts;
     cfg.save_backoff = Duration::from_millis(a.save_backoff_ms);

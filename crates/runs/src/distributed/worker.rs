@@ -487,7 +487,7 @@ impl Worker {
             .dataset
             .info(std::path::PathBuf::new())
             .map_err(Refusal::Job)?;
-        let plan = plan::optimization(&self.cfg.registry, &req, info, u64::MAX)
+        let plan = plan::optimization(&self.cfg.registry, &req, info, plan::GridLimits::NONE)
             .map_err(|e| Refusal::Job(format!("cannot plan the run here: {e}")))?;
         if plan.key.as_str() != job.run_key || plan.total != job.total {
             return Err(Refusal::Job(format!(

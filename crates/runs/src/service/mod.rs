@@ -97,6 +97,9 @@ pub struct ServiceConfig {
     pub optimizer_threads: usize,
     /// Largest grid accepted.
     pub max_combinations: u64,
+    /// Most equity-curve points an optimization's kept trials may hold
+    /// together ([`crate::plan::GridLimits::max_kept_points`]).
+    pub max_kept_points: u64,
     /// How often live counters are copied to the cache.
     pub publish_every: Duration,
     /// How long a terminal cache entry lives after the run is persisted.
@@ -125,6 +128,7 @@ impl ServiceConfig {
             optimization_slots: 1,
             optimizer_threads: std::thread::available_parallelism().map_or(1, usize::from),
             max_combinations: atf_engine::grid::DEFAULT_MAX_COMBINATIONS,
+            max_kept_points: crate::plan::DEFAULT_MAX_KEPT_POINTS,
             publish_every: Duration::from_millis(250),
             terminal_ttl: crate::cache::TERMINAL_TTL,
             save_attempts: DEFAULT_SAVE_ATTEMPTS,

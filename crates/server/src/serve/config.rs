@@ -39,6 +39,8 @@ pub struct ServeConfig {
     pub optimizer_threads: usize,
     /// Largest grid accepted.
     pub max_combinations: u64,
+    /// Most equity-curve points an optimization's kept trials may hold.
+    pub max_kept_points: u64,
     /// How often live counters are copied to the progress cache.
     pub publish_every: Duration,
     /// Progress in Redis and optimizations shared with workers (DESIGN
@@ -68,6 +70,7 @@ impl ServeConfig {
             optimization_slots: service.optimization_slots,
             optimizer_threads: service.optimizer_threads,
             max_combinations: service.max_combinations,
+            max_kept_points: service.max_kept_points,
             publish_every: service.publish_every,
             scale_out: None,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
@@ -84,6 +87,7 @@ impl ServeConfig {
         cfg.optimization_slots = self.optimization_slots;
         cfg.optimizer_threads = self.optimizer_threads;
         cfg.max_combinations = self.max_combinations;
+        cfg.max_kept_points = self.max_kept_points;
         cfg.publish_every = self.publish_every;
         cfg.save_attempts = self.save_attempts;
         cfg.save_backoff = self.save_backoff;
