@@ -143,8 +143,9 @@ fn a_run_that_cannot_be_saved_at_all_stays_in_the_cache_past_the_usual_expiry() 
     );
 }
 
-fn optimization(svc: &RunService) -> String {
+fn optimization(svc: &RunService, cash: i64) -> String {
     let body = json!({
+        "cash": cash,
         "strategy": "sma-cross",
         "dataset": "spy-1m",
         "axes": {"fast": {"min": 2, "max": 400, "step": 1}, "slow": {"min": 3, "max": 401, "step": 2}},
@@ -160,15 +161,8 @@ fn a_shutdown_saves_every_run_in_flight_running_or_queued_as_cancelled() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new());
     let svc = start(dir.path(), &clock);
-    let opt = optimization(&svc);
-    eventually(PATIENCE, || {
-        let s = state(&svc, RunKind::Optimization, &opt).snapshot;
-        if s.completed > 0 {
-            Ok(())
-        } else {
-            Err(format!("{s:?}"))
-        }
-    });
+    let opt = optimization(&svc, 10_000);
+    working(&svc, &opt);
     // one backtest slot: most of these are still queued
     let backtests: Vec<String> = (0..8).map(|n| backtest(&svc, 10_000 + n)).collect();
     let unsaved = svc.drain(PATIENCE);
@@ -189,4 +183,34 @@ fn a_shutdown_saves_every_run_in_flight_running_or_queued_as_cancelled() {
         }
     }
     assert!(cancelled > 0, "queued backtests are saved Cancelled");
+}
+
+/// Waits until optimization `id` has finished a trial.
+fn working(svc: &RunService, id: &str) {
+    eventually(PATIENCE, || {
+        let s = state(svc, RunKind::Optimization, id).snapshot;
+        if s.completed > 0 {
+            Ok(())
+        } else {
+            Err(format!("{s:?}"))
+        }
+    });
+}
+
+#[test]
+fn with_no_grace_at_all_a_shutdown_still_saves_the_queued_runs_and_names_the_unsaved() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = start(dir.path(), &Arc::new(ManualClock::new()));
+    let running = optimization(&svc, 10_000);
+    working(&svc, &running);
+    let queued = optimization(&svc, 20_000);
+    let unsaved = svc.drain(Duration::ZERO);
+    assert!(
+        unsaved.is_empty() || unsaved == [running.clone()],
+        "only the running one may still be saving: {unsaved:?}"
+    );
+    let restarted = start(dir.path(), &Arc::new(ManualClock::new()));
+    let q = state(&restarted, RunKind::Optimization, &queued).snapshot;
+    assert_eq!(q.status, RunStatus::Cancelled, "{q:?}");
+    assert_eq!(q.started_at_ms, None, "it never started");
 }

@@ -38,19 +38,20 @@ impl RunService {
         self.shutdown();
         let deadline = Instant::now() + grace;
         loop {
+            // queued runs are saved here and now, even with no grace at all
             let live: Vec<Arc<LiveRun>> = lock(&self.inner.live).values().cloned().collect();
-            if live.is_empty() {
-                info!("every run in flight is saved");
-                return Vec::new();
-            }
-            if Instant::now() >= deadline {
-                let ids: Vec<String> = live.iter().map(|r| r.id.clone()).collect();
-                error!(runs = ?ids, grace_secs = grace.as_secs_f64(),
-                    "runs still not saved after the grace period; they are lost with this process");
-                return ids;
-            }
             for run in &live {
                 self.cancel_for_shutdown(run);
+            }
+            let left: Vec<String> = lock(&self.inner.live).keys().cloned().collect();
+            if left.is_empty() {
+                info!("every run in flight is saved");
+                return left;
+            }
+            if Instant::now() >= deadline {
+                error!(runs = ?left, grace_secs = grace.as_secs_f64(),
+                    "runs still not saved after the grace period; they are lost with this process");
+                return left;
             }
             std::thread::sleep(DRAIN_POLL);
         }
