@@ -1,6 +1,6 @@
 //! Faults around `atf serve`'s results, with the real binary (DESIGN §13,
-//! issue 15): SIGTERM while an optimization runs (here or, with
-//! `--redis-url`, on the scale-out's workers), one waits in the queue
+//! issue 15): SIGTERM (or Ctrl-C) while an optimization runs (here or,
+//! with `--redis-url`, on the scale-out's workers), one waits in the queue
 //! and an event stream is open (the process exits within seconds and,
 //! after a restart, the runs read `Cancelled`, the running one with the
 //! trials it finished); a data directory that fills during a save (the run
@@ -55,13 +55,13 @@ fn serve(logs: &Path, name: &str, data: &Path, wrap: &[&str], extra: &[&str]) ->
     (proc, Api::new(url))
 }
 
-/// SIGTERM, then the exit within [`EXIT_BOUND`]: it must be a clean one.
-fn stop(mut proc: Proc) {
-    proc.terminate();
+/// `signal`, then the exit within [`EXIT_BOUND`]: it must be a clean one.
+fn stop(mut proc: Proc, signal: fn(&Proc)) {
+    signal(&proc);
     let st = proc.wait_exit(EXIT_BOUND);
     assert!(
         st.success(),
-        "atf serve exited {st:?} after SIGTERM:\n{}",
+        "atf serve exited {st:?} when stopped:\n{}",
         proc.log_tail(30)
     );
 }
@@ -87,18 +87,19 @@ fn long_optimization(cash: i64) -> Value {
 
 #[test]
 fn sigterm_cancels_and_saves_the_runs_in_flight_and_exits_within_seconds() {
-    sigterm_with_runs_in_flight(&[]);
+    stopped_with_runs_in_flight(Proc::terminate, &[]);
 }
 
 #[test]
-fn sigterm_cancels_and_saves_the_runs_in_flight_of_a_scale_out_coordinator() {
+fn ctrl_c_cancels_and_saves_the_runs_in_flight_of_a_scale_out_coordinator() {
     let redis = RedisServer::start();
-    sigterm_with_runs_in_flight(&["--redis-url", &redis.url]);
+    stopped_with_runs_in_flight(Proc::interrupt, &["--redis-url", &redis.url]);
 }
 
-/// SIGTERM to `atf serve EXTRA…` while an optimization runs, another
-/// waits and an event stream follows the first; then a restart.
-fn sigterm_with_runs_in_flight(extra: &[&str]) {
+/// `signal` (SIGTERM or SIGINT) to `atf serve EXTRA…` while an
+/// optimization runs, another waits and an event stream follows the
+/// first: it exits, cleanly, within [`EXIT_BOUND`]; then a restart.
+fn stopped_with_runs_in_flight(signal: fn(&Proc), extra: &[&str]) {
     let scale_out = !extra.is_empty();
     let logs = tempfile::tempdir().unwrap();
     let data = logs.path().join("data");
@@ -122,7 +123,7 @@ fn sigterm_with_runs_in_flight(extra: &[&str]) {
         s["processedCombinations"].as_u64() > first["processedCombinations"].as_u64()
     });
 
-    stop(server);
+    stop(server, signal);
     // the stream ended, with the run's end
     let events = watcher.join().expect("the event stream ends");
     let (name, last) = events.last().expect("events");
@@ -197,7 +198,7 @@ fn a_disk_that_fills_during_a_save_fails_the_run_with_the_reason_and_keeps_earli
         "Completed"
     );
     let (_, earlier_run) = api.get(&format!("/api/backtests/{earlier}"));
-    stop(server);
+    stop(server, Proc::terminate);
 
     // now files may grow only 1 MiB past the largest there is: a small
     // row fits, an optimization keeping 20 full reports does not
@@ -239,7 +240,7 @@ fn a_disk_that_fills_during_a_save_fails_the_run_with_the_reason_and_keeps_earli
         reason.starts_with("could not save the result: run database") && reason.contains("disk"),
         "{reason}"
     );
-    stop(server);
+    stop(server, Proc::terminate);
 
     // after a restart (no limit): the reason survives, the earlier result
     // is as it was, and nothing of the failed save was written
@@ -296,7 +297,7 @@ fn a_read_only_or_unusable_data_dir_is_refused_with_one_line_and_loses_nothing()
         "Completed"
     );
     let (_, earlier_run) = api.get(&format!("/api/backtests/{earlier}"));
-    stop(server);
+    stop(server, Proc::terminate);
 
     let (code, log) = refused(
         logs.path(),

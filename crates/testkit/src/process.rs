@@ -81,16 +81,27 @@ impl Proc {
     }
 
     /// Sends it SIGTERM (what service managers and `kill` send: it may
-    /// clean up), through the system's `kill`.
+    /// clean up).
+    pub fn terminate(&self) {
+        self.signal("TERM");
+    }
+
+    /// Sends it SIGINT (what Ctrl-C in its terminal would send).
+    pub fn interrupt(&self) {
+        self.signal("INT");
+    }
+
+    /// Sends it signal `name` (`TERM`, `INT`, …) through the system's
+    /// `kill`.
     ///
     /// # Panics
     /// When `kill` cannot be run or fails.
-    pub fn terminate(&self) {
+    pub fn signal(&self, name: &str) {
         let st = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args([&format!("-{name}"), &self.child.id().to_string()])
             .status()
             .expect("runs kill");
-        assert!(st.success(), "kill -TERM {} failed", self.child.id());
+        assert!(st.success(), "kill -{name} {} failed", self.child.id());
     }
 
     /// Waits until it has exited, `bound` at most (a liveness bound, not
