@@ -328,7 +328,7 @@ fn a_worker_of_another_build_refuses_and_the_run_fails_with_its_reason() {
     assert_eq!(done["status"], "Failed", "{done}");
     let message = done["errorMessage"].as_str().unwrap();
     assert!(
-        message.contains("workers refused this run 3 times"),
+        message.contains("failed 3 times"),
         "{message}"
     );
     assert!(message.contains("unknown strategy 'rsi-dip'"), "{message}");
