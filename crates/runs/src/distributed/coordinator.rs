@@ -525,3 +525,86 @@ fn common_of(run: &DistRun<'_>) -> RunCommon {
         sub_bars: run.data.total_sub_bars(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use atf_engine::optimize::{Trial, TrialFailure, TrialOutcome};
+    use atf_testkit::redis::RedisServer;
+
+    fn trials(idx: impl IntoIterator<Item = u64>) -> Vec<Trial> {
+        idx.into_iter()
+            .map(|index| Trial {
+                index,
+                outcome: TrialOutcome::Failed(Box::new(TrialFailure {
+                    message: "boom".into(),
+                    backtrace: "".into(),
+                })),
+            })
+            .collect()
+    }
+
+    /// Records `chunks` (start → trials) as workers would.
+    fn recorded(server: &RedisServer, id: &str, chunks: &[(u64, Vec<Trial>)]) -> Coordinator {
+        let c = Coordinator::connect(&server.url).unwrap();
+        let mut con = c.link.open().unwrap();
+        for (start, t) in chunks {
+            redis::cmd("HSET")
+                .arg(keys::chunks(id))
+                .arg(start)
+                .arg(codec::encode(0, t))
+                .exec(&mut con)
+                .unwrap();
+        }
+        c
+    }
+
+    #[test]
+    fn gathered_chunks_must_be_exactly_the_chunks_combinations() {
+        let server = RedisServer::start();
+        let ranges = [0..4, 4..8];
+        let good = recorded(&server, "good", &[(0, trials(0..4)), (4, trials(4..8))]);
+        let (all, skipped) = good
+            .gather(&mut good.link.open().unwrap(), "good", &ranges)
+            .unwrap();
+        assert_eq!((all.len(), skipped), (8, 0));
+
+        for (id, chunks, why) in [
+            // a worker returned another chunk's trials under this start
+            (
+                "other",
+                vec![(0, trials(0..4)), (4, trials(0..4))],
+                "trial 0, outside the chunk",
+            ),
+            (
+                "twice",
+                vec![(0, trials([0, 1, 1, 3])), (4, trials(4..8))],
+                "trial 1 twice",
+            ),
+            (
+                "short",
+                vec![(0, trials(0..3)), (4, trials(4..8))],
+                "holds 3 trials",
+            ),
+            (
+                "stray",
+                vec![(0, trials(0..4)), (5, trials(5..9))],
+                "\"5\", not a chunk of this run",
+            ),
+            (
+                "missing",
+                vec![(0, trials(0..4))],
+                "holds 1 chunks, the run has 2",
+            ),
+        ] {
+            let c = recorded(&server, id, &chunks);
+            let err = c
+                .gather(&mut c.link.open().unwrap(), id, &ranges)
+                .unwrap_err();
+            assert!(
+                matches!(&err, DistError::Corrupt(m) if m.contains(why)),
+                "{id}: {err}"
+            );
+        }
+    }
+}
