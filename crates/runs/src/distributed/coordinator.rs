@@ -186,7 +186,7 @@ impl Coordinator {
         info!(run = %run.id, chunks = ranges.len(), chunk_size = size, "chunks published");
         let common = common_of(run);
         let mut last_ok = Instant::now();
-        let mut moved = (Instant::now(), (0, 0));
+        let mut stall = limits::StallClock::start();
         let mut polls = 0u64;
         loop {
             if run.progress.is_cancelled() {
@@ -203,10 +203,8 @@ impl Coordinator {
                 Ok(p) if p.recorded >= ranges.len() as u64 => break,
                 Ok(p) => {
                     last_ok = Instant::now();
-                    if (p.recorded, p.processed) != moved.1 {
-                        moved = (Instant::now(), (p.recorded, p.processed));
-                    }
-                    (moved.0.elapsed() >= self.limits.stall_timeout).then(|| {
+                    let still = stall.observe(p.recorded, p.processed);
+                    (still >= self.limits.stall_timeout).then(|| {
                         format!(
                             "no progress for {} s (the limit is --stall-timeout): {} of {} chunks recorded, {} live workers",
                             self.limits.stall_timeout.as_secs(),
@@ -218,6 +216,10 @@ impl Coordinator {
                 }
                 Err(e) => {
                     if last_ok.elapsed() >= self.limits.redis_grace {
+                        // should Redis come back, its workers drop the run
+                        if let Ok(mut c) = self.link.open() {
+                            self.cancel(&mut c, run.id, &entries);
+                        }
                         run.progress.cancel();
                         return Err(lost(e));
                     }

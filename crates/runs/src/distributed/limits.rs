@@ -6,7 +6,7 @@
 
 use atf_engine::optimize::Trial;
 use std::ops::Range;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Default [`DistLimits::max_deliveries`].
 pub const DEFAULT_MAX_DELIVERIES: u64 = 3;
@@ -37,6 +37,36 @@ impl Default for DistLimits {
             stall_timeout: DEFAULT_STALL_TIMEOUT,
             redis_grace: DEFAULT_REDIS_GRACE,
         }
+    }
+}
+
+/// When a run's recorded work last moved.
+#[derive(Debug, Clone, Copy)]
+pub struct StallClock {
+    since: Instant,
+    seen: (u64, u64),
+}
+
+impl StallClock {
+    /// Starting now, with nothing recorded.
+    #[must_use]
+    pub fn start() -> Self {
+        Self {
+            since: Instant::now(),
+            seen: (0, 0),
+        }
+    }
+
+    /// Notes `recorded` chunks and `processed` combinations; how long they
+    /// have not moved.
+    pub fn observe(&mut self, recorded: u64, processed: u64) -> Duration {
+        if (recorded, processed) != self.seen {
+            *self = Self {
+                since: Instant::now(),
+                seen: (recorded, processed),
+            };
+        }
+        self.since.elapsed()
     }
 }
 
