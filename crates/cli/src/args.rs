@@ -167,12 +167,9 @@ pub struct ServeArgs {
     pub reclaim_after: u64,
     /// With --redis-url: a PEM file of the CA that signed a rediss://
     /// server's certificate [default: the system's roots].
-    #[arg(
-        long,
-        env = "ATF_REDIS_CA",
-        value_name = "FILE",
-        requires = "redis_url"
-    )]
+    // no `requires`: an ATF_REDIS_CA shared with workers must not stop a
+    // server without Redis
+    #[arg(long, env = "ATF_REDIS_CA", value_name = "FILE")]
     pub redis_ca: Option<PathBuf>,
     /// With --redis-url: a distributed run fails once one of its chunks
     /// failed this many deliveries (refused, failed, or a wrong result).

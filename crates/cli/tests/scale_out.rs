@@ -549,12 +549,19 @@ fn a_worker_sends_its_token_only_where_it_is_told() {
     let redis = RedisServer::start();
     let tmp = tempfile::tempdir().unwrap();
     let logs = tmp.path();
-    // a coordinator advertises its URL in Redis
-    let (_serve, _api) = serve(
+    // a coordinator with a token advertises its URL in Redis
+    let (serve, api) = serve(
         logs,
         &logs.join("data"),
-        &["--redis-url", &redis.url, "--no-local-worker"],
+        &[
+            "--redis-url",
+            &redis.url,
+            "--no-local-worker",
+            "--api-token",
+            "T0KEN",
+        ],
     );
+    let api = Api::new(api.base()).with_token("T0KEN");
     let out = Command::new(common::exe())
         .args(["worker", "--redis-url", &redis.url, "--api-token", "T0KEN"])
         .arg("--data-dir")
@@ -567,11 +574,29 @@ fn a_worker_sends_its_token_only_where_it_is_told() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("not sending the API token to http://127.0.0.1:")
-            && err.contains("give --server URL (or --trust-advertised-server)"),
+        err.contains(&format!(
+            "not sending the API token to {}, an address read from Redis",
+            api.base()
+        )) && err.contains("give --server URL (or --trust-advertised-server)"),
         "{err}"
     );
     assert_eq!(err.trim().lines().count(), 1, "{err}");
+    // told to trust it, the worker fetches the data with its token and runs
+    let w = worker(
+        logs,
+        "trusting",
+        &redis.url,
+        &["--api-token", "T0KEN", "--trust-advertised-server"],
+    );
+    let id = id_of(&submit(&api, &grid(10, 30)));
+    let done = api.wait("optimizations", &id, PATIENCE, is_terminal);
+    assert_eq!(
+        done["status"],
+        "Completed",
+        "{done}\n{}\n{}",
+        w.log_tail(20),
+        serve.log_tail(20)
+    );
 }
 
 /// A CA and a certificate for 127.0.0.1 signed by it, made by `openssl`
