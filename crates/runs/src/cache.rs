@@ -39,7 +39,8 @@ pub trait ProgressCache: Send + Sync {
     fn backend(&self) -> &'static str;
 
     /// Stores `snap` under its id; `ttl` = `None` keeps it until replaced
-    /// (in flight), `Some` lets it expire (terminal).
+    /// (in flight; Redis: for its lease, renewed by the next put), `Some`
+    /// lets it expire (terminal).
     ///
     /// # Errors
     /// [`CacheError`] when the backend fails.
