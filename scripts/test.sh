@@ -35,6 +35,8 @@ need script bsdutils
 # the Redis progress-cache tests start their own redis-server on a free port;
 # they fail (never skip) without it
 need redis-server redis-server
+# the rediss:// test makes its CA and server certificate with openssl
+need openssl openssl
 # the dashboard's browser tests drive Debian's headless chromium; they fail
 # (never skip) without it
 need chromium chromium
