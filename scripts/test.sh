@@ -39,6 +39,8 @@ need redis-server redis-server
 # read-only with a bind mount in a namespace of their own (no root needed)
 need unshare util-linux
 need mount mount
+# the rediss:// test makes its CA and server certificate with openssl
+need openssl openssl
 # the dashboard's browser tests drive Debian's headless chromium; they fail
 # (never skip) without it
 need chromium chromium

@@ -63,6 +63,15 @@ fn config(global: &Global, a: &ServeArgs) -> Result<ServeConfig, CliError> {
         local_worker: !a.no_local_worker,
         reclaim_after: Duration::from_secs(a.reclaim_after),
         advertise_url: a.advertise_url.clone(),
+        redis: atf_runs::redis_client::RedisOptions {
+            ca_file: a.redis_ca.clone(),
+            lease: Duration::from_secs(a.redis_lease),
+        },
+        limits: atf_runs::distributed::limits::DistLimits {
+            max_deliveries: a.chunk_attempts,
+            stall_timeout: Duration::from_secs(a.stall_timeout),
+            redis_grace: Duration::from_secs(a.redis_grace),
+        },
         ..ScaleOutConfig::new(url.clone())
     });
     Ok(cfg)

@@ -32,6 +32,7 @@ pub mod key;
 pub mod period;
 pub mod plan;
 pub mod redis_cache;
+pub mod redis_client;
 pub mod request;
 #[cfg(feature = "openapi")]
 pub mod request_schema;

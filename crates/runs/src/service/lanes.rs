@@ -191,10 +191,10 @@ impl RunService {
             let snap = run.snapshot_with(&st);
             // a run that is nowhere else must not expire from the cache
             let ttl = match saved {
-                save::Saved::CacheOnly => None,
-                _ => Some(self.inner.cfg.terminal_ttl),
+                save::Saved::CacheOnly => save::UNSAVED_TTL,
+                _ => self.inner.cfg.terminal_ttl,
             };
-            if let Err(e) = self.inner.cache.put(&snap, ttl) {
+            if let Err(e) = self.inner.cache.put(&snap, Some(ttl)) {
                 warn!(run = %run.id, error = %e, "cannot publish the final status");
             }
         }

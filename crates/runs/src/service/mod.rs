@@ -16,7 +16,7 @@
 //!   released — so a reader never sees `Completed` without a result. A
 //!   save that fails is retried; failing that, the run ends `Failed` with
 //!   the reason in a small row, or — if even that cannot be written — in
-//!   a cache entry that never expires (`save`).
+//!   a cache entry kept, in effect, for good (`save`).
 //! - **Shutdown**: every run in flight, queued or running, is cancelled
 //!   and saved as `Cancelled` before the process exits (`shutdown`).
 //! - **Priority**: the lane threads (and the optimizer threads they start,

@@ -3,8 +3,8 @@
 //! (disk full for a moment, the database busy); if it still fails, the
 //! run ends `Failed` with "could not save the result: …" in a small row
 //! (it often fits where the big result did not); if even that fails, the
-//! terminal snapshot stays in the progress cache without expiry and the
-//! log says so loudly.
+//! terminal snapshot stays in the progress cache, in effect without
+//! expiry (a year), and the log says so loudly.
 //!
 //! Also the start-up check that the data directory can be written at all,
 //! so that a server never accepts runs it could not save.
@@ -19,6 +19,11 @@ pub const DEFAULT_SAVE_ATTEMPTS: u32 = 4;
 /// over the default four attempts).
 pub const DEFAULT_SAVE_BACKOFF: Duration = Duration::from_millis(250);
 
+/// How long the cache keeps a run that could not be saved at all: in
+/// effect for good (a year, not "no expiry": to a cache, `None` means a
+/// run in flight, which Redis holds only for a lease its server renews).
+pub(super) const UNSAVED_TTL: Duration = Duration::from_secs(365 * 24 * 3600);
+
 /// Where a finished run's record ended up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Saved {
@@ -27,7 +32,7 @@ pub(super) enum Saved {
     /// The result could not be saved; a `Failed` row with the reason was.
     Failed,
     /// Nothing could be saved: the run lives on only in the cache (as
-    /// `Failed` with the reason), without expiry.
+    /// `Failed` with the reason) for [`UNSAVED_TTL`].
     CacheOnly,
 }
 
@@ -53,7 +58,7 @@ impl RunService {
             Ok(()) => Saved::Failed,
             Err(e) => {
                 error!(run = %run.id, error = %e,
-                    "cannot save even the Failed record of the run: it is kept in the progress cache without expiry, and lost when this server stops");
+                    "cannot save even the Failed record of the run: it is kept in the progress cache only (for a year; in memory, until this server stops)");
                 Saved::CacheOnly
             }
         }

@@ -109,6 +109,10 @@ pub struct ScaleOutConfig {
     pub reclaim_after: Duration,
     /// The URL workers fetch datasets from; default `http://{bound address}`.
     pub advertise_url: Option<String>,
+    /// A CA file for `rediss://`, and the lease of in-flight snapshots.
+    pub redis: atf_runs::redis_client::RedisOptions,
+    /// The bounds of distributed runs (delivery limit, deadlines).
+    pub limits: atf_runs::distributed::limits::DistLimits,
 }
 
 impl ScaleOutConfig {
@@ -122,6 +126,8 @@ impl ScaleOutConfig {
             worker_name: format!("{}-serve", atf_runs::distributed::worker::default_name()),
             reclaim_after: atf_runs::distributed::worker::DEFAULT_RECLAIM_AFTER,
             advertise_url: None,
+            redis: atf_runs::redis_client::RedisOptions::default(),
+            limits: atf_runs::distributed::limits::DistLimits::default(),
         }
     }
 }

@@ -85,7 +85,7 @@ impl Server {
         listener.set_nonblocking(true).map_err(bind_error)?;
         let local_addr = listener.local_addr().map_err(bind_error)?;
         let cache: Arc<dyn ProgressCache> = match &cfg.scale_out {
-            Some(s) => Arc::new(RedisCache::connect(&s.redis_url)?),
+            Some(s) => Arc::new(RedisCache::connect_with(&s.redis_url, &s.redis)?),
             None => Arc::new(MemoryCache::new()),
         };
         let scale_out = cfg
