@@ -142,7 +142,8 @@ impl RunStore {
     /// Opens (creating) the database and applies pending migrations.
     ///
     /// # Errors
-    /// [`StoreError`] when the file cannot be opened or migrated.
+    /// [`StoreError`] when the file cannot be opened or migrated;
+    /// [`StoreError::ReadOnly`] when it could only be opened read-only.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let store = Self {
             path: path.to_owned(),

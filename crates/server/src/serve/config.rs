@@ -14,9 +14,10 @@ use std::time::Duration;
 pub const DEFAULT_BIND: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 8080);
 
-/// How long open connections (event streams, uploads) may take to finish
-/// once shutdown has begun; then the server stops regardless (DESIGN §13:
-/// "shut down gracefully within seconds").
+/// How long, once shutdown has begun, the runs in flight may take to be
+/// saved as `Cancelled` and open connections (event streams, uploads) to
+/// finish; then the server stops regardless (DESIGN §13: "shut down
+/// gracefully within seconds").
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Everything a server needs besides its strategies.
