@@ -85,7 +85,7 @@ impl Server {
         listener.set_nonblocking(true).map_err(bind_error)?;
         let local_addr = listener.local_addr().map_err(bind_error)?;
         let cache: Arc<dyn ProgressCache> = match &cfg.scale_out {
-            Some(s) => Arc::new(RedisCache::connect(&s.redis_url)?),
+            Some(s) => Arc::new(RedisCache::connect_with(&s.redis_url, &s.redis)?),
             None => Arc::new(MemoryCache::new()),
         };
         let scale_out = cfg
@@ -124,9 +124,10 @@ impl Server {
         &self.running.service
     }
 
-    /// Answers HTTP until `shutdown` resolves; then stops taking runs
-    /// (runs in flight are abandoned), lets open connections finish for
-    /// [`ServeConfig::shutdown_grace`] at most, and stops the local worker.
+    /// Answers HTTP until `shutdown` resolves; then stops taking runs,
+    /// cancels the runs in flight (queued or running) and saves them as
+    /// `Cancelled`, lets open connections finish — both for
+    /// [`ServeConfig::shutdown_grace`] at most — and stops the local worker.
     ///
     /// Must run inside a Tokio runtime with I/O and timers enabled; see
     /// [`Server::run`] for one that brings its own.
@@ -151,12 +152,15 @@ impl Server {
         let listener = tokio::net::TcpListener::from_std(listener).map_err(serve_error)?;
         tracing::info!(%local_addr, cache = running.service.cache_backend(), "listening");
         let (began, has_begun) = tokio::sync::oneshot::channel::<()>();
+        let (saving, saves) = tokio::sync::oneshot::channel();
         let service = running.service.clone();
         let signal = async move {
             shutdown.await;
-            tracing::info!("shutting down; runs in flight are abandoned");
-            // runs stop first, so that their event streams can end
+            tracing::info!("shutting down: runs in flight are cancelled and saved");
+            // runs stop first, so that their event streams can end; their
+            // saves go on beside the connections' grace period
             service.shutdown();
+            let _ = saving.send(drain(service, grace));
             let _ = began.send(());
         };
         let http = axum::serve(listener, app)
@@ -177,6 +181,14 @@ impl Server {
                 Ok(())
             }
         };
+        // every run in flight saved (or the grace period over) before exit
+        let saves = saves
+            .await
+            .unwrap_or_else(|_| drain(running.service.clone(), grace));
+        if saves.await.is_ok_and(|unsaved| unsaved.is_empty()) {
+            // and one a request still open at the signal submitted since
+            let _ = drain(running.service.clone(), grace).await;
+        }
         drop(running);
         result
     }
@@ -198,6 +210,12 @@ impl Server {
         // dropping the runtime afterwards ends connections still open
         rt.block_on(self.serve(shutdown))
     }
+}
+
+/// Cancels and saves `service`'s runs in flight ([`RunService::drain`]) on
+/// a blocking thread, `grace` at most.
+fn drain(service: RunService, grace: Duration) -> tokio::task::JoinHandle<Vec<String>> {
+    tokio::task::spawn_blocking(move || service.drain(grace))
 }
 
 /// Starts a server from `cfg` with the strategies of `registry` and serves
