@@ -89,7 +89,13 @@ pub struct ServiceConfig {
     pub publish_every: Duration,
     /// How long a terminal cache entry lives after the run is persisted.
     pub terminal_ttl: Duration,
+    /// Runs of one kind waiting for a slot at most; a submission beyond it
+    /// is refused ([`SubmitError::QueueFull`], HTTP 429).
+    pub max_pending: usize,
 }
+
+/// Runs of one kind that may wait for a slot unless configured.
+pub const DEFAULT_MAX_PENDING: usize = 64;
 
 impl ServiceConfig {
     /// The defaults for `data_dir` and `registry`: 2 backtests and 1
@@ -106,6 +112,7 @@ impl ServiceConfig {
             max_combinations: atf_engine::grid::DEFAULT_MAX_COMBINATIONS,
             publish_every: Duration::from_millis(250),
             terminal_ttl: crate::cache::TERMINAL_TTL,
+            max_pending: DEFAULT_MAX_PENDING,
         }
     }
 }
@@ -119,6 +126,14 @@ pub enum SubmitError {
     /// Storage or cache failed (HTTP 500/503).
     #[error(transparent)]
     Service(#[from] ServiceError),
+    /// `limit` runs of this kind are already waiting (HTTP 429).
+    #[error("{limit} {} runs are already waiting (the limit): try again later", kind.as_str())]
+    QueueFull {
+        /// The kind whose queue is full.
+        kind: RunKind,
+        /// [`ServiceConfig::max_pending`].
+        limit: usize,
+    },
 }
 
 /// Why a query of stored runs was refused or could not be answered.
@@ -206,6 +221,9 @@ pub struct Load {
 struct Lane {
     queue: Mutex<VecDeque<Arc<LiveRun>>>,
     ready: Condvar,
+    /// Submissions admitted but not yet queued (counted against
+    /// `max_pending` with the queue, under its lock).
+    admitting: std::sync::atomic::AtomicUsize,
 }
 
 struct Inner {

@@ -19,6 +19,10 @@ pub const DEFAULT_BIND: SocketAddr =
 /// "shut down gracefully within seconds").
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
+/// How long a client may take to send a request's head (slowloris); also
+/// how long an idle keep-alive connection stays open.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Everything a server needs besides its strategies.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -46,6 +50,11 @@ pub struct ServeConfig {
     pub scale_out: Option<ScaleOutConfig>,
     /// See [`DEFAULT_SHUTDOWN_GRACE`].
     pub shutdown_grace: Duration,
+    /// See [`DEFAULT_HEADER_TIMEOUT`] (`--header-timeout`).
+    pub header_timeout: Duration,
+    /// Runs of one kind waiting for a slot at most (`--max-pending`);
+    /// beyond, a submission answers `429`.
+    pub max_pending: usize,
 }
 
 impl ServeConfig {
@@ -65,6 +74,8 @@ impl ServeConfig {
             publish_every: service.publish_every,
             scale_out: None,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            max_pending: service.max_pending,
             data_dir: service.data_dir,
         }
     }
@@ -77,6 +88,7 @@ impl ServeConfig {
         cfg.optimizer_threads = self.optimizer_threads;
         cfg.max_combinations = self.max_combinations;
         cfg.publish_every = self.publish_every;
+        cfg.max_pending = self.max_pending;
         cfg
     }
 }

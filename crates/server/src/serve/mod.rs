@@ -17,10 +17,13 @@
 
 mod config;
 mod error;
+mod http;
 mod scale_out;
 mod signal;
 
-pub use config::{ScaleOutConfig, ServeConfig, DEFAULT_BIND, DEFAULT_SHUTDOWN_GRACE};
+pub use config::{
+    ScaleOutConfig, ServeConfig, DEFAULT_BIND, DEFAULT_HEADER_TIMEOUT, DEFAULT_SHUTDOWN_GRACE,
+};
 pub use error::ServeError;
 pub use signal::shutdown_signal;
 
@@ -30,10 +33,9 @@ use atf_runs::redis_cache::RedisCache;
 use atf_runs::service::RunService;
 use axum::Router;
 use scale_out::ScaleOut;
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// A started server: bound, its runs service and workers up, not yet
 /// answering HTTP. Dropped without [`Server::serve`], it stops them again.
@@ -42,7 +44,8 @@ pub struct Server {
     listener: std::net::TcpListener,
     local_addr: SocketAddr,
     app: Router,
-    grace: Duration,
+    streams: Arc<crate::streams::EventStreams>,
+    http: http::Http,
     running: Running,
 }
 
@@ -102,12 +105,18 @@ impl Server {
         if let (Some(s), Some(c)) = (&running.scale_out, &cfg.scale_out) {
             s.advertise(c.advertise_url.as_deref(), local_addr)?;
         }
-        let app = crate::router(running.service.clone(), cfg.http);
+        let state = crate::AppState::new(running.service.clone(), cfg.http);
+        let streams = Arc::clone(&state.streams);
+        let app = crate::router(state, local_addr);
         Ok(Self {
             listener,
             local_addr,
             app,
-            grace: cfg.shutdown_grace,
+            streams,
+            http: http::Http {
+                header_timeout: cfg.header_timeout,
+                grace: cfg.shutdown_grace,
+            },
             running,
         })
     }
@@ -124,8 +133,8 @@ impl Server {
         &self.running.service
     }
 
-    /// Answers HTTP until `shutdown` resolves; then stops taking runs
-    /// (runs in flight are abandoned), lets open connections finish for
+    /// Answers HTTP until `shutdown` resolves; then ends every open event
+    /// stream, stops the run service, lets open connections finish for
     /// [`ServeConfig::shutdown_grace`] at most, and stops the local worker.
     ///
     /// Must run inside a Tokio runtime with I/O and timers enabled; see
@@ -141,44 +150,31 @@ impl Server {
             listener,
             local_addr,
             app,
-            grace,
+            streams,
+            http,
             running,
         } = self;
-        let serve_error = |source| ServeError::Serve {
-            addr: local_addr,
-            source,
-        };
-        let listener = tokio::net::TcpListener::from_std(listener).map_err(serve_error)?;
+        let listener =
+            tokio::net::TcpListener::from_std(listener).map_err(|source| ServeError::Serve {
+                addr: local_addr,
+                source,
+            })?;
         tracing::info!(%local_addr, cache = running.service.cache_backend(), "listening");
-        let (began, has_begun) = tokio::sync::oneshot::channel::<()>();
         let service = running.service.clone();
-        let signal = async move {
+        let stop = async move {
             shutdown.await;
-            tracing::info!("shutting down; runs in flight are abandoned");
-            // runs stop first, so that their event streams can end
-            service.shutdown();
-            let _ = began.send(());
-        };
-        let http = axum::serve(listener, app)
-            .with_graceful_shutdown(signal)
-            .into_future();
-        let overdue = async move {
-            if has_begun.await.is_ok() {
-                tokio::time::sleep(grace).await;
-            } else {
-                std::future::pending::<()>().await;
+            tracing::info!("shutting down");
+            // streams watching a run would otherwise hold their connection
+            // (and so the shutdown) until that run ends
+            streams.close_all();
+            let stopped = tokio::task::spawn_blocking(move || service.shutdown()).await;
+            if let Err(e) = stopped {
+                tracing::warn!(error = %e, "stopping the run service");
             }
         };
-        let result = tokio::select! {
-            biased;
-            r = http => r.map_err(serve_error),
-            () = overdue => {
-                tracing::warn!(grace_secs = grace.as_secs_f64(), "connections still open after the grace period; closing them");
-                Ok(())
-            }
-        };
+        http::serve(listener, app, http, stop).await;
         drop(running);
-        result
+        Ok(())
     }
 
     /// [`Server::serve`] on a multi-threaded Tokio runtime of its own;
