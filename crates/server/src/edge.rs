@@ -95,6 +95,15 @@ impl AllowedHosts {
     }
 }
 
+/// The `host[:port]` of a URL (`http://user@host:port/path` → `host:port`).
+#[must_use]
+pub fn authority_of(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    (!authority.is_empty()).then(|| authority.to_owned())
+}
+
 /// `host[:port]` → (host, port); `[v6]` keeps its brackets. `None` when
 /// malformed.
 fn split_authority(a: &str, default_port: u16) -> Option<(&str, u16)> {
@@ -228,6 +237,16 @@ mod tests {
         let b = on("192.168.1.5:8080", &[]);
         assert!(b.allows("192.168.1.5:8080", 80));
         assert!(!b.allows("192.168.1.6:8080", 80));
+    }
+
+    #[test]
+    fn an_advertised_url_names_its_host() {
+        assert_eq!(
+            authority_of("http://me:pw@atf.example:8080/x?y").as_deref(),
+            Some("atf.example:8080")
+        );
+        assert_eq!(authority_of("http://[::1]:80").as_deref(), Some("[::1]:80"));
+        assert_eq!(authority_of("http:///x"), None);
     }
 
     #[test]

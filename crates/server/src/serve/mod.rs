@@ -105,6 +105,15 @@ impl Server {
         if let (Some(s), Some(c)) = (&running.scale_out, &cfg.scale_out) {
             s.advertise(c.advertise_url.as_deref(), local_addr)?;
         }
+        // workers reach this server by its advertised URL: its host is ours
+        if let Some(host) = cfg
+            .scale_out
+            .as_ref()
+            .and_then(|s| s.advertise_url.as_deref())
+            .and_then(crate::edge::authority_of)
+        {
+            cfg.http.allow_hosts.push(host);
+        }
         let state = crate::AppState::new(running.service.clone(), cfg.http);
         let streams = Arc::clone(&state.streams);
         let app = crate::router(state, local_addr);
