@@ -93,7 +93,7 @@ RSS0=$(rss_kb)
   $((SECONDS_UNDER_LOAD + 5)) >"$WORK/streams.out" 2>"$WORK/streams.err" &
 STREAMER=$!
 for _ in $(seq 1 600); do
-  grep -q '^STREAMS_OPEN' "$WORK/streams.out" && break
+  grep -qs '^STREAMS_OPEN' "$WORK/streams.out" && break
   kill -0 "$STREAMER" 2>/dev/null || break
   sleep 0.1
 done
@@ -123,12 +123,23 @@ for i in $(seq 1 "$MAX_PENDING"); do
   [ "$code" = 202 ] || { echo "error: filling the queue: submission $i answered $code" >&2; exit 1; }
 done
 RSS2=$(rss_kb)
-ATF_LOAD_PER_THREAD=$((SUBMISSIONS / 2)) wrk -t 2 -c 50 -d 600s -T 10s -s scripts/load/submit.lua \
-  "$URL/api/optimizations" >"$WORK/submit.out" 2>&1 || { cat "$WORK/submit.out" >&2; exit 1; }
+# wrk runs for its whole -d: interrupted (it then reports) once both of its
+# threads have had their answers
+ATF_LOAD_PER_THREAD=$((SUBMISSIONS / 2)) ATF_LOAD_MARK="$WORK/submitted" \
+  wrk -t 2 -c 50 -d 300s -T 10s -s scripts/load/submit.lua \
+  "$URL/api/optimizations" >"$WORK/submit.out" 2>&1 &
+WRK_PID=$!
+for _ in $(seq 1 3000); do
+  [ -e "$WORK/submitted.1" ] && [ -e "$WORK/submitted.2" ] && break
+  kill -0 "$WRK_PID" 2>/dev/null || break
+  sleep 0.1
+done
+kill -INT "$WRK_PID" 2>/dev/null || true
+wait "$WRK_PID" || { cat "$WORK/submit.out" >&2; exit 1; }
 RSS3=$(rss_kb)
 SUB=$(grep '^SUBMIT ' "$WORK/submit.out") || { cat "$WORK/submit.out" >&2; echo "error: no figures from the submissions" >&2; exit 1; }
 echo "$SUB"
-curl -fsS -o /dev/null -X POST "$URL/api/optimizations/$OPT/cancel"
+curl -sS -o /dev/null -X POST "$URL/api/optimizations/$OPT/cancel" || true
 
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 echo

@@ -1,6 +1,9 @@
 -- wrk: POSTs distinct small optimizations (each with its own cash, so no
 -- two share a run key and none dedupes to a queued run) until each thread
--- has ATF_LOAD_PER_THREAD answers; counts 429s and anything else.
+-- has ATF_LOAD_PER_THREAD answers; counts 429s and anything else. wrk
+-- itself runs for its whole -d, so a thread that is done writes the file
+-- ATF_LOAD_MARK.<thread> and load.sh interrupts wrk (SIGINT: it stops and
+-- reports) once every thread has.
 local threads = {}
 
 setup = function(thread)
@@ -10,6 +13,7 @@ end
 
 init = function(args)
   limit = tonumber(os.getenv("ATF_LOAD_PER_THREAD") or "5000")
+  mark = os.getenv("ATF_LOAD_MARK")
   sent, answered, refused, other = 0, 0, 0, 0
 end
 
@@ -23,13 +27,20 @@ end
 
 response = function(status, headers, body)
   answered = answered + 1
-  if status == 429 and headers["Retry-After"] ~= nil then
+  if status == 429 and (headers["retry-after"] or headers["Retry-After"]) ~= nil then
     refused = refused + 1
   else
     other = other + 1
     if other <= 3 then io.write("unexpected answer " .. status .. ": " .. body .. "\n") end
   end
-  if answered >= limit then wrk.thread:stop() end
+  if answered == limit then
+    if mark then
+      local f = io.open(mark .. "." .. tid, "w")
+      f:write(answered)
+      f:close()
+    end
+    wrk.thread:stop()
+  end
 end
 
 done = function(summary, latency, requests)

@@ -172,6 +172,10 @@ pub struct ServeArgs {
     /// also how long an idle keep-alive connection stays open.
     #[arg(long, default_value_t = atf_server::serve::DEFAULT_HEADER_TIMEOUT.as_secs(), value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub header_timeout: u64,
+    /// Threads running requests' blocking work (SQLite, Redis, imports) at
+    /// most; more requests wait for one (bounds the server's memory).
+    #[arg(long, default_value_t = atf_server::serve::DEFAULT_BLOCKING_THREADS as u16, value_name = "N", value_parser = clap::value_parser!(u16).range(4..=512))]
+    pub blocking_threads: u16,
 }
 
 #[derive(Debug, Subcommand)]

@@ -59,6 +59,7 @@ fn config(global: &Global, a: &ServeArgs) -> Result<ServeConfig, CliError> {
     cfg.http.max_event_streams = a.max_event_streams as usize;
     cfg.max_pending = a.max_pending as usize;
     cfg.header_timeout = Duration::from_secs(a.header_timeout);
+    cfg.blocking_threads = usize::from(a.blocking_threads);
     cfg.scale_out = a.redis_url.as_ref().map(|url| ScaleOutConfig {
         local_worker: !a.no_local_worker,
         reclaim_after: Duration::from_secs(a.reclaim_after),

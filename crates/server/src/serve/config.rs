@@ -19,6 +19,12 @@ pub const DEFAULT_BIND: SocketAddr =
 /// "shut down gracefully within seconds").
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
+/// Threads that run requests' blocking work (SQLite and Redis reads,
+/// submissions, imports) at most: beyond, that work waits for one. Without
+/// a cap a burst of slow requests grows the pool (and its memory, a heap
+/// per thread) to Tokio's 512.
+pub const DEFAULT_BLOCKING_THREADS: usize = 64;
+
 /// How long a client may take to send a request's head (slowloris); also
 /// how long an idle keep-alive connection stays open.
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -52,6 +58,9 @@ pub struct ServeConfig {
     pub shutdown_grace: Duration,
     /// See [`DEFAULT_HEADER_TIMEOUT`] (`--header-timeout`).
     pub header_timeout: Duration,
+    /// See [`DEFAULT_BLOCKING_THREADS`] (`--blocking-threads`); applies
+    /// to [`super::Server::run`]'s own runtime.
+    pub blocking_threads: usize,
     /// Runs of one kind waiting for a slot at most (`--max-pending`);
     /// beyond, a submission answers `429`.
     pub max_pending: usize,
@@ -75,6 +84,7 @@ impl ServeConfig {
             scale_out: None,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
+            blocking_threads: DEFAULT_BLOCKING_THREADS,
             max_pending: service.max_pending,
             data_dir: service.data_dir,
         }

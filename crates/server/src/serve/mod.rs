@@ -22,7 +22,8 @@ mod scale_out;
 mod signal;
 
 pub use config::{
-    ScaleOutConfig, ServeConfig, DEFAULT_BIND, DEFAULT_HEADER_TIMEOUT, DEFAULT_SHUTDOWN_GRACE,
+    ScaleOutConfig, ServeConfig, DEFAULT_BIND, DEFAULT_BLOCKING_THREADS, DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_SHUTDOWN_GRACE,
 };
 pub use error::ServeError;
 pub use signal::shutdown_signal;
@@ -46,6 +47,7 @@ pub struct Server {
     app: Router,
     streams: Arc<crate::streams::EventStreams>,
     http: http::Http,
+    blocking_threads: usize,
     running: Running,
 }
 
@@ -126,6 +128,7 @@ impl Server {
                 header_timeout: cfg.header_timeout,
                 grace: cfg.shutdown_grace,
             },
+            blocking_threads: cfg.blocking_threads.max(1),
             running,
         })
     }
@@ -162,6 +165,7 @@ impl Server {
             streams,
             http,
             running,
+            ..
         } = self;
         let listener =
             tokio::net::TcpListener::from_std(listener).map_err(|source| ServeError::Serve {
@@ -197,6 +201,7 @@ impl Server {
         F: Future<Output = ()> + Send + 'static,
     {
         let rt = tokio::runtime::Builder::new_multi_thread()
+            .max_blocking_threads(self.blocking_threads)
             .enable_all()
             .build()
             .map_err(ServeError::Runtime)?;
