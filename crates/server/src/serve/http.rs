@@ -25,14 +25,16 @@ pub(super) struct Http {
     pub grace: Duration,
 }
 
-/// Serves `app` on `listener` until `stop` resolves; then stops accepting,
-/// lets open connections finish their requests for `grace` at most (each
-/// closes after its current answer), and returns.
+/// Serves `app` on `listener` until `stop` resolves; then stops accepting
+/// and, while `stopped` runs (the run service stopping), lets open
+/// connections finish their requests for `grace` at most (each closes
+/// after its current answer); returns when both are done.
 pub(super) async fn serve(
     listener: TcpListener,
     app: Router,
     http: Http,
     stop: impl Future<Output = ()> + Send,
+    stopped: impl Future<Output = ()> + Send,
 ) {
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
@@ -69,15 +71,18 @@ pub(super) async fn serve(
         });
     }
     drop(listener);
-    if tokio::time::timeout(http.grace, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            grace_secs = http.grace.as_secs_f64(),
-            "connections still open after the grace period; closing them"
-        );
-    }
+    let drain = async {
+        if tokio::time::timeout(http.grace, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                grace_secs = http.grace.as_secs_f64(),
+                "connections still open after the grace period; closing them"
+            );
+        }
+    };
+    tokio::join!(drain, stopped);
 }
 
 fn is_connection_error(e: &std::io::Error) -> bool {

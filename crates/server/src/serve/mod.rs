@@ -180,12 +180,14 @@ impl Server {
             // streams watching a run would otherwise hold their connection
             // (and so the shutdown) until that run ends
             streams.close_all();
-            let stopped = tokio::task::spawn_blocking(move || service.shutdown()).await;
-            if let Err(e) = stopped {
+        };
+        // no new connections from here; open ones drain meanwhile
+        let stopped = async move {
+            if let Err(e) = tokio::task::spawn_blocking(move || service.shutdown()).await {
                 tracing::warn!(error = %e, "stopping the run service");
             }
         };
-        http::serve(listener, app, http, stop).await;
+        http::serve(listener, app, http, stop, stopped).await;
         drop(running);
         Ok(())
     }
