@@ -35,6 +35,12 @@ need script bsdutils
 # the Redis progress-cache tests start their own redis-server on a free port;
 # they fail (never skip) without it
 need redis-server redis-server
+# the fault tests fill the disk with `ulimit -f` and make the data dir
+# read-only with a bind mount in a namespace of their own (no root needed)
+need unshare util-linux
+need mount mount
+# the rediss:// test makes its CA and server certificate with openssl
+need openssl openssl
 # the dashboard's browser tests drive Debian's headless chromium; they fail
 # (never skip) without it
 need chromium chromium

@@ -336,6 +336,10 @@ pub struct Limits {
     pub max_combinations: u64,
     /// Most best trials an optimization keeps in full (`top`).
     pub max_top: u64,
+    /// Most equity-curve points an optimization's kept trials hold
+    /// together: `min(top, combinations)` × the period's bars
+    /// (`--max-kept-points`).
+    pub max_kept_points: u64,
     /// Largest page of a list or of an optimization's trials (`limit`).
     pub max_page: u64,
     /// Largest dataset upload, bytes.

@@ -100,6 +100,15 @@ pub struct WorkerArgs {
     /// Take over chunks another worker left pending this long (seconds).
     #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub reclaim_after: u64,
+    /// Without --server: send the API token to the URL the coordinator
+    /// advertises in Redis (anyone who can write to that Redis could
+    /// advertise theirs).
+    #[arg(long, conflicts_with = "server")]
+    pub trust_advertised_server: bool,
+    /// A PEM file of the CA that signed a rediss:// server's certificate
+    /// [default: the system's roots].
+    #[arg(long, env = "ATF_REDIS_CA", value_name = "FILE")]
+    pub redis_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -141,6 +150,10 @@ pub struct ServeArgs {
     /// Largest grid accepted.
     #[arg(long, env = "ATF_MAX_COMBINATIONS", default_value_t = atf_engine::grid::DEFAULT_MAX_COMBINATIONS)]
     pub max_combinations: u64,
+    /// Most equity-curve points an optimization's kept trials may store
+    /// together (`top` × the period's bars): bounds what one request writes.
+    #[arg(long, env = "ATF_MAX_KEPT_POINTS", default_value_t = atf_runs::plan::DEFAULT_MAX_KEPT_POINTS, value_name = "N")]
+    pub max_kept_points: u64,
     /// Largest dataset upload, in MiB.
     #[arg(long, default_value_t = 512, value_name = "MIB")]
     pub max_upload_mb: usize,
@@ -176,6 +189,40 @@ pub struct ServeArgs {
     /// most; more requests wait for one (bounds the server's memory).
     #[arg(long, default_value_t = atf_server::serve::DEFAULT_BLOCKING_THREADS as u16, value_name = "N", value_parser = clap::value_parser!(u16).range(4..=512))]
     pub blocking_threads: u16,
+    /// On SIGTERM or Ctrl-C: how long runs in flight may take to be saved
+    /// as Cancelled, and open connections to finish (seconds).
+    #[arg(long, default_value_t = atf_server::serve::DEFAULT_SHUTDOWN_GRACE.as_secs(), value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=3_600))]
+    pub shutdown_grace: u64,
+    /// Attempts at saving a finished run (disk full, database busy) before
+    /// it is recorded Failed with the reason.
+    #[arg(long, default_value_t = atf_runs::service::DEFAULT_SAVE_ATTEMPTS, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub save_attempts: u32,
+    /// The first wait between two save attempts, doubling after each
+    /// (milliseconds).
+    #[arg(long, default_value_t = atf_runs::service::DEFAULT_SAVE_BACKOFF.as_millis() as u64, value_name = "MS", value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub save_backoff_ms: u64,
+    /// With --redis-url: a PEM file of the CA that signed a rediss://
+    /// server's certificate [default: the system's roots].
+    // no `requires`: an ATF_REDIS_CA shared with workers must not stop a
+    // server without Redis
+    #[arg(long, env = "ATF_REDIS_CA", value_name = "FILE")]
+    pub redis_ca: Option<PathBuf>,
+    /// With --redis-url: a distributed run fails once one of its chunks
+    /// failed this many deliveries (refused, failed, or a wrong result).
+    #[arg(long, default_value_t = atf_runs::distributed::limits::DEFAULT_MAX_DELIVERIES, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000))]
+    pub chunk_attempts: u64,
+    /// With --redis-url: a distributed run fails after this long without
+    /// a chunk recorded (seconds).
+    #[arg(long, default_value_t = atf_runs::distributed::limits::DEFAULT_STALL_TIMEOUT.as_secs(), value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub stall_timeout: u64,
+    /// With --redis-url: a distributed run fails after Redis did not
+    /// answer for this long (seconds).
+    #[arg(long, default_value_t = atf_runs::distributed::limits::DEFAULT_REDIS_GRACE.as_secs(), value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub redis_grace: u64,
+    /// With --redis-url: an in-flight run's progress in Redis reads
+    /// `Failed` once not renewed for this long (the server died; seconds).
+    #[arg(long, default_value_t = atf_runs::redis_client::DEFAULT_LEASE.as_secs(), value_name = "SECS", value_parser = clap::value_parser!(u64).range(2..=86_400))]
+    pub redis_lease: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -366,6 +413,16 @@ pub struct OptimizeArgs {
         value_name = "N"
     )]
     pub max_combinations: u64,
+    /// Most equity-curve points the --top trials may hold together (`top` ×
+    /// the period's bars; local runs, a server applies its own
+    /// `atf serve --max-kept-points`).
+    #[arg(
+        long,
+        default_value_t = atf_runs::plan::DEFAULT_MAX_KEPT_POINTS,
+        env = "ATF_MAX_KEPT_POINTS",
+        value_name = "N"
+    )]
+    pub max_kept_points: u64,
     #[command(flatten)]
     pub settings: RunSettings,
     /// Print one JSON object: the summary and every trial, best first.

@@ -48,7 +48,10 @@ pub fn run(registry: &Registry, global: &Global, a: &OptimizeArgs) -> CliResult 
         registry,
         &req,
         dataset,
-        a.max_combinations,
+        plan::GridLimits {
+            max_combinations: a.max_combinations,
+            max_kept_points: a.max_kept_points,
+        },
         request::qty_decimals(&a.settings),
     )
     .map_err(|e| refused(&e, &names))?;

@@ -60,10 +60,23 @@ fn config(global: &Global, a: &ServeArgs) -> Result<ServeConfig, CliError> {
     cfg.max_pending = a.max_pending as usize;
     cfg.header_timeout = Duration::from_secs(a.header_timeout);
     cfg.blocking_threads = usize::from(a.blocking_threads);
+    cfg.max_kept_points = a.max_kept_points;
+    cfg.shutdown_grace = Duration::from_secs(a.shutdown_grace);
+    cfg.save_attempts = a.save_attempts;
+    cfg.save_backoff = Duration::from_millis(a.save_backoff_ms);
     cfg.scale_out = a.redis_url.as_ref().map(|url| ScaleOutConfig {
         local_worker: !a.no_local_worker,
         reclaim_after: Duration::from_secs(a.reclaim_after),
         advertise_url: a.advertise_url.clone(),
+        redis: atf_runs::redis_client::RedisOptions {
+            ca_file: a.redis_ca.clone(),
+            lease: Duration::from_secs(a.redis_lease),
+        },
+        limits: atf_runs::distributed::limits::DistLimits {
+            max_deliveries: a.chunk_attempts,
+            stall_timeout: Duration::from_secs(a.stall_timeout),
+            redis_grace: Duration::from_secs(a.redis_grace),
+        },
         ..ScaleOutConfig::new(url.clone())
     });
     Ok(cfg)

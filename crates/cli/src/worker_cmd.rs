@@ -11,6 +11,7 @@ use atf_runs::distributed::job::JobDataset;
 use atf_runs::distributed::source::CachedSource;
 use atf_runs::distributed::worker::{Worker, WorkerConfig};
 use atf_runs::distributed::Link;
+use atf_runs::redis_client::RedisOptions;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,22 +21,37 @@ const MAX_DATASET_BYTES: u64 = 4 << 30;
 
 pub fn run(registry: &Arc<Registry>, global: &Global, a: &WorkerArgs) -> CliResult {
     crate::serve_cmd::logging();
-    let link = Link::connect(&a.redis_url)
+    let opts = RedisOptions {
+        ca_file: a.redis_ca.clone(),
+        ..RedisOptions::default()
+    };
+    let link = Link::connect_with(&a.redis_url, &opts)
         .map_err(|e| CliError::failed(format!("atf worker: cannot reach Redis: {e}")))?;
+    let token = a.api_token.clone().filter(|t| !t.trim().is_empty());
     let server = match &a.server {
         Some(s) => s.clone(),
-        None => link
-            .advertised_coordinator()
-            .map_err(CliError::failed)?
-            .ok_or_else(|| {
-                CliError::failed(format!(
-                    "no coordinator has advertised itself in Redis at {}: start `atf serve --redis-url …` or give --server URL",
+        None => {
+            let advertised = link
+                .advertised_coordinator()
+                .map_err(CliError::failed)?
+                .ok_or_else(|| {
+                    CliError::failed(format!(
+                        "no coordinator has advertised itself in Redis at {}: start `atf serve --redis-url …` or give --server URL",
+                        link.url()
+                    ))
+                })?;
+            // whoever can write to Redis chooses that address: the token
+            // goes there only when the user says so
+            if token.is_some() && !a.trust_advertised_server {
+                return Err(CliError::usage(format!(
+                    "atf worker: not sending the API token to {advertised}, an address read from Redis at {}: give --server URL (or --trust-advertised-server)",
                     link.url()
-                ))
-            })?,
+                )));
+            }
+            advertised
+        }
     };
     let server = server.trim_end_matches('/').to_owned();
-    let token = a.api_token.clone().filter(|t| !t.trim().is_empty());
     let cache_dir = a
         .cache_dir
         .clone()

@@ -476,7 +476,11 @@ fn api_refusal(dir: &Path, body: &Value, max_combinations: u64) -> FieldError {
         .expect("the dataset exists");
     let refused = if body.get("axes").is_some() {
         let req = OptimizationRequest::from_json(body).expect("a well-formed body");
-        plan::optimization(&registry, &req, ds, max_combinations).map(|_| ())
+        let limits = plan::GridLimits {
+            max_combinations,
+            ..plan::GridLimits::default()
+        };
+        plan::optimization(&registry, &req, ds, limits).map(|_| ())
     } else {
         let req = BacktestRequest::from_json(body).expect("a well-formed body");
         plan::backtest(&registry, &req, ds).map(|_| ())

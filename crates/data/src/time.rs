@@ -20,6 +20,17 @@ use thiserror::Error;
 /// Milliseconds in a day.
 pub const DAY_MS: i64 = 86_400_000;
 
+/// The first instant a bar may have: 0001-01-01T00:00:00Z.
+///
+/// Bars are bounded to four-digit years so that every sum the engine and
+/// the run planner make with a timestamp (a bar's end, a bucket start, a
+/// period's end, plus any timeframe up to `u32::MAX` seconds) stays far
+/// inside `i64`: an import outside this range is refused, never wrapped.
+pub const MIN_TS_MS: i64 = days_from_civil(1, 1, 1) * DAY_MS;
+
+/// The last instant a bar may have: 9999-12-31T23:59:59.999Z.
+pub const MAX_TS_MS: i64 = days_from_civil(10_000, 1, 1) * DAY_MS - 1;
+
 /// A timestamp text that cannot be understood.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("cannot parse timestamp '{0}': expected ISO-8601 (2024-01-01T10:00:00Z), 'YYYY-MM-DD HH:MM:SS', 'YYYY-MM-DD' or epoch seconds/milliseconds")]
@@ -340,6 +351,13 @@ mod tests {
             assert!(parse_timestamp(s).is_err(), "{s}");
         }
         assert!(parse_timestamp("2024-02-29").is_ok());
+    }
+
+    #[test]
+    fn the_supported_range_is_the_four_digit_years() {
+        assert_eq!(format_iso(MIN_TS_MS), "0001-01-01T00:00:00Z");
+        assert_eq!(format_iso(MAX_TS_MS), "9999-12-31T23:59:59.999Z");
+        assert_eq!(parse_timestamp("9999-12-31T23:59:59.999Z"), Ok(MAX_TS_MS));
     }
 
     #[test]

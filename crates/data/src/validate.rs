@@ -18,7 +18,7 @@
 
 use crate::decimal::Num;
 use crate::error::DataError;
-use crate::time::format_iso;
+use crate::time::{format_iso, MAX_TS_MS, MIN_TS_MS};
 use atf_engine::fixed::rescale_i128;
 use atf_engine::{Bar, Bars, Timeframe};
 use std::collections::HashMap;
@@ -112,6 +112,17 @@ impl BarsBuilder {
         ohlc: [Num; 4],
         volume: Num,
     ) -> Result<(), DataError> {
+        if !(MIN_TS_MS..=MAX_TS_MS).contains(&ts) {
+            return Err(self.error(
+                line,
+                format!(
+                    "timestamp {} is outside the supported range {} to {}",
+                    format_iso(ts),
+                    format_iso(MIN_TS_MS),
+                    format_iso(MAX_TS_MS)
+                ),
+            ));
+        }
         if let Some(&prev) = self.bars.ts.last() {
             if ts == prev {
                 return Err(self.error(line, format!("duplicate timestamp {}", format_iso(ts))));
@@ -423,6 +434,25 @@ mod tests {
             let e = row(&mut b, 7, 0, o, h, l, c).unwrap_err();
             assert_eq!(e.to_string(), format!("f.csv:7: {msg}"));
         }
+    }
+
+    #[test]
+    fn timestamps_beyond_four_digit_years_are_refused_not_wrapped() {
+        let bar = [num("1"), num("2"), num("1"), num("1.5")];
+        for ts in [i64::MAX, i64::MIN, MAX_TS_MS + 1, MIN_TS_MS - 1] {
+            let mut b = BarsBuilder::new("f.parquet", None);
+            let e = b.push(2, ts, bar, num("1")).unwrap_err().to_string();
+            assert!(
+                e.starts_with("f.parquet:2: timestamp ")
+                    && e.ends_with(
+                        "is outside the supported range 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z"
+                    ),
+                "{e}"
+            );
+        }
+        let mut b = BarsBuilder::new("f.parquet", None);
+        b.push(2, MIN_TS_MS, bar, num("1")).unwrap();
+        b.push(3, MAX_TS_MS, bar, num("1")).unwrap();
     }
 
     #[test]

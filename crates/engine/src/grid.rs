@@ -109,12 +109,15 @@ impl Axis {
                     if lo > hi {
                         return Err(syntax(text, "min is greater than max"));
                     }
-                    let n = usize::try_from((hi - lo) / st + 1).unwrap_or(usize::MAX);
+                    // in i128: `hi - lo` of two i64 can exceed i64 (a 422, never a wrap);
+                    // every value generated below lies in lo..=hi, so it fits
+                    let n = usize::try_from((i128::from(hi) - i128::from(lo)) / i128::from(st) + 1)
+                        .unwrap_or(usize::MAX);
                     if n > MAX_AXIS_VALUES {
                         return Err(syntax(text, format!("more than {MAX_AXIS_VALUES} values")));
                     }
-                    (0..n)
-                        .map(|i| ParamValue::Int(lo + i as i64 * st))
+                    std::iter::successors(Some(lo), |v| v.checked_add(st).filter(|v| *v <= hi))
+                        .map(ParamValue::Int)
                         .collect::<Vec<_>>()
                 }
                 ParamKind::Float { .. } => {
@@ -338,7 +341,7 @@ impl Grid {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::params::StrategyParams;
+    use crate::params::{ParamSpec, StrategyParams};
 
     #[test]
     fn decodes_every_combination_once_in_mixed_radix() {
@@ -399,6 +402,33 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn integer_axes_at_the_i64_edges_are_refused_or_exact_never_wrapped() {
+        let space = ParamSpace(vec![ParamSpec::int("n", "any i64", 0, i64::MIN, i64::MAX)]);
+        let err = |t: &str| Axis::parse(t, &space).unwrap_err().to_string();
+        // the whole i64 range: counted without overflow, refused by size
+        assert!(err("n=-9223372036854775808..9223372036854775807:1").contains("more than"));
+        // a step that crosses zero from the bottom: exact values, the last at max
+        let a = Axis::parse(
+            "n=-9223372036854775808..9223372036854775807:1000000000000000000",
+            &space,
+        )
+        .unwrap();
+        assert_eq!(a.values.len(), 19);
+        assert_eq!(a.values[0], ParamValue::Int(i64::MIN));
+        assert_eq!(a.values[18], ParamValue::Int(8_776_627_963_145_224_192));
+        // the next value would pass i64::MAX: the axis stops, it does not wrap
+        let b = Axis::parse("n=9223372036854775800..9223372036854775807:3", &space).unwrap();
+        assert_eq!(
+            b.values,
+            vec![
+                ParamValue::Int(i64::MAX - 7),
+                ParamValue::Int(i64::MAX - 4),
+                ParamValue::Int(i64::MAX - 1)
+            ]
+        );
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! Two implementations behind one trait, chosen at start-up:
 //! [`MemoryCache`] (the default, one process) and
 //! [`crate::redis_cache::RedisCache`] (`--redis-url`, shared by a server
-//! and its workers). In-flight entries never expire; a terminal entry is
-//! given [`TERMINAL_TTL`] once the run's result is in SQLite. The cache
+//! and its workers). In-flight entries do not expire while their run
+//! lives (in Redis they hold a lease its server renews at every publish,
+//! so a killed server's runs do not read `Running` for ever); a terminal
+//! entry is given [`TERMINAL_TTL`] once the run's result is in SQLite. The cache
 //! also holds the "run key → in-flight run id" claims that deduplicate
 //! submissions while a run is working.
 //!
@@ -39,7 +41,8 @@ pub trait ProgressCache: Send + Sync {
     fn backend(&self) -> &'static str;
 
     /// Stores `snap` under its id; `ttl` = `None` keeps it until replaced
-    /// (in flight), `Some` lets it expire (terminal).
+    /// (in flight; Redis: for its lease, renewed by the next put), `Some`
+    /// lets it expire (terminal).
     ///
     /// # Errors
     /// [`CacheError`] when the backend fails.

@@ -9,6 +9,12 @@ use std::time::{Duration, Instant};
 pub trait Clock: Send + Sync + std::fmt::Debug {
     /// The time since this clock's fixed origin.
     fn now(&self) -> Duration;
+
+    /// Waits `d` (a retry's backoff): the system clock sleeps, a manual
+    /// clock moves itself forward, so tests of retries take no time.
+    fn sleep(&self, d: Duration) {
+        std::thread::sleep(d);
+    }
 }
 
 /// The system's monotonic clock (the default).
@@ -55,6 +61,10 @@ impl Clock for ManualClock {
     fn now(&self) -> Duration {
         Duration::from_nanos(self.nanos.load(Ordering::Relaxed))
     }
+
+    fn sleep(&self, d: Duration) {
+        self.advance(d);
+    }
 }
 
 #[cfg(test)]
@@ -69,6 +79,8 @@ mod tests {
         c.advance(Duration::from_millis(500));
         assert_eq!(c.now(), Duration::from_secs(2));
         assert_eq!(c.now(), Duration::from_secs(2));
+        c.sleep(Duration::from_secs(1));
+        assert_eq!(c.now(), Duration::from_secs(3), "sleeping moves it");
     }
 
     #[test]

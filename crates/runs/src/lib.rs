@@ -15,7 +15,8 @@
 //! - [`plan`]: submission — a request checked and sized from the dataset's
 //!   catalog entry alone (no bars read), with its key and job;
 //! - [`cache`]: the progress cache trait, in memory or [`redis_cache`]
-//!   ([`clock`]: where the memory cache reads the time);
+//!   ([`clock`]: where the memory cache reads the time and a save's
+//!   retries wait);
 //! - [`store`]: SQLite persistence of finished runs, every trial included;
 //! - [`service`]: the job queue with bounded concurrency, cancellation,
 //!   deduplication and the hand-over from cache to SQLite.
@@ -31,6 +32,7 @@ pub mod key;
 pub mod period;
 pub mod plan;
 pub mod redis_cache;
+pub mod redis_client;
 pub mod request;
 #[cfg(feature = "openapi")]
 pub mod request_schema;

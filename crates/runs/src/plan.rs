@@ -23,6 +23,40 @@ pub const DEFAULT_TOP: usize = 20;
 /// wrote 2.9 GB), so the API and the CLI refuse more.
 pub const MAX_TOP: usize = 1_000;
 
+/// Default of [`GridLimits::max_kept_points`]: 20 best curves of a
+/// million bars each (about 4 years of one-minute bars at 24/5).
+pub const DEFAULT_MAX_KEPT_POINTS: u64 = 20_000_000;
+
+/// What one optimization may ask for: the work and what it keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GridLimits {
+    /// Largest grid, in combinations.
+    pub max_combinations: u64,
+    /// Most equity-curve points the kept trials may hold together (`top`
+    /// × the bars of the period at the run's timeframe): every kept trial
+    /// stores its whole curve and trades, so this bounds what one request
+    /// can write to `runs.db` (and hold in memory) — about 45 bytes a point.
+    pub max_kept_points: u64,
+}
+
+impl GridLimits {
+    /// No bound: for re-planning a run its coordinator already bounded (a
+    /// scale-out worker).
+    pub const NONE: Self = Self {
+        max_combinations: u64::MAX,
+        max_kept_points: u64::MAX,
+    };
+}
+
+impl Default for GridLimits {
+    fn default() -> Self {
+        Self {
+            max_combinations: atf_engine::grid::DEFAULT_MAX_COMBINATIONS,
+            max_kept_points: DEFAULT_MAX_KEPT_POINTS,
+        }
+    }
+}
+
 /// What a run needs besides its kind-specific part.
 #[derive(Clone)]
 pub struct Target {
@@ -260,16 +294,16 @@ pub fn backtest(
     check_backtest(registry, req, dataset, None).map(Job::into_plan)
 }
 
-/// Checks an optimization (as [`check_backtest`]); grids above
-/// `max_combinations` are refused.
+/// Checks an optimization (as [`check_backtest`]) against `limits`.
 ///
 /// # Errors
-/// The first refused field (`axes` for a grid too large).
+/// The first refused field (`axes` for a grid too large, `top` for more
+/// kept curve points than allowed).
 pub fn check_optimization(
     registry: &Registry,
     req: &OptimizationRequest,
     dataset: DatasetInfo,
-    max_combinations: u64,
+    limits: GridLimits,
     qty_decimals: Option<u8>,
 ) -> Result<Job, FieldError> {
     let (target, strategy) = target(registry, &req.run, dataset, qty_decimals)?;
@@ -285,8 +319,9 @@ pub fn check_optimization(
             format!("must be between 1 and {MAX_TOP}"),
         ));
     }
-    let grid =
-        Grid::new(axes, max_combinations).map_err(|e| FieldError::new("axes", e.to_string()))?;
+    let grid = Grid::new(axes, limits.max_combinations)
+        .map_err(|e| FieldError::new("axes", e.to_string()))?;
+    check_kept_points(&target, top, grid.size(), limits.max_kept_points)?;
     Ok(Job {
         total: grid.size(),
         target,
@@ -300,6 +335,35 @@ pub fn check_optimization(
     })
 }
 
+/// Refuses a `top` whose kept curves would hold more than `max_points`
+/// points together: `min(top, combinations)` × the period's bars at the
+/// run's timeframe (estimated from the catalog entry, as the progress
+/// total is).
+fn check_kept_points(
+    target: &Target,
+    top: usize,
+    combinations: u64,
+    max_points: u64,
+) -> Result<(), FieldError> {
+    let base_bars = target.period.estimate_bars(&target.dataset);
+    let per_bar = u64::from(target.timeframe.secs() / target.dataset.timeframe.secs()).max(1);
+    let bars = base_bars.div_ceil(per_bar);
+    let kept = (top as u64).min(combinations);
+    let points = kept.saturating_mul(bars);
+    if points <= max_points {
+        return Ok(());
+    }
+    let most = (max_points / bars.max(1)).max(1);
+    Err(FieldError::new(
+        "top",
+        format!(
+            "{kept} kept trials × {bars} bars = {points} equity points, more than the limit of \
+             {max_points}: keep at most {most} (or use a coarser timeframe, a shorter period, \
+             or raise --max-kept-points)"
+        ),
+    ))
+}
+
 /// Plans an optimization: [`check_optimization`] and its run key.
 ///
 /// # Errors
@@ -308,9 +372,9 @@ pub fn optimization(
     registry: &Registry,
     req: &OptimizationRequest,
     dataset: DatasetInfo,
-    max_combinations: u64,
+    limits: GridLimits,
 ) -> Result<Plan, FieldError> {
-    check_optimization(registry, req, dataset, max_combinations, None).map(Job::into_plan)
+    check_optimization(registry, req, dataset, limits, None).map(Job::into_plan)
 }
 
 #[cfg(test)]
@@ -360,9 +424,13 @@ mod tests {
             "axes": {"slow": [20, 30], "fast": {"min": 5, "max": 15, "step": 5}},
             "constraints": ["fast < slow"], "top": 3
         }));
-        let job = check_optimization(&reg, &req, dataset(), 6, None).unwrap();
+        let limits = GridLimits {
+            max_combinations: 6,
+            ..GridLimits::default()
+        };
+        let job = check_optimization(&reg, &req, dataset(), limits, None).unwrap();
         assert_eq!((job.kind(), job.total), (RunKind::Optimization, 6));
-        let plan = optimization(&reg, &req, dataset(), 6).unwrap();
+        let plan = optimization(&reg, &req, dataset(), limits).unwrap();
         assert_eq!(job.spec(), plan.spec);
         assert_eq!(
             plan.spec
@@ -375,6 +443,36 @@ mod tests {
         );
         assert!(!plan.spec.params.contains_key("fast"));
         assert_eq!(plan.spec.top, Some(3));
+    }
+
+    #[test]
+    fn kept_trials_are_bounded_by_the_curve_points_they_store() {
+        let reg = Registry::builtin();
+        // 100 one-minute bars; 10 combinations
+        let req = |top: u64, tf: &str| {
+            optimization_req(json!({
+                "strategy": "sma-cross", "dataset": "d", "timeframe": tf,
+                "axes": {"fast": {"min": 1, "max": 10, "step": 1}}, "top": top
+            }))
+        };
+        let limits = GridLimits {
+            max_kept_points: 500,
+            ..GridLimits::default()
+        };
+        let check = |top, tf| check_optimization(&reg, &req(top, tf), dataset(), limits, None);
+        assert!(check(5, "1m").is_ok(), "5 × 100 = 500 points");
+        let e = check(6, "1m").unwrap_err();
+        assert_eq!(e.field, "top");
+        assert!(
+            e.reason.starts_with(
+                "6 kept trials × 100 bars = 600 equity points, more than the limit of 500: keep at most 5"
+            ),
+            "{e}"
+        );
+        // a coarser timeframe keeps fewer points a curve
+        assert!(check(10, "2m").is_ok(), "10 × 50 = 500 points");
+        // no more trials are kept than the grid has
+        assert!(check(1000, "2m").is_ok(), "min(1000, 10) × 50");
     }
 
     #[test]
@@ -398,7 +496,11 @@ mod tests {
     fn refusals_name_the_request_field() {
         let reg = Registry::builtin();
         let opt = |body: serde_json::Value, max: u64| {
-            check_optimization(&reg, &optimization_req(body), dataset(), max, None).unwrap_err()
+            let limits = GridLimits {
+                max_combinations: max,
+                ..GridLimits::default()
+            };
+            check_optimization(&reg, &optimization_req(body), dataset(), limits, None).unwrap_err()
         };
         let e = opt(
             json!({"strategy": "sma-cross", "dataset": "d", "axes": {"fast": [5, 10]}, "params": {"fast": 3}}),

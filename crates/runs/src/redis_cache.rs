@@ -3,8 +3,16 @@
 //!
 //! Layout, all keys under `atf:`:
 //!
-//! - `atf:run:{id}` holds the run's [`RunSnapshot`] as JSON, without expiry
-//!   while the run is in flight and with one once it is terminal;
+//! - `atf:run:{id}` holds the run's [`RunSnapshot`] as JSON; once it is
+//!   terminal with the time to live the service gives it; while the run is
+//!   in flight under a *lease*: every put sets the expiry to
+//!   [`RedisOptions::lease`] (30 s) plus [`LAPSED_KEPT`] (15 min). The
+//!   live server puts it every `publish_every` (250 ms), so the expiry
+//!   never comes closer than [`LAPSED_KEPT`] while it lives. Once it does
+//!   (the server was killed: nothing refreshes it), the entry reads as
+//!   `Failed` "the server running this run stopped" until it expires —
+//!   then the run is unknown (404), as DESIGN §5 has it for a restart —
+//!   instead of `Running` for ever;
 //! - `atf:key:{run_key}` holds the id of the run that claimed the run key.
 //!
 //! The client is the blocking one of the `redis` crate. A few connections
@@ -14,7 +22,9 @@
 //! within seconds instead of hanging it.
 
 use crate::cache::{CacheError, ProgressCache};
+use crate::redis_client::RedisOptions;
 use crate::snapshot::RunSnapshot;
+use crate::status::RunStatus;
 use redis::{Connection, ConnectionLike as _, ErrorKind, RedisError, RedisResult, Script, Value};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -25,6 +35,9 @@ pub const TIMEOUT: Duration = Duration::from_secs(2);
 /// Idle connections kept for reuse; more are opened under load and closed
 /// when they come back to a full pool.
 const MAX_IDLE: usize = 16;
+
+/// How long a lapsed in-flight entry reads `Failed` before it expires.
+pub const LAPSED_KEPT: Duration = crate::cache::TERMINAL_TTL;
 
 /// Tries of "SET NX, else GET the holder" when the holder keeps vanishing
 /// between the two.
@@ -45,6 +58,8 @@ pub struct RedisCache {
     url: String,
     idle: Mutex<Vec<Connection>>,
     release: Script,
+    /// See [`RedisOptions::lease`].
+    lease: Duration,
 }
 
 impl std::fmt::Debug for RedisCache {
@@ -65,14 +80,23 @@ impl RedisCache {
     /// reached within [`TIMEOUT`]; the message names the URL, its password
     /// redacted.
     pub fn connect(url: &str) -> Result<Self, CacheError> {
+        Self::connect_with(url, &RedisOptions::default())
+    }
+
+    /// [`RedisCache::connect`] with a CA file for `rediss://` and a lease
+    /// of in-flight entries.
+    ///
+    /// # Errors
+    /// As [`RedisCache::connect`], and when the CA file cannot be read.
+    pub fn connect_with(url: &str, opts: &RedisOptions) -> Result<Self, CacheError> {
         let shown = redact_url(url);
-        let client = redis::Client::open(url)
-            .map_err(|e| error(format!("invalid Redis URL {shown}: {e}")))?;
+        let client = crate::redis_client::client(url, &shown, opts).map_err(error)?;
         let cache = Self {
             client,
             url: shown,
             idle: Mutex::new(Vec::new()),
             release: Script::new(RELEASE_LUA),
+            lease: opts.lease,
         };
         let mut con = cache.open()?;
         redis::cmd("PING")
@@ -169,24 +193,36 @@ impl ProgressCache for RedisCache {
                 snap.id
             ))
         })?;
-        // a plain SET also clears the expiry of a previous terminal entry
+        // in flight: the lease, renewed by every put (see the module doc)
+        let ttl = ttl.unwrap_or_else(|| self.lease.saturating_add(LAPSED_KEPT));
         let mut cmd = redis::cmd("SET");
-        cmd.arg(&key).arg(json);
-        if let Some(ttl) = ttl {
-            cmd.arg("PX").arg(ttl_ms(ttl));
-        }
+        cmd.arg(&key).arg(json).arg("PX").arg(ttl_ms(ttl));
         self.run("SET", &key, |con| cmd.exec(con))
     }
 
     fn get(&self, id: &str) -> Result<Option<RunSnapshot>, CacheError> {
         let key = run_key(id);
-        let raw: Option<Vec<u8>> =
-            self.run("GET", &key, |con| redis::cmd("GET").arg(&key).query(con))?;
-        raw.map(|json| {
-            serde_json::from_slice(&json)
-                .map_err(|e| error(format!("{key} at {} holds no run snapshot: {e}", self.url)))
-        })
-        .transpose()
+        let (raw, pttl): (Option<Vec<u8>>, i64) = self.run("GET", &key, |con| {
+            redis::pipe()
+                .cmd("GET")
+                .arg(&key)
+                .cmd("PTTL")
+                .arg(&key)
+                .query(con)
+        })?;
+        let Some(json) = raw else {
+            return Ok(None);
+        };
+        let mut snap: RunSnapshot = serde_json::from_slice(&json)
+            .map_err(|e| error(format!("{key} at {} holds no run snapshot: {e}", self.url)))?;
+        if lapsed(&snap, pttl) {
+            snap.status = RunStatus::Failed;
+            snap.error_message = Some(format!(
+                "the server running this run stopped: its progress was not renewed for {} s (the process was killed or lost Redis); resubmit it",
+                self.lease.as_secs()
+            ));
+        }
+        Ok(Some(snap))
     }
 
     fn claim(&self, run_key: &str, id: &str) -> Result<Option<String>, CacheError> {
@@ -239,6 +275,14 @@ fn error(reason: String) -> CacheError {
         backend: "redis",
         reason,
     }
+}
+
+/// Whether an entry with `pttl` ms to live is an in-flight run whose
+/// lease ran out: nothing renewed it for [`RedisOptions::lease`].
+fn lapsed(snap: &RunSnapshot, pttl: i64) -> bool {
+    !snap.status.is_terminal()
+        && pttl >= 0
+        && u64::try_from(pttl).is_ok_and(|ms| ms <= ttl_ms(LAPSED_KEPT))
 }
 
 /// `PX` wants a positive whole number of milliseconds.
@@ -334,7 +378,7 @@ mod tests {
     }
 
     #[test]
-    fn redis_keys_are_namespaced_and_in_flight_entries_do_not_expire() {
+    fn redis_keys_are_namespaced_and_in_flight_entries_hold_a_lease() {
         let server = RedisServer::start();
         let cache = RedisCache::connect(&server.url).unwrap();
         let mut con = raw(&server);
@@ -364,7 +408,12 @@ mod tests {
             .arg("atf:run:ns")
             .query(&mut con)
             .unwrap();
-        assert_eq!(pttl, -1, "an in-flight put clears a previous expiry");
+        let kept = ttl_ms(LAPSED_KEPT) as i64;
+        let lease = ttl_ms(crate::redis_client::DEFAULT_LEASE) as i64;
+        assert!(
+            pttl > kept && pttl <= kept + lease,
+            "an in-flight put replaces a previous expiry with the lease, got {pttl}"
+        );
         let json: String = redis::cmd("GET").arg("atf:run:ns").query(&mut con).unwrap();
         assert_eq!(serde_json::from_str::<RunSnapshot>(&json).unwrap(), s);
 
@@ -385,6 +434,69 @@ mod tests {
             .unwrap();
         let err = cache.get("junk").unwrap_err().to_string();
         assert!(err.contains("atf:run:junk"), "{err}");
+    }
+
+    #[test]
+    fn an_in_flight_run_whose_lease_lapsed_reads_failed_until_renewed() {
+        let server = RedisServer::start();
+        let opts = RedisOptions {
+            lease: Duration::from_secs(7),
+            ..RedisOptions::default()
+        };
+        let cache = RedisCache::connect_with(&server.url, &opts).unwrap();
+        let s = contract::snapshot("crashed");
+        cache.put(&s, None).unwrap();
+        assert_eq!(
+            cache.get("crashed").unwrap().unwrap(),
+            s,
+            "within its lease"
+        );
+        // what 7 s without a put leaves (set by hand rather than waited for)
+        let kept = ttl_ms(LAPSED_KEPT);
+        redis::cmd("PEXPIRE")
+            .arg("atf:run:crashed")
+            .arg(kept)
+            .exec(&mut raw(&server))
+            .unwrap();
+        let read = cache.get("crashed").unwrap().unwrap();
+        assert_eq!(read.status, RunStatus::Failed);
+        let msg = read.error_message.unwrap();
+        assert!(
+            msg.contains("the server running this run stopped") && msg.contains("7 s"),
+            "{msg}"
+        );
+        assert_eq!((read.completed, read.id.as_str()), (s.completed, "crashed"));
+        // a live server's next publish renews it
+        cache.put(&s, None).unwrap();
+        assert_eq!(
+            cache.get("crashed").unwrap().unwrap().status,
+            RunStatus::Running
+        );
+        // a terminal entry near its end is just terminal
+        let mut done = contract::snapshot("done");
+        done.status = RunStatus::Completed;
+        cache.put(&done, Some(Duration::from_secs(5))).unwrap();
+        assert_eq!(cache.get("done").unwrap().unwrap(), done);
+    }
+
+    #[test]
+    fn a_ca_file_needs_rediss_and_must_be_readable() {
+        let opts = |ca: &str| RedisOptions {
+            ca_file: Some(ca.into()),
+            ..RedisOptions::default()
+        };
+        let msg = RedisCache::connect_with("redis://127.0.0.1:1", &opts("/etc/hostname"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("is not a rediss:// URL"), "{msg}");
+        let msg =
+            RedisCache::connect_with("rediss://:pw@127.0.0.1:1", &opts("/nonexistent/ca.pem"))
+                .unwrap_err()
+                .to_string();
+        assert!(
+            msg.contains("cannot read the Redis CA file /nonexistent/ca.pem"),
+            "{msg}"
+        );
     }
 
     #[test]

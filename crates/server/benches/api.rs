@@ -182,7 +182,7 @@ fn throughput(srv: &TestServer, a: &ureq::Agent) {
         &srv.service().config().registry,
         &req,
         ds.clone(),
-        1_000_000,
+        atf_runs::plan::GridLimits::default(),
     )
     .unwrap();
     let atf_runs::plan::Work::Optimization(spec) = &plan.work else {

@@ -388,6 +388,7 @@ pub async fn health(State(app): State<AppState>) -> Json<Health> {
         limits: crate::dto::Limits {
             max_combinations: app.service.config().max_combinations,
             max_top: atf_runs::plan::MAX_TOP as u64,
+            max_kept_points: app.service.config().max_kept_points,
             max_page: crate::queries::MAX_PAGE,
             max_upload_bytes: app.config.max_upload_bytes as u64,
             max_pending: app.service.config().max_pending as u64,

@@ -6,6 +6,7 @@
 use crate::dto::{AnyStatus, BacktestRun, CancelResponse, OptimizationRun};
 use crate::problem::Problem;
 use crate::queries::{page_bounds, parse_status, ListQuery, TrialsQuery};
+use crate::streams::EventStreams;
 use crate::AppState;
 use atf_runs::service::{CancelOutcome, RunService, RunState, SubmitError};
 use atf_runs::store::TrialOrder;
@@ -17,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures_util::stream::{self, Stream, StreamExt};
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How often `/events` sends progress (the contract: at least every second).
@@ -146,13 +148,13 @@ pub async fn events(app: AppState, kind: RunKind, id: String) -> Result<Response
         return Ok(res);
     };
     let svc = app.service.clone();
-    let stream = event_stream(svc, kind, id, first)
+    let streams = Arc::clone(&app.streams);
+    let stream = event_stream(svc, kind, id, first, streams)
         // the slot is freed when the stream is dropped, however it ends
         .map(move |ev| {
             let _held = &slot;
             ev
-        })
-        .take_until(app.streams.closed());
+        });
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response())
@@ -214,32 +216,39 @@ fn event_of(state: RunState) -> Event {
         .unwrap_or_else(|_| Event::default().event(name))
 }
 
+/// The events of one run: its state every [`EVENT_EVERY`] until it ends —
+/// or until the server shuts down, when the state read right then (its
+/// runs are cancelled first, so usually `cancelled`) is the last event.
 fn event_stream(
     svc: RunService,
     kind: RunKind,
     id: String,
     first: RunState,
+    streams: Arc<EventStreams>,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     stream::unfold(Step::Emit(Box::new(first)), move |step| {
-        let (svc, id) = (svc.clone(), id.clone());
+        let (svc, id, streams) = (svc.clone(), id.clone(), Arc::clone(&streams));
         async move {
-            let state = match step {
+            let (state, closing) = match step {
                 Step::Done => return None,
-                Step::Emit(s) => *s,
+                Step::Emit(s) => (*s, false),
                 Step::Wait => {
-                    tokio::time::sleep(EVENT_EVERY).await;
+                    let closing = tokio::select! {
+                        () = tokio::time::sleep(EVENT_EVERY) => false,
+                        () = streams.closed() => true,
+                    };
                     let read = tokio::task::spawn_blocking(move || svc.state(kind, &id)).await;
                     match read {
-                        Ok(Ok(Some(s))) => s,
+                        Ok(Ok(Some(s))) => (s, closing),
                         // vanished or storage failed: end the stream; the
                         // client falls back to polling /status
                         _ => return None,
                     }
                 }
             };
-            let terminal = state.snapshot.status.is_terminal();
+            let last = closing || state.snapshot.status.is_terminal();
             let ev = event_of(state);
-            Some((Ok(ev), if terminal { Step::Done } else { Step::Wait }))
+            Some((Ok(ev), if last { Step::Done } else { Step::Wait }))
         }
     })
 }

@@ -480,6 +480,20 @@ fn unknown_runs_are_404_and_bad_requests_name_their_field() {
             json!({"strategy": "sma-cross", "dataset": "spy-1m", "axes": {"fast": [5]}, "top": 0}),
             "top",
         ),
+        // 1,000 kept curves of spy-1m's 31,757 bars: more points than the default 20 M
+        (
+            json!({"strategy": "sma-cross", "dataset": "spy-1m", "axes": {"fast": {"min": 1, "max": 1000, "step": 1}}, "top": 1000}),
+            "top",
+        ),
+        // integer axes at the i64 edges: counted without overflow (a 422, never a wrap or a 500)
+        (
+            json!({"strategy": "sma-cross", "dataset": "spy-1m", "axes": {"fast": {"min": i64::MIN, "max": i64::MAX, "step": 1}}}),
+            "axes.fast",
+        ),
+        (
+            json!({"strategy": "sma-cross", "dataset": "spy-1m", "axes": {"fast": {"min": i64::MIN, "max": i64::MAX, "step": i64::MAX}}}),
+            "axes.fast",
+        ),
     ];
     for (body, field) in opt_cases {
         let (code, p) = srv.post("/api/optimizations", &body);

@@ -31,6 +31,7 @@ fn every_answer_reads_back_as_its_type() {
     let health = client.health().unwrap();
     assert_eq!(health.status, "ok");
     assert_eq!(health.limits.max_top, 1000);
+    assert_eq!(health.limits.max_kept_points, 20_000_000);
 
     // a backtest: submitted, followed by its events, stored
     let sub = client

@@ -80,6 +80,43 @@ impl Proc {
         self.child.id()
     }
 
+    /// Sends it SIGTERM (what service managers and `kill` send: it may
+    /// clean up).
+    pub fn terminate(&self) {
+        self.signal("TERM");
+    }
+
+    /// Sends it SIGINT (what Ctrl-C in its terminal would send).
+    pub fn interrupt(&self) {
+        self.signal("INT");
+    }
+
+    /// Sends it signal `name` (`TERM`, `INT`, …) through the system's
+    /// `kill`.
+    ///
+    /// # Panics
+    /// When `kill` cannot be run or fails.
+    pub fn signal(&self, name: &str) {
+        let st = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .expect("runs kill");
+        assert!(st.success(), "kill -{name} {} failed", self.child.id());
+    }
+
+    /// Waits until it has exited, `bound` at most (a liveness bound, not
+    /// a timing); how it exited.
+    ///
+    /// # Panics
+    /// When it is still running after `bound` (the message quotes its log).
+    pub fn wait_exit(&mut self, bound: std::time::Duration) -> std::process::ExitStatus {
+        crate::wait::eventually(bound, || match self.child.try_wait() {
+            Ok(Some(st)) => Ok(st),
+            Ok(None) => Err(format!("still running:\n{}", self.log_tail(20))),
+            Err(e) => Err(e.to_string()),
+        })
+    }
+
     /// Kills it (SIGKILL: no chance to clean up) and reaps it.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

@@ -27,8 +27,13 @@ pub struct RedisServer {
     pub url: String,
     /// The TCP port it listens on.
     pub port: u16,
+    /// `rediss://127.0.0.1:{tls port}` when started with
+    /// [`RedisServer::start_tls`].
+    pub tls_url: Option<String>,
     child: Child,
     dir: PathBuf,
+    /// Arguments besides port, bind and persistence (TLS).
+    extra: Vec<String>,
 }
 
 impl RedisServer {
@@ -39,6 +44,36 @@ impl RedisServer {
     /// within 30 s (the message quotes its log).
     #[must_use]
     pub fn start() -> Self {
+        Self::start_with(Vec::new(), None)
+    }
+
+    /// [`RedisServer::start`], also listening for TLS on another free port
+    /// ([`RedisServer::tls_url`]) with the PEM files `cert` and `key`
+    /// (signed by `ca`); clients need no certificate of their own.
+    ///
+    /// # Panics
+    /// As [`RedisServer::start`] (and when this `redis-server` was built
+    /// without TLS).
+    #[must_use]
+    pub fn start_tls(cert: &std::path::Path, key: &std::path::Path, ca: &std::path::Path) -> Self {
+        let tls_port = free_port();
+        let path = |p: &std::path::Path| p.display().to_string();
+        let extra = vec![
+            "--tls-port".into(),
+            tls_port.to_string(),
+            "--tls-cert-file".into(),
+            path(cert),
+            "--tls-key-file".into(),
+            path(key),
+            "--tls-ca-cert-file".into(),
+            path(ca),
+            "--tls-auth-clients".into(),
+            "no".into(),
+        ];
+        Self::start_with(extra, Some(format!("rediss://127.0.0.1:{tls_port}")))
+    }
+
+    fn start_with(extra: Vec<String>, tls_url: Option<String>) -> Self {
         let dir = unique_dir();
         let mut failures = Vec::new();
         for _ in 0..PORT_ATTEMPTS {
@@ -49,17 +84,7 @@ impl RedisServer {
             let log_err = log
                 .try_clone()
                 .unwrap_or_else(|e| panic!("cannot clone {}: {e}", log_path.display()));
-            let spawned = Command::new("redis-server")
-                .args(["--port", &port.to_string()])
-                .args(["--bind", "127.0.0.1"])
-                .args(["--save", ""])
-                .args(["--appendonly", "no"])
-                .arg("--dir")
-                .arg(&dir)
-                .stdin(Stdio::null())
-                .stdout(log)
-                .stderr(log_err)
-                .spawn();
+            let spawned = spawn(port, &dir, &extra, log, log_err);
             let mut child = match spawned {
                 Ok(child) => child,
                 Err(e) => {
@@ -75,8 +100,10 @@ impl RedisServer {
                     return Self {
                         url: format!("redis://127.0.0.1:{port}"),
                         port,
+                        tls_url,
                         child,
                         dir,
+                        extra,
                     }
                 }
                 Err(why) => {
@@ -90,6 +117,69 @@ impl RedisServer {
         let _ = fs::remove_dir_all(&dir);
         panic!("redis-server did not start:\n{}", failures.join("\n"));
     }
+}
+
+impl RedisServer {
+    /// Kills the server (`SIGKILL`) and starts a new one on the same port:
+    /// without persistence it comes back empty, as a crashed Redis would.
+    ///
+    /// # Panics
+    /// When it does not come back within 30 s.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let log_path = self.dir.join(format!("redis-{}-restart.log", self.port));
+        let log = File::create(&log_path)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", log_path.display()));
+        let log_err = log
+            .try_clone()
+            .unwrap_or_else(|e| panic!("cannot clone {}: {e}", log_path.display()));
+        self.child = spawn(self.port, &self.dir, &self.extra, log, log_err)
+            .unwrap_or_else(|e| panic!("cannot restart redis-server: {e}"));
+        if let Err(why) = wait_ready(&mut self.child, self.port) {
+            let log = fs::read_to_string(&log_path).unwrap_or_default();
+            panic!("redis-server did not restart: {why}; its log:\n{log}");
+        }
+    }
+
+    /// Empties every database (`FLUSHALL`), as an operator might.
+    ///
+    /// # Panics
+    /// When the server does not answer `+OK`.
+    pub fn flush_all(&self) {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
+            .unwrap_or_else(|e| panic!("cannot reach {}: {e}", self.url));
+        let mut reply = [0_u8; 5];
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .and_then(|()| stream.write_all(b"FLUSHALL\r\n"))
+            .and_then(|()| stream.read_exact(&mut reply))
+            .unwrap_or_else(|e| panic!("FLUSHALL at {}: {e}", self.url));
+        assert_eq!(&reply, b"+OK\r\n", "FLUSHALL at {}", self.url);
+    }
+}
+
+/// `redis-server` on `port` without persistence, its files in `dir`.
+fn spawn(
+    port: u16,
+    dir: &std::path::Path,
+    extra: &[String],
+    log: File,
+    log_err: File,
+) -> std::io::Result<Child> {
+    Command::new("redis-server")
+        .args(["--port", &port.to_string()])
+        .args(["--bind", "127.0.0.1"])
+        .args(["--save", ""])
+        .args(["--appendonly", "no"])
+        .arg("--dir")
+        .arg(dir)
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_err)
+        .spawn()
 }
 
 impl Drop for RedisServer {

@@ -7,9 +7,11 @@
 use super::codec;
 use super::job::{self, Job, JobDataset};
 use super::keys;
+use super::limits::{self, DistLimits};
 use super::link::Link;
 use super::DistError;
 use crate::plan::{Plan, Work};
+use crate::redis_client::RedisOptions;
 use atf_engine::metrics::{RunCommon, TrialMetrics};
 use atf_engine::optimize::{Leader, OptimizationProgress, OptimizationReport, LEADERBOARD_SIZE};
 use atf_engine::MarketData;
@@ -22,20 +24,15 @@ use tracing::{info, warn};
 
 /// How often progress is read from Redis.
 pub const POLL: Duration = Duration::from_millis(250);
-/// A run fails when Redis has not answered for this long.
-pub const REDIS_GRACE: Duration = Duration::from_secs(10);
 /// How long a cancel flag stays (workers drop the run's chunks meanwhile).
 const CANCEL_TTL_MS: u64 = 10 * 60 * 1_000;
-/// Refusals of a run's chunks (a worker with other code, or without the
-/// strategy) after which the run fails with the latest refusal's reason,
-/// instead of waiting for a worker that can run it.
-pub const MAX_REFUSALS: u64 = 3;
 /// Stream entries added or deleted per round trip.
 const BATCH: usize = 1_000;
 
 /// The coordinator of a server started with `--redis-url`.
 pub struct Coordinator {
     link: Link,
+    limits: DistLimits,
     /// Live heartbeats, counted at most once a second.
     workers: Mutex<Option<(Instant, usize)>>,
 }
@@ -71,12 +68,32 @@ impl Coordinator {
     /// # Errors
     /// [`DistError::Redis`] naming the URL (password redacted).
     pub fn connect(url: &str) -> Result<Self, DistError> {
-        let link = Link::connect(url)?;
+        Self::connect_with(url, &RedisOptions::default(), DistLimits::default())
+    }
+
+    /// [`Coordinator::connect`] with a CA file for `rediss://` and the
+    /// bounds its runs are held to.
+    ///
+    /// # Errors
+    /// [`DistError::Redis`] naming the URL (password redacted).
+    pub fn connect_with(
+        url: &str,
+        opts: &RedisOptions,
+        limits: DistLimits,
+    ) -> Result<Self, DistError> {
+        let link = Link::connect_with(url, opts)?;
         link.ensure_group(&mut link.open()?)?;
         Ok(Self {
             link,
+            limits,
             workers: Mutex::new(None),
         })
+    }
+
+    /// The bounds its runs are held to.
+    #[must_use]
+    pub fn limits(&self) -> DistLimits {
+        self.limits
     }
 
     /// The Redis server.
@@ -169,26 +186,40 @@ impl Coordinator {
         info!(run = %run.id, chunks = ranges.len(), chunk_size = size, "chunks published");
         let common = common_of(run);
         let mut last_ok = Instant::now();
+        let mut stall = limits::StallClock::start();
         let mut polls = 0u64;
         loop {
             if run.progress.is_cancelled() {
                 self.cancel(&mut con, run.id, &entries);
                 return Ok(None);
             }
-            match self.poll(&mut con, run, &common, polls.is_multiple_of(4)) {
-                Ok(Polled {
-                    refused: Some(reason),
-                    ..
-                }) => {
-                    warn!(run = %run.id, %reason, "workers refused the run's chunks; failing it");
-                    self.cancel(&mut con, run.id, &entries);
-                    run.progress.cancel();
-                    return Err((reason, String::new()));
-                }
+            let why = match self.poll(&mut con, run, &common, polls.is_multiple_of(4)) {
+                Ok(p) if p.poison.is_some() || !p.job => p.poison.or_else(|| {
+                    Some(format!(
+                        "Redis lost this run's state ({} is gone: Redis restarted without persistence, or was flushed); resubmit it",
+                        keys::job(run.id)
+                    ))
+                }),
                 Ok(p) if p.recorded >= ranges.len() as u64 => break,
-                Ok(_) => last_ok = Instant::now(),
+                Ok(p) => {
+                    last_ok = Instant::now();
+                    let still = stall.observe(p.recorded, p.processed);
+                    (still >= self.limits.stall_timeout).then(|| {
+                        format!(
+                            "no progress for {} s (the limit is --stall-timeout): {} of {} chunks recorded, {} live workers",
+                            self.limits.stall_timeout.as_secs(),
+                            p.recorded,
+                            ranges.len(),
+                            self.active_workers()
+                        )
+                    })
+                }
                 Err(e) => {
-                    if last_ok.elapsed() >= REDIS_GRACE {
+                    if last_ok.elapsed() >= self.limits.redis_grace {
+                        // should Redis come back, its workers drop the run
+                        if let Ok(mut c) = self.link.open() {
+                            self.cancel(&mut c, run.id, &entries);
+                        }
                         run.progress.cancel();
                         return Err(lost(e));
                     }
@@ -196,12 +227,27 @@ impl Coordinator {
                     if let Ok(c) = self.link.open() {
                         con = c;
                     }
+                    None
                 }
+            };
+            if let Some(reason) = why {
+                warn!(run = %run.id, %reason, "failing the distributed run");
+                self.cancel(&mut con, run.id, &entries);
+                run.progress.cancel();
+                return Err((reason, String::new()));
             }
             polls += 1;
             std::thread::sleep(POLL);
         }
-        let (trials, skipped) = self.gather(&mut con, run.id).map_err(lost)?;
+        let (trials, skipped) = self
+            .gather(&mut con, run.id, &ranges)
+            .map_err(|e| match e {
+                DistError::Corrupt(why) => (
+                    format!("a worker's result was rejected: {why}"),
+                    String::new(),
+                ),
+                e => lost(e),
+            })?;
         let t = &run.plan.target;
         let report = t
             .strategy
@@ -242,6 +288,7 @@ impl Coordinator {
             dataset: JobDataset::of(&run.plan.target.dataset),
             total: run.plan.total,
             chunks: ranges.len() as u64,
+            max_deliveries: self.limits.max_deliveries,
         };
         let json = serde_json::to_string(&job).map_err(|e| DistError::Corrupt(e.to_string()))?;
         self.link.check(
@@ -269,8 +316,8 @@ impl Coordinator {
     }
 
     /// Mirrors the counters (and, when `leaders`, the leaderboard) into the
-    /// run's progress; the number of chunks recorded, and why workers
-    /// refuse the run once they did so [`MAX_REFUSALS`] times.
+    /// run's progress; what it found (chunks recorded, whether the job is
+    /// still there, the poison once a chunk reached its delivery limit).
     fn poll(
         &self,
         con: &mut Connection,
@@ -279,35 +326,30 @@ impl Coordinator {
         leaders: bool,
     ) -> Result<Polled, DistError> {
         type Counts = (Option<u64>, Option<u64>, Option<u64>, Option<u64>);
-        let ((c, f, s, chunks), (refusals, reason)): (Counts, (Option<u64>, Option<String>)) =
-            self.link.check(
-                "HMGET progress",
-                redis::pipe()
-                    .cmd("HMGET")
-                    .arg(keys::progress(run.id))
-                    .arg(&["completed", "failed", "skipped", "chunks"])
-                    .cmd("HMGET")
-                    .arg(keys::refusals(run.id))
-                    .arg(&["count", "reason"])
-                    .query(con),
-            )?;
-        let refused = (refusals.unwrap_or(0) >= MAX_REFUSALS).then(|| {
-            format!(
-                "workers refused this run {} times; the latest: {}",
-                refusals.unwrap_or(0),
-                reason.unwrap_or_default()
-            )
-        });
+        let ((c, f, s, chunks), poison, job): (Counts, Option<String>, bool) = self.link.check(
+            "HMGET progress",
+            redis::pipe()
+                .cmd("HMGET")
+                .arg(keys::progress(run.id))
+                .arg(&["completed", "failed", "skipped", "chunks"])
+                .cmd("GET")
+                .arg(keys::poison(run.id))
+                .cmd("EXISTS")
+                .arg(keys::job(run.id))
+                .query(con),
+        )?;
         let board = if leaders {
             Some(self.leaders(con, run, common)?)
         } else {
             None
         };
-        run.progress
-            .publish(c.unwrap_or(0), f.unwrap_or(0), s.unwrap_or(0), board);
+        let (c, f, s) = (c.unwrap_or(0), f.unwrap_or(0), s.unwrap_or(0));
+        run.progress.publish(c, f, s, board);
         Ok(Polled {
             recorded: chunks.unwrap_or(0),
-            refused,
+            processed: c.saturating_add(f).saturating_add(s),
+            poison,
+            job,
         })
     }
 
@@ -368,12 +410,19 @@ impl Coordinator {
     }
 
     /// Every recorded chunk's trials, and the combinations skipped.
+    /// Each chunk is checked against its range first (the trials are
+    /// exactly its combinations): one that is not fails the gathering, so
+    /// nothing of it is merged.
     fn gather(
         &self,
         con: &mut Connection,
         id: &str,
+        ranges: &[std::ops::Range<u64>],
     ) -> Result<(Vec<atf_engine::optimize::Trial>, u64), DistError> {
         let key = keys::chunks(id);
+        let ends: HashMap<u64, u64> = ranges.iter().map(|r| (r.start, r.end)).collect();
+        // HSCAN may return a field twice; each chunk counts once
+        let mut seen = std::collections::HashSet::new();
         let mut interned = HashMap::new();
         let (mut trials, mut skipped) = (Vec::new(), 0);
         let mut cursor = 0u64;
@@ -388,12 +437,33 @@ impl Coordinator {
                     .query(con),
             )?;
             for (start, blob) in pairs {
+                if !seen.insert(start.clone()) {
+                    continue;
+                }
                 let chunk = codec::decode(&blob, &mut interned)
                     .map_err(|e| DistError::Corrupt(format!("{key} {start}: {e}")))?;
+                let range = start
+                    .parse::<u64>()
+                    .ok()
+                    .and_then(|s| Some(s..*ends.get(&s)?))
+                    .ok_or_else(|| {
+                        DistError::Corrupt(format!(
+                            "{key} holds {start:?}, not a chunk of this run"
+                        ))
+                    })?;
+                limits::check_chunk(&range, chunk.skipped, &chunk.trials)
+                    .map_err(DistError::Corrupt)?;
                 skipped += chunk.skipped;
                 trials.extend(chunk.trials);
             }
             if next == 0 {
+                if seen.len() != ranges.len() {
+                    return Err(DistError::Corrupt(format!(
+                        "{key} holds {} chunks, the run has {}",
+                        seen.len(),
+                        ranges.len()
+                    )));
+                }
                 return Ok((trials, skipped));
             }
             cursor = next;
@@ -425,7 +495,8 @@ impl Coordinator {
             .arg(keys::progress(id))
             .arg(keys::leaders(id))
             .arg(keys::leader_metrics(id))
-            .arg(keys::refusals(id))
+            .arg(keys::failures(id))
+            .arg(keys::poison(id))
             .ignore();
         for batch in entries.chunks(BATCH) {
             pipe.cmd("XDEL").arg(keys::CHUNKS).arg(batch).ignore();
@@ -440,8 +511,12 @@ impl Coordinator {
 struct Polled {
     /// Chunks recorded.
     recorded: u64,
-    /// Why the run cannot go on, once workers refused it too often.
-    refused: Option<String>,
+    /// Combinations completed, failed or skipped.
+    processed: u64,
+    /// Why the run cannot go on, once a chunk failed too often.
+    poison: Option<String>,
+    /// Whether the run's job is still in Redis (gone: Redis lost its state).
+    job: bool,
 }
 
 fn common_of(run: &DistRun<'_>) -> RunCommon {
@@ -450,5 +525,88 @@ fn common_of(run: &DistRun<'_>) -> RunCommon {
         initial_equity: t.instrument.money_scale.to_f64(t.config.initial_cash.raw()),
         main_bars: run.data.main_bars().len() as u64,
         sub_bars: run.data.total_sub_bars(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use atf_engine::optimize::{Trial, TrialFailure, TrialOutcome};
+    use atf_testkit::redis::RedisServer;
+
+    fn trials(idx: impl IntoIterator<Item = u64>) -> Vec<Trial> {
+        idx.into_iter()
+            .map(|index| Trial {
+                index,
+                outcome: TrialOutcome::Failed(Box::new(TrialFailure {
+                    message: "boom".into(),
+                    backtrace: "".into(),
+                })),
+            })
+            .collect()
+    }
+
+    /// Records `chunks` (start → trials) as workers would.
+    fn recorded(server: &RedisServer, id: &str, chunks: &[(u64, Vec<Trial>)]) -> Coordinator {
+        let c = Coordinator::connect(&server.url).unwrap();
+        let mut con = c.link.open().unwrap();
+        for (start, t) in chunks {
+            redis::cmd("HSET")
+                .arg(keys::chunks(id))
+                .arg(start)
+                .arg(codec::encode(0, t))
+                .exec(&mut con)
+                .unwrap();
+        }
+        c
+    }
+
+    #[test]
+    fn gathered_chunks_must_be_exactly_the_chunks_combinations() {
+        let server = RedisServer::start();
+        let ranges = [0..4, 4..8];
+        let good = recorded(&server, "good", &[(0, trials(0..4)), (4, trials(4..8))]);
+        let (all, skipped) = good
+            .gather(&mut good.link.open().unwrap(), "good", &ranges)
+            .unwrap();
+        assert_eq!((all.len(), skipped), (8, 0));
+
+        for (id, chunks, why) in [
+            // a worker returned another chunk's trials under this start
+            (
+                "other",
+                vec![(0, trials(0..4)), (4, trials(0..4))],
+                "trial 0, outside the chunk",
+            ),
+            (
+                "twice",
+                vec![(0, trials([0, 1, 1, 3])), (4, trials(4..8))],
+                "trial 1 twice",
+            ),
+            (
+                "short",
+                vec![(0, trials(0..3)), (4, trials(4..8))],
+                "holds 3 trials",
+            ),
+            (
+                "stray",
+                vec![(0, trials(0..4)), (5, trials(5..9))],
+                "\"5\", not a chunk of this run",
+            ),
+            (
+                "missing",
+                vec![(0, trials(0..4))],
+                "holds 1 chunks, the run has 2",
+            ),
+        ] {
+            let c = recorded(&server, id, &chunks);
+            let err = c
+                .gather(&mut c.link.open().unwrap(), id, &ranges)
+                .unwrap_err();
+            assert!(
+                matches!(&err, DistError::Corrupt(m) if m.contains(why)),
+                "{id}: {err}"
+            );
+        }
     }
 }

@@ -108,6 +108,14 @@ pub struct Job {
     pub total: u64,
     /// Chunks published.
     pub chunks: u64,
+    /// Failed deliveries of one chunk that fail the run (the coordinator's
+    /// `--chunk-attempts`).
+    #[serde(default = "default_max_deliveries")]
+    pub max_deliveries: u64,
+}
+
+fn default_max_deliveries() -> u64 {
+    super::limits::DEFAULT_MAX_DELIVERIES
 }
 
 /// Combinations per chunk for a grid of `total` over `sub_bars` sub-bars:

@@ -51,10 +51,17 @@ pub fn leader_metrics(id: &str) -> String {
     run(id, "leader-metrics")
 }
 
-/// The refusals of run `id`'s chunks: `count` and the latest `reason`.
+/// The failed deliveries of run `id`'s chunks: chunk start → count, and
+/// `{start}:error` → the latest error.
 #[must_use]
-pub fn refusals(id: &str) -> String {
-    run(id, "refusals")
+pub fn failures(id: &str) -> String {
+    run(id, "failures")
+}
+
+/// Why run `id` cannot go on (a chunk failed too often), once set.
+#[must_use]
+pub fn poison(id: &str) -> String {
+    run(id, "poison")
 }
 
 /// The heartbeat of worker `name`.

@@ -1,6 +1,7 @@
 //! Connections to the Redis server of a scale-out.
 
 use super::DistError;
+use crate::redis_client::RedisOptions;
 use redis::Connection;
 use std::time::Duration;
 
@@ -27,12 +28,21 @@ impl Link {
     /// # Errors
     /// [`DistError::Redis`] naming the URL (password redacted).
     pub fn connect(url: &str) -> Result<Self, DistError> {
+        Self::connect_with(url, &RedisOptions::default())
+    }
+
+    /// [`Link::connect`] with a CA file for `rediss://`.
+    ///
+    /// # Errors
+    /// [`DistError::Redis`] naming the URL (password redacted) or the CA file.
+    pub fn connect_with(url: &str, opts: &RedisOptions) -> Result<Self, DistError> {
         let shown = crate::redis_cache::redact_url(url);
-        let client = redis::Client::open(url).map_err(|e| DistError::Redis {
-            url: shown.clone(),
-            op: "invalid URL".into(),
-            reason: e.to_string(),
-        })?;
+        let client =
+            crate::redis_client::client(url, &shown, opts).map_err(|reason| DistError::Redis {
+                url: shown.clone(),
+                op: "connect".into(),
+                reason,
+            })?;
         let link = Self { client, url: shown };
         let mut con = link.open()?;
         link.check("PING", redis::cmd("PING").exec(&mut con))?;

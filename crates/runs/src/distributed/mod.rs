@@ -24,6 +24,8 @@
 //! | `atf:opt:{id}:progress` | hash `completed`, `failed`, `skipped`, `chunks` (recorded) |
 //! | `atf:opt:{id}:leaders` | sorted set index → fitness (each chunk's best) |
 //! | `atf:opt:{id}:leader-metrics` | hash index → metrics of those |
+//! | `atf:opt:{id}:failures` | hash chunk start → failed deliveries, `{start}:error` → the latest |
+//! | `atf:opt:{id}:poison` | why the run must fail (a chunk reached its delivery limit) |
 //! | `atf:worker:{name}` | heartbeat (expires after 5 s) |
 //! | `atf:coordinator` | the URL workers fetch data from |
 //!
@@ -31,11 +33,19 @@
 //! results, counters and leaders are written only if that chunk start was
 //! not recorded before, so a chunk run twice (reclaimed from a worker that
 //! was only slow) counts once.
+//!
+//! Bounds ([`limits`]): a chunk whose delivery failed (refused, could not
+//! run, or its trials were not the chunk's) `max_deliveries` times (3)
+//! poisons the run; the coordinator fails a run that is poisoned, whose
+//! Redis state vanished (restart without persistence, `FLUSHALL`), that
+//! made no progress for `stall_timeout`, or whose Redis did not answer for
+//! `redis_grace` — and frees its slot.
 
 pub mod codec;
 pub mod coordinator;
 pub mod job;
 pub mod keys;
+pub mod limits;
 mod link;
 pub mod source;
 pub mod worker;

@@ -16,6 +16,7 @@
 use super::codec;
 use super::job::Job;
 use super::keys;
+use super::limits;
 use super::link::Link;
 use super::source::{DatasetSource, SourceError};
 use super::DistError;
@@ -60,6 +61,24 @@ if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('HSETNX', KEYS[2], ARGV[3],
 end
 redis.call('XACK', KEYS[6], ARGV[1], ARGV[2])
 return 0
+";
+
+/// Counts a failed delivery of a chunk of a live run (`KEYS[1]` its job):
+/// the count and the latest error in `KEYS[2]`; at the limit `ARGV[3]`
+/// the poison message `ARGV[4]` in `KEYS[3]` and the entry acknowledged.
+/// The count, or -1 when the run has ended (then only the acknowledgement).
+const FAIL_LUA: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('XACK', KEYS[4], ARGV[5], ARGV[6])
+  return -1
+end
+local n = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+redis.call('HSET', KEYS[2], ARGV[1] .. ':error', ARGV[2])
+if n >= tonumber(ARGV[3]) then
+  redis.call('SET', KEYS[3], ARGV[4], 'NX')
+  redis.call('XACK', KEYS[4], ARGV[5], ARGV[6])
+end
+return n
 ";
 
 /// A worker's settings.
@@ -120,6 +139,7 @@ pub struct Worker {
     cfg: WorkerConfig,
     source: Arc<dyn DatasetSource>,
     record: redis::Script,
+    fail: redis::Script,
     prepared: Option<Arc<Prepared>>,
 }
 
@@ -141,6 +161,7 @@ impl Worker {
             cfg,
             source,
             record: redis::Script::new(RECORD_LUA),
+            fail: redis::Script::new(FAIL_LUA),
             prepared: None,
         }
     }
@@ -271,74 +292,113 @@ impl Worker {
                 "chunk dropped: run cancelled or ended before it started");
             return self.ack(con, &chunk.entry);
         };
-        let prepared = match self.prepare(&job) {
+        // the delivery limit travels with the job; an unreadable job is
+        // refused under the default one
+        let parsed: Result<Job, Refusal> =
+            serde_json::from_str(&job).map_err(|e| Refusal::Job(format!("unreadable job: {e}")));
+        let limit = parsed
+            .as_ref()
+            .map_or(limits::DEFAULT_MAX_DELIVERIES, |j| j.max_deliveries);
+        let prepared = match parsed.and_then(|j| self.prepare(j)) {
             Ok(p) => p,
             Err(e) => {
                 error!(worker = %self.cfg.name, run = %chunk.run, start = chunk.start, end = chunk.end,
                     error = %e, "refusing chunk; it stays pending for another worker");
-                // counted, so that the coordinator fails a run nobody can
-                // run instead of waiting for ever
-                self.link.check(
-                    "HINCRBY refusals",
-                    redis::pipe()
-                        .cmd("HINCRBY")
-                        .arg(keys::refusals(&chunk.run))
-                        .arg("count")
-                        .arg(1)
-                        .ignore()
-                        .cmd("HSET")
-                        .arg(keys::refusals(&chunk.run))
-                        .arg("reason")
-                        .arg(format!("worker {}: {e}", self.cfg.name))
-                        .ignore()
-                        .exec(con),
-                )?;
-                // and offered again at once (as if idle past any reclaim
-                // threshold) rather than held here until a reclaim: another
-                // worker may run it, and a run nobody can run reaches the
-                // coordinator's refusal limit in seconds
-                let idle = u64::try_from(self.cfg.reclaim_after.as_millis())
-                    .unwrap_or(u64::MAX / 2)
-                    .saturating_add(1);
-                self.link.check(
-                    "XCLAIM refused",
-                    redis::cmd("XCLAIM")
-                        .arg(keys::CHUNKS)
-                        .arg(keys::GROUP)
-                        .arg(&self.cfg.name)
-                        .arg(0)
-                        .arg(&chunk.entry)
-                        .arg("IDLE")
-                        .arg(idle)
-                        .arg("JUSTID")
-                        .exec(con),
-                )?;
-                // let it age towards reclaim elsewhere instead of spinning on it
-                std::thread::sleep(BLOCK);
-                return Ok(());
+                return self.failed_delivery(
+                    con,
+                    chunk,
+                    &format!("refused by worker {}: {e}", self.cfg.name),
+                    limit,
+                );
             }
         };
         let t0 = Instant::now();
         let progress = OptimizationProgress::new();
         let outcome = self.run_chunk(&prepared, chunk, &progress)?;
-        let trials = match outcome {
-            Ok(t) => t,
-            Err(e) => {
-                error!(run = %chunk.run, start = chunk.start, error = %e, "chunk could not run");
-                return Ok(());
-            }
-        };
         if progress.is_cancelled() {
             info!(worker = %self.cfg.name, run = %chunk.run, start = chunk.start,
                 stop_ms = t0.elapsed().as_secs_f64() * 1e3, "chunk dropped: run cancelled or ended");
             return self.ack(con, &chunk.entry);
         }
+        // a chunk that did not run, or whose trials are not the chunk's
+        // (never recorded), is a failed delivery
+        let trials = match outcome.and_then(|t| {
+            limits::check_chunk(&(chunk.start..chunk.end), progress.skipped(), &t).map(|()| t)
+        }) {
+            Ok(t) => t,
+            Err(e) => {
+                error!(worker = %self.cfg.name, run = %chunk.run, start = chunk.start, error = %e, "chunk failed");
+                return self.failed_delivery(
+                    con,
+                    chunk,
+                    &format!("worker {} failed on it: {e}", self.cfg.name),
+                    limit,
+                );
+            }
+        };
         let run_secs = t0.elapsed().as_secs_f64();
         let t1 = Instant::now();
         let new = self.record(con, &prepared, chunk, &progress, &trials)?;
         info!(worker = %self.cfg.name, run = %chunk.run, start = chunk.start, end = chunk.end,
             trials = trials.len(), reclaimed = chunk.reclaimed, run_secs,
             record_ms = t1.elapsed().as_secs_f64() * 1e3, new, "chunk done");
+        Ok(())
+    }
+
+    /// Counts a failed delivery of `chunk` (its latest error `why`). Under
+    /// `limit` the chunk is offered again at once (as if idle past any
+    /// reclaim threshold) rather than held here until a reclaim: another
+    /// worker may run it. At `limit` the run is poisoned — the coordinator
+    /// fails it with `why` — and the entry acknowledged: it is delivered no
+    /// more.
+    fn failed_delivery(
+        &self,
+        con: &mut Connection,
+        chunk: &Chunk,
+        why: &str,
+        limit: u64,
+    ) -> Result<(), DistError> {
+        let poison = format!(
+            "chunk {}..{} failed {limit} times (the limit is --chunk-attempts {limit}); the last time: {why}",
+            chunk.start, chunk.end
+        );
+        let n: i64 = self.link.check(
+            "count failed delivery",
+            self.fail
+                .key(keys::job(&chunk.run))
+                .key(keys::failures(&chunk.run))
+                .key(keys::poison(&chunk.run))
+                .key(keys::CHUNKS)
+                .arg(chunk.start)
+                .arg(why)
+                .arg(limit)
+                .arg(poison)
+                .arg(keys::GROUP)
+                .arg(&chunk.entry)
+                .invoke(con),
+        )?;
+        if n < 0 || u64::try_from(n).is_ok_and(|n| n >= limit) {
+            // run ended, or chunk given up on: acknowledged by the script
+            return Ok(());
+        }
+        let idle = u64::try_from(self.cfg.reclaim_after.as_millis())
+            .unwrap_or(u64::MAX / 2)
+            .saturating_add(1);
+        self.link.check(
+            "XCLAIM failed",
+            redis::cmd("XCLAIM")
+                .arg(keys::CHUNKS)
+                .arg(keys::GROUP)
+                .arg(&self.cfg.name)
+                .arg(0)
+                .arg(&chunk.entry)
+                .arg("IDLE")
+                .arg(idle)
+                .arg("JUSTID")
+                .exec(con),
+        )?;
+        // let it age towards reclaim elsewhere instead of spinning on it
+        std::thread::sleep(BLOCK);
         Ok(())
     }
 
@@ -474,9 +534,7 @@ impl Worker {
     }
 
     /// The job's plan and bars, reused while chunks of the same run come.
-    fn prepare(&mut self, raw: &str) -> Result<Arc<Prepared>, Refusal> {
-        let job: Job =
-            serde_json::from_str(raw).map_err(|e| Refusal::Job(format!("unreadable job: {e}")))?;
+    fn prepare(&mut self, job: Job) -> Result<Arc<Prepared>, Refusal> {
         if let Some(p) = self.prepared.as_ref().filter(|p| p.run == job.run) {
             return Ok(Arc::clone(p));
         }
@@ -487,7 +545,7 @@ impl Worker {
             .dataset
             .info(std::path::PathBuf::new())
             .map_err(Refusal::Job)?;
-        let plan = plan::optimization(&self.cfg.registry, &req, info, u64::MAX)
+        let plan = plan::optimization(&self.cfg.registry, &req, info, plan::GridLimits::NONE)
             .map_err(|e| Refusal::Job(format!("cannot plan the run here: {e}")))?;
         if plan.key.as_str() != job.run_key || plan.total != job.total {
             return Err(Refusal::Job(format!(

@@ -157,8 +157,8 @@ impl RunService {
         }
     }
 
-    /// Persists the run, then turns its snapshot terminal, then releases
-    /// its key and forgets it.
+    /// Persists the run (`save`: retried, else recorded `Failed`), then
+    /// turns its snapshot terminal, then releases its key and forgets it.
     pub(super) fn finish(
         &self,
         run: &Arc<LiveRun>,
@@ -180,53 +180,25 @@ impl RunService {
             }
             status
         };
-        let header = run.header(status);
         let t_save = Instant::now();
-        let saved = match &ended {
-            Ended::Backtest(report) => {
-                let params = match &run.plan.work {
-                    Work::Backtest(p) => p.clone(),
-                    Work::Optimization(s) => s.base.clone(),
-                };
-                let report = report.as_deref().filter(|_| status == RunStatus::Completed);
-                self.inner.store.save_backtest(&BacktestEnd {
-                    header: &header,
-                    processed: run.bars.processed(),
-                    params: &params,
-                    report,
-                })
-            }
-            Ended::Optimization(report) => self.inner.store.save_optimization(&OptimizationEnd {
-                header: &header,
-                spec: &run.plan.spec,
-                completed: run.trials.completed(),
-                failed: run.trials.failed(),
-                skipped: run.trials.skipped(),
-                report: report.as_deref(),
-            }),
-        };
+        let saved = self.save_end(run, status, &ended);
         {
             let mut st = lock(&run.state);
-            if let Err(e) = &saved {
-                error!(run = %run.id, error = %e, "cannot save the run; it is lost");
-                st.error = Some((
-                    format!("the run ended but could not be saved: {e}"),
-                    trace_here(),
-                ));
-                st.phase = Phase::Done(RunStatus::Failed);
-            } else {
-                st.phase = Phase::Done(status);
-            }
+            st.phase = Phase::Done(match saved {
+                save::Saved::AsIs => status,
+                save::Saved::Failed | save::Saved::CacheOnly => RunStatus::Failed,
+            });
             let snap = run.snapshot_with(&st);
-            if let Err(e) = self
-                .inner
-                .cache
-                .put(&snap, Some(self.inner.cfg.terminal_ttl))
-            {
+            // a run that is nowhere else must not expire from the cache
+            let ttl = match saved {
+                save::Saved::CacheOnly => save::UNSAVED_TTL,
+                _ => self.inner.cfg.terminal_ttl,
+            };
+            if let Err(e) = self.inner.cache.put(&snap, Some(ttl)) {
                 warn!(run = %run.id, error = %e, "cannot publish the final status");
             }
         }
-        info!(run = %run.id, save_ms = t_save.elapsed().as_secs_f64() * 1e3, "run saved");
+        info!(run = %run.id, save_ms = t_save.elapsed().as_secs_f64() * 1e3, saved = ?saved, "run saved");
         if let Err(e) = self.inner.cache.release(run.plan.key.as_str(), &run.id) {
             warn!(run = %run.id, error = %e, "cannot release the run key");
         }

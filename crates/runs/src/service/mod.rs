@@ -13,7 +13,12 @@
 //!   (never per bar or per trial).
 //! - **End**: the run is written to SQLite in one transaction, then its
 //!   snapshot turns terminal with a time to live, then its key claim is
-//!   released — so a reader never sees `Completed` without a result.
+//!   released — so a reader never sees `Completed` without a result. A
+//!   save that fails is retried; failing that, the run ends `Failed` with
+//!   the reason in a small row, or — if even that cannot be written — in
+//!   a cache entry kept, in effect, for good (`save`).
+//! - **Shutdown**: every run in flight, queued or running, is cancelled
+//!   and saved as `Cancelled` before the process exits (`shutdown`).
 //! - **Priority**: the lane threads (and the optimizer threads they start,
 //!   which inherit it) run at a lower CPU priority (nice +10 on Unix), so
 //!   the HTTP API keeps answering in milliseconds while every core works on
@@ -22,21 +27,28 @@
 //!   running one is flagged, reports `Cancelled` immediately, and its
 //!   threads stop at their next check (every 4,096 sub-bars at most).
 //!
-//! Layout: this file (configuration, errors, start and stop), `submit`
+//! Layout: this file (configuration, errors, start), `submit`
 //! (submission and cancel), `live` (a run in flight and its snapshot),
-//! `lanes` (execution and the hand-over to SQLite), `queries` (states,
+//! `lanes` (execution and the hand-over to SQLite), `save` (retries and
+//! the durable record of a save that failed), `shutdown` (cancel and
+//! drain), `queries` (states,
 //! trials, lists), `distributed_run` (an optimization on the workers).
 
 mod distributed_run;
 mod lanes;
 mod live;
 mod queries;
+mod save;
+mod shutdown;
 mod submit;
+
+pub use save::{DEFAULT_SAVE_ATTEMPTS, DEFAULT_SAVE_BACKOFF};
 
 use lanes::log_failed_trials;
 use live::{lock, LiveRun, LiveState, Phase};
 
 use crate::cache::{CacheError, ProgressCache};
+use crate::clock::{Clock, SystemClock};
 use crate::key::RunKind;
 use crate::plan::{self, Plan, Work};
 use crate::request::{BacktestRequest, OptimizationRequest};
@@ -85,6 +97,9 @@ pub struct ServiceConfig {
     pub optimizer_threads: usize,
     /// Largest grid accepted.
     pub max_combinations: u64,
+    /// Most equity-curve points an optimization's kept trials may hold
+    /// together ([`crate::plan::GridLimits::max_kept_points`]).
+    pub max_kept_points: u64,
     /// How often live counters are copied to the cache.
     pub publish_every: Duration,
     /// How long a terminal cache entry lives after the run is persisted.
@@ -92,6 +107,15 @@ pub struct ServiceConfig {
     /// Runs of one kind waiting for a slot at most; a submission beyond it
     /// is refused ([`SubmitError::QueueFull`], HTTP 429).
     pub max_pending: usize,
+    /// Attempts at saving a finished run before it is recorded `Failed`
+    /// (at least 1; see [`DEFAULT_SAVE_ATTEMPTS`]).
+    pub save_attempts: u32,
+    /// The wait before the second attempt; it doubles after each failure
+    /// (see [`DEFAULT_SAVE_BACKOFF`]).
+    pub save_backoff: Duration,
+    /// Where retries' waits come from (tests move a manual clock instead
+    /// of sleeping).
+    pub clock: Arc<dyn Clock>,
 }
 
 /// Runs of one kind that may wait for a slot unless configured.
@@ -110,9 +134,13 @@ impl ServiceConfig {
             optimization_slots: 1,
             optimizer_threads: std::thread::available_parallelism().map_or(1, usize::from),
             max_combinations: atf_engine::grid::DEFAULT_MAX_COMBINATIONS,
+            max_kept_points: crate::plan::DEFAULT_MAX_KEPT_POINTS,
             publish_every: Duration::from_millis(250),
             terminal_ttl: crate::cache::TERMINAL_TTL,
             max_pending: DEFAULT_MAX_PENDING,
+            save_attempts: DEFAULT_SAVE_ATTEMPTS,
+            save_backoff: DEFAULT_SAVE_BACKOFF,
+            clock: Arc::new(SystemClock::default()),
         }
     }
 }
@@ -159,6 +187,15 @@ pub enum ServiceError {
     /// The dataset catalog.
     #[error("dataset catalog: {0}")]
     Catalog(#[from] DataError),
+    /// The data directory cannot be written: a server there would accept
+    /// runs it cannot save.
+    #[error("data directory {} is not writable: {source}", path.display())]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// What writing a file there answered.
+        source: std::io::Error,
+    },
 }
 
 /// The answer to a submission.
@@ -302,10 +339,7 @@ impl RunService {
         // every submission's key needs the build's fingerprint: hash the
         // executable now, off the first request's path
         std::thread::spawn(|| crate::build::fingerprint().len());
-        std::fs::create_dir_all(&cfg.data_dir).map_err(|source| DataError::Io {
-            path: cfg.data_dir.clone(),
-            source,
-        })?;
+        save::probe_data_dir(&cfg.data_dir)?;
         let catalog = Catalog::open(&cfg.data_dir)?;
         catalog.ensure_demo()?;
         let store = RunStore::open(&cfg.data_dir.join("runs.db"))?;
@@ -346,17 +380,6 @@ impl RunService {
                 source: e,
             })?;
         Ok(svc)
-    }
-
-    /// Stops taking jobs (running ones are abandoned with the process).
-    pub fn shutdown(&self) {
-        self.inner.stop.store(true, Ordering::Relaxed);
-        for lane in &self.inner.lanes {
-            lane.ready.notify_all();
-        }
-        for run in lock(&self.inner.live).values() {
-            run.cancel_engine();
-        }
     }
 
     /// The cache backend's name.

@@ -29,6 +29,18 @@ impl RunService {
                 result: None,
             }));
         }
+        // in flight here but not in the cache (Redis flushed or restarted
+        // empty: the next publish puts it back): never a 404 meanwhile
+        let live = lock(&self.inner.live).get(id).cloned();
+        if let Some(run) = live.filter(|r| r.kind() == kind) {
+            let snapshot = run.snapshot();
+            if !snapshot.status.is_terminal() {
+                return Ok(Some(RunState {
+                    snapshot,
+                    result: None,
+                }));
+            }
+        }
         self.stored(kind, id)
     }
 

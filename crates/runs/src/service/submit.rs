@@ -33,19 +33,20 @@ impl RunService {
     ///
     /// # Errors
     /// As [`RunService::submit_backtest`]; `axes` when the grid is larger
-    /// than [`ServiceConfig::max_combinations`].
+    /// than [`ServiceConfig::max_combinations`], `top` when the kept trials'
+    /// curves exceed [`ServiceConfig::max_kept_points`].
     pub fn submit_optimization(
         &self,
         req: &OptimizationRequest,
         body: Value,
     ) -> Result<Submitted, SubmitError> {
         let ds = self.dataset(&req.run.dataset)?;
-        let plan = plan::optimization(
-            &self.inner.cfg.registry,
-            req,
-            ds,
-            self.inner.cfg.max_combinations,
-        )?;
+        let cfg = &self.inner.cfg;
+        let limits = plan::GridLimits {
+            max_combinations: cfg.max_combinations,
+            max_kept_points: cfg.max_kept_points,
+        };
+        let plan = plan::optimization(&cfg.registry, req, ds, limits)?;
         self.submit(plan, body)
     }
 

@@ -49,12 +49,19 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database answered an error.
-    #[error("run database {path}: {source}")]
+    #[error("run database {path}: {source}{}", io_hint(source))]
     Sqlite {
         /// The database file.
         path: PathBuf,
         /// SQLite's error.
         source: rusqlite::Error,
+    },
+    /// The database opened read-only (a read-only file or directory):
+    /// nothing could be saved in it.
+    #[error("run database {}: opened read-only; runs could not be saved", path.display())]
+    ReadOnly {
+        /// The database file.
+        path: PathBuf,
     },
     /// A stored JSON column does not parse.
     #[error("run database {path}: corrupt JSON in {what}: {source}")]
@@ -66,6 +73,20 @@ pub enum StoreError {
         /// The parser's error.
         source: serde_json::Error,
     },
+}
+
+/// What SQLite's bare "disk I/O error" meant, when it says which write
+/// failed (a full disk or a file-size limit often shows up so).
+fn io_hint(e: &rusqlite::Error) -> &'static str {
+    use rusqlite::ffi;
+    match e.sqlite_error().map(|f| f.extended_code) {
+        Some(ffi::SQLITE_IOERR_WRITE) => {
+            " (writing to the disk failed: is it full, or the file over a size limit?)"
+        }
+        Some(ffi::SQLITE_IOERR_FSYNC) => " (flushing to the disk failed)",
+        Some(ffi::SQLITE_IOERR_TRUNCATE) => " (truncating a file failed)",
+        _ => "",
+    }
 }
 
 /// The run database.
@@ -121,13 +142,24 @@ impl RunStore {
     /// Opens (creating) the database and applies pending migrations.
     ///
     /// # Errors
-    /// [`StoreError`] when the file cannot be opened or migrated.
+    /// [`StoreError`] when the file cannot be opened or migrated;
+    /// [`StoreError::ReadOnly`] when it could only be opened read-only.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let store = Self {
             path: path.to_owned(),
             writer: Mutex::new(Self::connect(path)?),
             readers: Mutex::new(Vec::new()),
         };
+        if lock(&store.writer)
+            .is_readonly(rusqlite::MAIN_DB)
+            .map_err(store.err())?
+        {
+            // SQLite falls back to read-only without a word; every save
+            // would then fail
+            return Err(StoreError::ReadOnly {
+                path: path.to_owned(),
+            });
+        }
         {
             // A big optimization is one large transaction: a roomy page cache
             // keeps it from spilling, and checkpoints run after the run is

@@ -541,3 +541,20 @@ fn both_kinds_list_together_newest_first() {
     let second = store.list(None, None, 1, 1).unwrap();
     assert_eq!(second.items[0].id, "o1");
 }
+
+#[test]
+fn a_database_that_opens_only_read_only_is_refused_rather_than_failing_every_save() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("runs.db");
+    drop(RunStore::open(&path).unwrap());
+    // what SQLite falls back to, without a word, for a file it cannot write
+    let read_only = PathBuf::from(format!("file:{}?mode=ro", path.display()));
+    let e = RunStore::open(&read_only).unwrap_err();
+    assert!(matches!(e, StoreError::ReadOnly { .. }), "{e}");
+    assert!(
+        e.to_string()
+            .ends_with("opened read-only; runs could not be saved"),
+        "{e}"
+    );
+    RunStore::open(&path).expect("writable again");
+}

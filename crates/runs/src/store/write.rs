@@ -9,7 +9,17 @@ use atf_engine::optimize::{OptimizationReport, TrialOutcome};
 use atf_engine::report::EquityCurve;
 use atf_engine::{BacktestReport, ParamMap};
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{params, ToSql, Transaction};
+use rusqlite::{params, Connection, ToSql, Transaction};
+
+/// Opens the run's one transaction. A transaction a failed save could not
+/// roll back (its disk full) is rolled back first: nothing of it is ever
+/// committed with the next run.
+fn begin(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
+    if !conn.is_autocommit() {
+        conn.execute_batch("ROLLBACK")?;
+    }
+    conn.transaction()
+}
 
 impl RunStore {
     /// Writes a finished backtest (and its curve and trades) at once.
@@ -18,7 +28,7 @@ impl RunStore {
     /// [`StoreError`]; nothing is written then.
     pub fn save_backtest(&self, end: &BacktestEnd<'_>) -> Result<(), StoreError> {
         let mut conn = lock(&self.writer);
-        let tx = conn.transaction().map_err(self.err())?;
+        let tx = begin(&mut conn).map_err(self.err())?;
         let params = ParamMap::from(end.params);
         insert_backtest(&tx, end.header, None, &params, end.processed, end.report)
             .map_err(self.err())?;
@@ -37,7 +47,7 @@ impl RunStore {
             .map(|r| serde_json::to_string(&r.summary()).unwrap_or_default());
         let maximize = end.spec.maximize.clone().unwrap_or_default();
         let mut conn = lock(&self.writer);
-        let tx = conn.transaction().map_err(self.err())?;
+        let tx = begin(&mut conn).map_err(self.err())?;
         tx.execute(
             "INSERT INTO optimization_runs (id, run_key, status, strategy, strategy_version,
                 dataset_id, dataset_name, dataset_sha256, timeframe, from_ms, to_ms, spec_json,

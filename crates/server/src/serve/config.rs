@@ -14,9 +14,10 @@ use std::time::Duration;
 pub const DEFAULT_BIND: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 8080);
 
-/// How long open connections (event streams, uploads) may take to finish
-/// once shutdown has begun; then the server stops regardless (DESIGN §13:
-/// "shut down gracefully within seconds").
+/// How long, once shutdown has begun, the runs in flight may take to be
+/// saved as `Cancelled` and open connections (event streams, uploads) to
+/// finish; then the server stops regardless (DESIGN §13: "shut down
+/// gracefully within seconds").
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Threads that run requests' blocking work (SQLite and Redis reads,
@@ -49,6 +50,8 @@ pub struct ServeConfig {
     pub optimizer_threads: usize,
     /// Largest grid accepted.
     pub max_combinations: u64,
+    /// Most equity-curve points an optimization's kept trials may hold.
+    pub max_kept_points: u64,
     /// How often live counters are copied to the progress cache.
     pub publish_every: Duration,
     /// Progress in Redis and optimizations shared with workers (DESIGN
@@ -64,6 +67,12 @@ pub struct ServeConfig {
     /// Runs of one kind waiting for a slot at most (`--max-pending`);
     /// beyond, a submission answers `429`.
     pub max_pending: usize,
+    /// Attempts at saving a finished run before it is recorded `Failed`
+    /// with the reason ([`atf_runs::service::DEFAULT_SAVE_ATTEMPTS`]).
+    pub save_attempts: u32,
+    /// The first wait between two save attempts, doubling after each
+    /// ([`atf_runs::service::DEFAULT_SAVE_BACKOFF`]).
+    pub save_backoff: Duration,
 }
 
 impl ServeConfig {
@@ -80,12 +89,15 @@ impl ServeConfig {
             optimization_slots: service.optimization_slots,
             optimizer_threads: service.optimizer_threads,
             max_combinations: service.max_combinations,
+            max_kept_points: service.max_kept_points,
             publish_every: service.publish_every,
             scale_out: None,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             blocking_threads: DEFAULT_BLOCKING_THREADS,
             max_pending: service.max_pending,
+            save_attempts: service.save_attempts,
+            save_backoff: service.save_backoff,
             data_dir: service.data_dir,
         }
     }
@@ -97,8 +109,11 @@ impl ServeConfig {
         cfg.optimization_slots = self.optimization_slots;
         cfg.optimizer_threads = self.optimizer_threads;
         cfg.max_combinations = self.max_combinations;
+        cfg.max_kept_points = self.max_kept_points;
         cfg.publish_every = self.publish_every;
         cfg.max_pending = self.max_pending;
+        cfg.save_attempts = self.save_attempts;
+        cfg.save_backoff = self.save_backoff;
         cfg
     }
 }
@@ -117,6 +132,10 @@ pub struct ScaleOutConfig {
     pub reclaim_after: Duration,
     /// The URL workers fetch datasets from; default `http://{bound address}`.
     pub advertise_url: Option<String>,
+    /// A CA file for `rediss://`, and the lease of in-flight snapshots.
+    pub redis: atf_runs::redis_client::RedisOptions,
+    /// The bounds of distributed runs (delivery limit, deadlines).
+    pub limits: atf_runs::distributed::limits::DistLimits,
 }
 
 impl ScaleOutConfig {
@@ -130,6 +149,8 @@ impl ScaleOutConfig {
             worker_name: format!("{}-serve", atf_runs::distributed::worker::default_name()),
             reclaim_after: atf_runs::distributed::worker::DEFAULT_RECLAIM_AFTER,
             advertise_url: None,
+            redis: atf_runs::redis_client::RedisOptions::default(),
+            limits: atf_runs::distributed::limits::DistLimits::default(),
         }
     }
 }

@@ -26,16 +26,17 @@ pub(super) struct Http {
 }
 
 /// Serves `app` on `listener` until `stop` resolves; then stops accepting
-/// and, while `stopped` runs (the run service stopping), lets open
+/// and, while `stopped` runs (the runs in flight being saved), lets open
 /// connections finish their requests for `grace` at most (each closes
-/// after its current answer); returns when both are done.
-pub(super) async fn serve(
+/// after its current answer); returns `stopped`'s output once both are
+/// done.
+pub(super) async fn serve<T>(
     listener: TcpListener,
     app: Router,
     http: Http,
     stop: impl Future<Output = ()> + Send,
-    stopped: impl Future<Output = ()> + Send,
-) {
+    stopped: impl Future<Output = T> + Send,
+) -> T {
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -71,8 +72,22 @@ pub(super) async fn serve(
         });
     }
     drop(listener);
-    let drain = async {
-        if tokio::time::timeout(http.grace, graceful.shutdown())
+    let grace_over = tokio::time::Instant::now() + http.grace;
+    let conns = graceful.shutdown();
+    let mut conns = std::pin::pin!(conns);
+    let mut stopped = std::pin::pin!(stopped);
+    let mut conns_done = false;
+    let out = loop {
+        tokio::select! {
+            out = &mut stopped => break out,
+            () = &mut conns, if !conns_done => conns_done = true,
+        }
+    };
+    // `stopped` has told the event streams to end: what is left of the
+    // grace period, and at least a moment for their last event
+    if !conns_done {
+        let left = grace_over.saturating_duration_since(tokio::time::Instant::now());
+        if tokio::time::timeout(left.max(LAST_WORDS), conns)
             .await
             .is_err()
         {
@@ -81,9 +96,13 @@ pub(super) async fn serve(
                 "connections still open after the grace period; closing them"
             );
         }
-    };
-    tokio::join!(drain, stopped);
+    }
+    out
 }
+
+/// How long connections get after `stopped` even when the grace period is
+/// over: an event stream's last event is on its way.
+const LAST_WORDS: Duration = Duration::from_secs(1);
 
 fn is_connection_error(e: &std::io::Error) -> bool {
     use std::io::ErrorKind;

@@ -37,6 +37,7 @@ use scale_out::ScaleOut;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A started server: bound, its runs service and workers up, not yet
 /// answering HTTP. Dropped without [`Server::serve`], it stops them again.
@@ -90,7 +91,7 @@ impl Server {
         listener.set_nonblocking(true).map_err(bind_error)?;
         let local_addr = listener.local_addr().map_err(bind_error)?;
         let cache: Arc<dyn ProgressCache> = match &cfg.scale_out {
-            Some(s) => Arc::new(RedisCache::connect(&s.redis_url)?),
+            Some(s) => Arc::new(RedisCache::connect_with(&s.redis_url, &s.redis)?),
             None => Arc::new(MemoryCache::new()),
         };
         let scale_out = cfg
@@ -145,9 +146,12 @@ impl Server {
         &self.running.service
     }
 
-    /// Answers HTTP until `shutdown` resolves; then ends every open event
-    /// stream, stops the run service, lets open connections finish for
-    /// [`ServeConfig::shutdown_grace`] at most, and stops the local worker.
+    /// Answers HTTP until `shutdown` resolves; then stops taking runs and
+    /// accepting connections, cancels the runs in flight (queued or
+    /// running) and saves them as `Cancelled` while open connections
+    /// finish — both for [`ServeConfig::shutdown_grace`] at most — ends
+    /// every event stream still open once the runs are saved, and stops the
+    /// local worker.
     ///
     /// Must run inside a Tokio runtime with I/O and timers enabled; see
     /// [`Server::run`] for one that brings its own.
@@ -167,6 +171,7 @@ impl Server {
             running,
             ..
         } = self;
+        let grace = http.grace;
         let listener =
             tokio::net::TcpListener::from_std(listener).map_err(|source| ServeError::Serve {
                 addr: local_addr,
@@ -176,18 +181,26 @@ impl Server {
         let service = running.service.clone();
         let stop = async move {
             shutdown.await;
-            tracing::info!("shutting down");
-            // streams watching a run would otherwise hold their connection
-            // (and so the shutdown) until that run ends
+            tracing::info!("shutting down: runs in flight are cancelled and saved");
+            service.shutdown();
+        };
+        // no new connections from here; the saves go on beside the open
+        // connections' grace period. Event streams of this server's runs
+        // end with their `cancelled` event as the runs are saved; then
+        // every stream still open (a run saved by no one here, or not in
+        // time) sends its run's state and ends — else it would hold its
+        // connection, and so the exit, until that run ended
+        let service = running.service.clone();
+        let saves = async move {
+            let saved = drain(service, grace).await;
             streams.close_all();
+            saved
         };
-        // no new connections from here; open ones drain meanwhile
-        let stopped = async move {
-            if let Err(e) = tokio::task::spawn_blocking(move || service.shutdown()).await {
-                tracing::warn!(error = %e, "stopping the run service");
-            }
-        };
-        http::serve(listener, app, http, stop, stopped).await;
+        let saved = http::serve(listener, app, http, stop, saves).await;
+        if saved.is_ok_and(|unsaved| unsaved.is_empty()) {
+            // and one a request still open at the signal submitted since
+            let _ = drain(running.service.clone(), grace).await;
+        }
         drop(running);
         Ok(())
     }
@@ -210,6 +223,12 @@ impl Server {
         // dropping the runtime afterwards ends connections still open
         rt.block_on(self.serve(shutdown))
     }
+}
+
+/// Cancels and saves `service`'s runs in flight ([`RunService::drain`]) on
+/// a blocking thread, `grace` at most.
+fn drain(service: RunService, grace: Duration) -> tokio::task::JoinHandle<Vec<String>> {
+    tokio::task::spawn_blocking(move || service.drain(grace))
 }
 
 /// Starts a server from `cfg` with the strategies of `registry` and serves

@@ -30,7 +30,11 @@ impl ScaleOut {
         threads: usize,
         registry: &Arc<Registry>,
     ) -> Result<Self, ServeError> {
-        let coordinator = Arc::new(Coordinator::connect(&cfg.redis_url)?);
+        let coordinator = Arc::new(Coordinator::connect_with(
+            &cfg.redis_url,
+            &cfg.redis,
+            cfg.limits,
+        )?);
         let stop = Arc::new(AtomicBool::new(false));
         if cfg.local_worker {
             let local = Worker::new(
