@@ -83,6 +83,9 @@ step "OpenAPI document validates (openapi-spec-validator; written by the atf-ser
 step "schemathesis: a real atf serve against its OpenAPI document (scripts/schemathesis.sh)"
 bash scripts/schemathesis.sh target/ci/atf
 
+step "load: 1,000 polling connections and 500 event streams under a running optimization, 10,000 submissions beyond a full queue (scripts/load.sh)"
+bash scripts/load.sh target/ci/atf
+
 step "stored Parquet reads in pandas and polars"
 target/ci/atf --data-dir "$TMP" data import ../shared/data/eurusd_1m_histdata_2017h1.csv.gz --name eurusd-1m >/dev/null
 FILE=$(ls "$TMP"/datasets/*eurusd-1m.parquet)

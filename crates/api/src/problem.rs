@@ -83,6 +83,9 @@ impl From<atf_runs::service::SubmitError> for Problem {
         match e {
             atf_runs::service::SubmitError::Field(f) => f.into(),
             atf_runs::service::SubmitError::Service(s) => s.into(),
+            e @ atf_runs::service::SubmitError::QueueFull { .. } => {
+                Self::new(StatusCode::TOO_MANY_REQUESTS, e.to_string())
+            }
         }
     }
 }

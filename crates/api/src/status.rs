@@ -344,6 +344,11 @@ pub struct Limits {
     pub max_page: u64,
     /// Largest dataset upload, bytes.
     pub max_upload_bytes: u64,
+    /// Runs of one kind that may wait for a slot (`--max-pending`); a
+    /// submission beyond it answers `429`.
+    pub max_pending: u64,
+    /// Event streams open at once (`--max-event-streams`); beyond, `503`.
+    pub max_event_streams: u64,
 }
 
 /// One bar of `GET /api/datasets/{id}/bars`, in display units.

@@ -171,6 +171,26 @@ pub struct ServeArgs {
     /// worker left pending this long (seconds).
     #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub reclaim_after: u64,
+    /// A name besides the bound address and localhost that requests may
+    /// carry in Host and Origin (repeatable; `NAME` for any port,
+    /// `NAME:PORT` for one): the others are refused against DNS rebinding.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    pub allow_hosts: Vec<String>,
+    /// Runs of one kind that may wait for a slot; a submission beyond it
+    /// answers 429 with Retry-After.
+    #[arg(long, default_value_t = atf_runs::service::DEFAULT_MAX_PENDING as u32, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_pending: u32,
+    /// Event streams open at once; beyond, 503 (clients poll instead).
+    #[arg(long, default_value_t = atf_server::DEFAULT_MAX_EVENT_STREAMS as u32, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_event_streams: u32,
+    /// Seconds a client may take to send a request's headers (slowloris);
+    /// also how long an idle keep-alive connection stays open.
+    #[arg(long, default_value_t = atf_server::serve::DEFAULT_HEADER_TIMEOUT.as_secs(), value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub header_timeout: u64,
+    /// Threads running requests' blocking work (SQLite, Redis, imports) at
+    /// most; more requests wait for one (bounds the server's memory).
+    #[arg(long, default_value_t = atf_server::serve::DEFAULT_BLOCKING_THREADS as u16, value_name = "N", value_parser = clap::value_parser!(u16).range(4..=512))]
+    pub blocking_threads: u16,
     /// On SIGTERM or Ctrl-C: how long runs in flight may take to be saved
     /// as Cancelled, and open connections to finish (seconds).
     #[arg(long, default_value_t = atf_server::serve::DEFAULT_SHUTDOWN_GRACE.as_secs(), value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=3_600))]

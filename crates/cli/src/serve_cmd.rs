@@ -56,6 +56,11 @@ fn config(global: &Global, a: &ServeArgs) -> Result<ServeConfig, CliError> {
         cfg.optimizer_threads = usize::from(t);
     }
     cfg.max_combinations = a.max_combinations;
+    cfg.http.allow_hosts.clone_from(&a.allow_hosts);
+    cfg.http.max_event_streams = a.max_event_streams as usize;
+    cfg.max_pending = a.max_pending as usize;
+    cfg.header_timeout = Duration::from_secs(a.header_timeout);
+    cfg.blocking_threads = usize::from(a.blocking_threads);
     cfg.max_kept_points = a.max_kept_points;
     cfg.shutdown_grace = Duration::from_secs(a.shutdown_grace);
     cfg.save_attempts = a.save_attempts;

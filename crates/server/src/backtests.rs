@@ -55,6 +55,8 @@ const KIND: RunKind = RunKind::Backtest;
         (status = 401, response = Unauthorized),
         (status = 413, description = "The body is larger than the server's limit.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json`.", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many backtests are already waiting (the server's `--max-pending`); an identical submission is still answered with its run. Try again after `Retry-After` seconds.", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait before submitting again."))),
         (status = 422, description = "A field is missing, unknown or invalid (named in `field`: `params.fast`, `timeframe`, …). \
 Besides what this schema says, the server refuses what depends on its strategies and data: an unknown `strategy` or `dataset`, \
 a `timeframe` that is not a whole multiple of the dataset's, a period holding none of its bars, `params` the strategy does not \
@@ -71,8 +73,8 @@ pub async fn submit(
     let raw = body::json(&headers, body)?;
     let req = BacktestRequest::from_json(&raw)?;
     let svc = app.service.clone();
-    let s = runs::blocking(move || svc.submit_backtest(&req, raw).map_err(Problem::from)).await?;
-    Ok(runs::submitted(KIND, s))
+    let s = runs::blocking(move || Ok(svc.submit_backtest(&req, raw))).await?;
+    Ok(s.map_or_else(runs::refused, |s| runs::submitted(KIND, s)))
 }
 
 /// List backtests
@@ -168,6 +170,8 @@ pub async fn status(
         (status = 401, response = Unauthorized),
         (status = 404, description = "No backtest with this id (answered before the stream starts).", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "Storage failure.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many event streams are open (the server's `--max-event-streams`): poll `/status` instead, or try again after `Retry-After` seconds.", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait before opening a stream again."))),
     )
 )]
 pub async fn events(

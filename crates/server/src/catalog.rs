@@ -411,6 +411,8 @@ pub async fn health(State(app): State<AppState>) -> Json<Health> {
             max_kept_points: app.service.config().max_kept_points,
             max_page: crate::queries::MAX_PAGE,
             max_upload_bytes: app.config.max_upload_bytes as u64,
+            max_pending: app.service.config().max_pending as u64,
+            max_event_streams: app.config.max_event_streams as u64,
         },
     })
 }

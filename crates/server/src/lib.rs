@@ -7,8 +7,11 @@
 //! document is generated from the code ([`openapi`]).
 //!
 //! Safety: the server binds loopback unless told otherwise, and then
-//! requires a bearer token on every `/api` request ([`ServerConfig`]).
-//! Bodies are size-limited; uploads never choose a path on disk.
+//! requires a bearer token on every `/api` request ([`ServerConfig`]);
+//! requests naming another `Host` or coming from another `Origin` are
+//! refused on every route ([`edge`], DNS rebinding). Bodies are
+//! size-limited; uploads never choose a path on disk; open event streams
+//! are capped and end at shutdown ([`streams`]).
 //!
 //! [`serve`] starts the whole server (run service, progress cache,
 //! scale-out, this router) from one [`serve::ServeConfig`]: `atf serve` and
@@ -21,6 +24,7 @@ pub mod catalog;
 pub mod content;
 pub mod dashboard;
 pub mod dto;
+pub mod edge;
 pub mod event_schema;
 pub mod openapi;
 pub mod optimizations;
@@ -30,6 +34,7 @@ mod routes;
 pub mod runs;
 pub mod serve;
 mod upload;
+pub mod streams;
 
 use atf_runs::service::RunService;
 use axum::extract::{DefaultBodyLimit, Query, Request, State};
@@ -38,7 +43,9 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use problem::Problem;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use streams::EventStreams;
 
 /// How the HTTP layer behaves.
 #[derive(Debug, Clone)]
@@ -52,7 +59,16 @@ pub struct ServerConfig {
     pub max_upload_bytes: usize,
     /// The bounds of an uploaded dataset's import.
     pub import_limits: atf_data::ImportLimits,
+    /// Event streams open at once (`--max-event-streams`); more answer `503`.
+    pub max_event_streams: usize,
+    /// Names besides the bound address and `localhost` that requests may
+    /// carry in `Host` / `Origin` (`--allow-host`): `name` for any port,
+    /// `name:port` for that one.
+    pub allow_hosts: Vec<String>,
 }
+
+/// Event streams open at once unless configured.
+pub const DEFAULT_MAX_EVENT_STREAMS: usize = 256;
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -61,6 +77,8 @@ impl Default for ServerConfig {
             max_body_bytes: 1024 * 1024,
             max_upload_bytes: 512 * 1024 * 1024,
             import_limits: atf_data::ImportLimits::default(),
+            max_event_streams: DEFAULT_MAX_EVENT_STREAMS,
+            allow_hosts: Vec::new(),
         }
     }
 }
@@ -72,6 +90,20 @@ pub struct AppState {
     pub service: RunService,
     /// HTTP settings.
     pub config: Arc<ServerConfig>,
+    /// The open event streams and their shutdown signal.
+    pub streams: Arc<EventStreams>,
+}
+
+impl AppState {
+    /// The state of a server over `service` with `config`.
+    #[must_use]
+    pub fn new(service: RunService, config: ServerConfig) -> Self {
+        Self {
+            service,
+            streams: EventStreams::new(config.max_event_streams),
+            config: Arc::new(config),
+        }
+    }
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -153,12 +185,10 @@ async fn method_not_allowed(req: Request, next: Next) -> Response {
     res
 }
 
-/// The whole application: `/api/…` and the OpenAPI document.
-pub fn router(service: RunService, config: ServerConfig) -> Router {
-    let state = AppState {
-        service,
-        config: Arc::new(config),
-    };
+/// The whole application: `/api/…`, the OpenAPI document and the
+/// dashboard, for a server bound to `bound` (the `Host` requests must name).
+pub fn router(state: AppState, bound: SocketAddr) -> Router {
+    let hosts = Arc::new(edge::AllowedHosts::new(bound, &state.config.allow_hosts));
     // the routes and their OpenAPI description come from one list
     let (api, _) = routes::api(state.config.max_upload_bytes).split_for_parts();
     let api = api
@@ -169,5 +199,9 @@ pub fn router(service: RunService, config: ServerConfig) -> Router {
         .merge(dashboard::router())
         .fallback(not_found)
         .layer(middleware::from_fn(method_not_allowed))
+        .layer(middleware::from_fn_with_state(
+            hosts,
+            edge::check_host_and_origin,
+        ))
         .with_state(state)
 }

@@ -76,7 +76,7 @@ set headers); without it no authentication is needed.",
             ChartBar,
             Health,
         ),
-        responses(Unauthorized),
+        responses(Unauthorized, MisdirectedHost, ForeignOrigin),
     ),
     modifiers(&BearerScheme),
     security((), ("bearerAuth" = [])),
@@ -123,7 +123,33 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc =
         crate::routes::api(crate::ServerConfig::default().max_upload_bytes).into_openapi();
     camel_case_links(&mut doc);
+    edge_responses(&mut doc);
     doc
+}
+
+/// Every operation may be refused at the edge, before it runs: a `Host`
+/// that is not this server's (`421`) or a foreign `Origin` (`403`; see
+/// [`crate::edge`]). Added here, for all of them, like the middleware.
+fn edge_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{Ref, RefOr};
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for op in operations.into_iter().filter_map(Option::as_mut) {
+            let responses = &mut op.responses.responses;
+            for (code, name) in [("403", "ForeignOrigin"), ("421", "MisdirectedHost")] {
+                responses.insert(code.into(), RefOr::Ref(Ref::from_response_name(name)));
+            }
+        }
+    }
 }
 
 /// utoipa 5 serializes a response link's `operationId` as `operation_id`
@@ -197,6 +223,22 @@ pub async fn document() -> Response {
     headers(("WWW-Authenticate" = String, description = "`Bearer`"))
 )]
 pub struct Unauthorized(pub Problem);
+
+/// The `Host` does not name this server (DNS rebinding).
+#[derive(ToResponse)]
+#[response(
+    description = "The `Host` header does not name this server (its bound address, `localhost`, `127.0.0.1` or `[::1]` with its port, or a name given with `--allow-host`): refused against DNS rebinding.",
+    content_type = "application/problem+json"
+)]
+pub struct MisdirectedHost(pub Problem);
+
+/// A browser request from another origin.
+#[derive(ToResponse)]
+#[response(
+    description = "The request's `Origin` is not this server's own (a page of another site): cross-origin requests are refused.",
+    content_type = "application/problem+json"
+)]
+pub struct ForeignOrigin(pub Problem);
 
 /// The token of an event stream in its URL.
 #[derive(utoipa::IntoParams)]
@@ -330,12 +372,20 @@ mod tests {
                 responses["401"]["$ref"], "#/components/responses/Unauthorized",
                 "{m} {p}"
             );
+            // every route is behind the Host and Origin checks
+            assert_eq!(
+                responses["421"]["$ref"], "#/components/responses/MisdirectedHost",
+                "{m} {p}"
+            );
+            assert_eq!(
+                responses["403"]["$ref"], "#/components/responses/ForeignOrigin",
+                "{m} {p}"
+            );
             for (code, r) in responses {
                 if code.starts_with('4') || code.starts_with('5') {
-                    let r = if r.get("$ref").is_some() {
-                        &d["components"]["responses"]["Unauthorized"]
-                    } else {
-                        r
+                    let r = match r["$ref"].as_str() {
+                        Some(name) => d.pointer(&name[1..]).unwrap(),
+                        None => r,
                     };
                     assert_eq!(
                         r["content"]["application/problem+json"]["schema"]["$ref"],
@@ -483,9 +533,12 @@ mod tests {
             Arc::new(MemoryCache::new()),
         )
         .unwrap();
-        let app = crate::router(service.clone(), crate::ServerConfig::default());
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
+        let app = crate::router(
+            crate::AppState::new(service.clone(), crate::ServerConfig::default()),
+            listener.local_addr().unwrap(),
+        );
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = std::thread::spawn(move || {

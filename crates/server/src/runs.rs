@@ -6,17 +6,19 @@
 use crate::dto::{AnyStatus, BacktestRun, CancelResponse, OptimizationRun};
 use crate::problem::Problem;
 use crate::queries::{page_bounds, parse_status, ListQuery, TrialsQuery};
+use crate::streams::EventStreams;
 use crate::AppState;
-use atf_runs::service::{CancelOutcome, RunService, RunState};
+use atf_runs::service::{CancelOutcome, RunService, RunState, SubmitError};
 use atf_runs::store::TrialOrder;
 use atf_runs::{RunKind, RunStatus};
 use axum::extract::Query;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use futures_util::stream::{self, Stream};
+use futures_util::stream::{self, Stream, StreamExt};
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How often `/events` sends progress (the contract: at least every second).
@@ -121,14 +123,77 @@ pub async fn cancel(app: AppState, kind: RunKind, id: String) -> Result<Response
 /// `GET …/{id}/events`: `progress` events while it runs, then one
 /// `completed`, `failed` or `cancelled` event with the full status, then the
 /// stream ends.
+///
+/// At most [`crate::ServerConfig::max_event_streams`] are open at once
+/// (beyond: `503` with `Retry-After`; poll `/status` meanwhile), and every
+/// one ends when the server begins to shut down.
 pub async fn events(app: AppState, kind: RunKind, id: String) -> Result<Response, Problem> {
     // unknown ids answer 404 before the stream starts
     let first = state_of(&app.service, kind, id.clone()).await?;
+    let Some(slot) = app.streams.open() else {
+        let mut res = Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "{} event streams are open, this server's limit (--max-event-streams): \
+                 poll {}/{id}/status instead, or try again later",
+                app.streams.max(),
+                base(kind)
+            ),
+        )
+        .into_response();
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(STREAM_RETRY_AFTER_SECS),
+        );
+        return Ok(res);
+    };
     let svc = app.service.clone();
-    let stream = event_stream(svc, kind, id, first);
+    let streams = Arc::clone(&app.streams);
+    let stream = event_stream(svc, kind, id, first, streams)
+        // the slot is freed when the stream is dropped, however it ends
+        .map(move |ev| {
+            let _held = &slot;
+            ev
+        });
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response())
+}
+
+/// `Retry-After` of a refused event stream.
+const STREAM_RETRY_AFTER_SECS: u64 = 5;
+
+/// `Retry-After` of a submission refused because its queue is full:
+/// about how long a slot takes to free up.
+fn queue_retry_after_secs(kind: RunKind) -> u64 {
+    match kind {
+        RunKind::Backtest => 5,
+        RunKind::Optimization => 30,
+    }
+}
+
+/// A refused submission: `429` with `Retry-After` when its queue is full
+/// (`--max-pending`), else the problem the error names (`422`, `500`).
+pub(crate) fn refused(e: SubmitError) -> Response {
+    match e {
+        SubmitError::QueueFull { kind, limit } => {
+            let mut res = Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "{limit} {}s are already waiting, this server's limit (--max-pending): \
+                     try again later",
+                    kind_name(kind)
+                ),
+            )
+            .into_response();
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(queue_retry_after_secs(kind)),
+            );
+            res
+        }
+        e => Problem::from(e).into_response(),
+    }
 }
 
 enum Step {
@@ -151,32 +216,39 @@ fn event_of(state: RunState) -> Event {
         .unwrap_or_else(|_| Event::default().event(name))
 }
 
+/// The events of one run: its state every [`EVENT_EVERY`] until it ends —
+/// or until the server shuts down, when the state read right then (its
+/// runs are cancelled first, so usually `cancelled`) is the last event.
 fn event_stream(
     svc: RunService,
     kind: RunKind,
     id: String,
     first: RunState,
+    streams: Arc<EventStreams>,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     stream::unfold(Step::Emit(Box::new(first)), move |step| {
-        let (svc, id) = (svc.clone(), id.clone());
+        let (svc, id, streams) = (svc.clone(), id.clone(), Arc::clone(&streams));
         async move {
-            let state = match step {
+            let (state, closing) = match step {
                 Step::Done => return None,
-                Step::Emit(s) => *s,
+                Step::Emit(s) => (*s, false),
                 Step::Wait => {
-                    tokio::time::sleep(EVENT_EVERY).await;
+                    let closing = tokio::select! {
+                        () = tokio::time::sleep(EVENT_EVERY) => false,
+                        () = streams.closed() => true,
+                    };
                     let read = tokio::task::spawn_blocking(move || svc.state(kind, &id)).await;
                     match read {
-                        Ok(Ok(Some(s))) => s,
+                        Ok(Ok(Some(s))) => (s, closing),
                         // vanished or storage failed: end the stream; the
                         // client falls back to polling /status
                         _ => return None,
                     }
                 }
             };
-            let terminal = state.snapshot.status.is_terminal();
+            let last = closing || state.snapshot.status.is_terminal();
             let ev = event_of(state);
-            Some((Ok(ev), if terminal { Step::Done } else { Step::Wait }))
+            Some((Ok(ev), if last { Step::Done } else { Step::Wait }))
         }
     })
 }

@@ -54,6 +54,9 @@ pub struct Options {
     pub redis: Option<Arc<RedisServer>>,
     /// The strategies it serves.
     pub registry: Arc<Registry>,
+    /// Last word on its settings (bounds, allowed hosts, …), applied
+    /// after the fields above.
+    pub configure: fn(&mut ServeConfig),
 }
 
 impl Default for Options {
@@ -66,6 +69,7 @@ impl Default for Options {
             api_token: None,
             redis: None,
             registry: Arc::new(test_registry()),
+            configure: |_| {},
         }
     }
 }
@@ -131,6 +135,7 @@ impl TestServer {
             worker_name: format!("test-serve-{}", std::process::id()),
             ..ScaleOutConfig::new(r.url.clone())
         });
+        (opts.configure)(&mut cfg);
         let server = Server::start(cfg, opts.registry)
             .unwrap_or_else(|e| panic!("the test server does not start: {e}"));
         let url = format!("http://{}", server.local_addr());

@@ -104,6 +104,9 @@ pub struct ServiceConfig {
     pub publish_every: Duration,
     /// How long a terminal cache entry lives after the run is persisted.
     pub terminal_ttl: Duration,
+    /// Runs of one kind waiting for a slot at most; a submission beyond it
+    /// is refused ([`SubmitError::QueueFull`], HTTP 429).
+    pub max_pending: usize,
     /// Attempts at saving a finished run before it is recorded `Failed`
     /// (at least 1; see [`DEFAULT_SAVE_ATTEMPTS`]).
     pub save_attempts: u32,
@@ -114,6 +117,9 @@ pub struct ServiceConfig {
     /// of sleeping).
     pub clock: Arc<dyn Clock>,
 }
+
+/// Runs of one kind that may wait for a slot unless configured.
+pub const DEFAULT_MAX_PENDING: usize = 64;
 
 impl ServiceConfig {
     /// The defaults for `data_dir` and `registry`: 2 backtests and 1
@@ -131,6 +137,7 @@ impl ServiceConfig {
             max_kept_points: crate::plan::DEFAULT_MAX_KEPT_POINTS,
             publish_every: Duration::from_millis(250),
             terminal_ttl: crate::cache::TERMINAL_TTL,
+            max_pending: DEFAULT_MAX_PENDING,
             save_attempts: DEFAULT_SAVE_ATTEMPTS,
             save_backoff: DEFAULT_SAVE_BACKOFF,
             clock: Arc::new(SystemClock::default()),
@@ -147,6 +154,14 @@ pub enum SubmitError {
     /// Storage or cache failed (HTTP 500/503).
     #[error(transparent)]
     Service(#[from] ServiceError),
+    /// `limit` runs of this kind are already waiting (HTTP 429).
+    #[error("{limit} {} runs are already waiting (the limit): try again later", kind.as_str())]
+    QueueFull {
+        /// The kind whose queue is full.
+        kind: RunKind,
+        /// [`ServiceConfig::max_pending`].
+        limit: usize,
+    },
 }
 
 /// Why a query of stored runs was refused or could not be answered.
@@ -243,6 +258,9 @@ pub struct Load {
 struct Lane {
     queue: Mutex<VecDeque<Arc<LiveRun>>>,
     ready: Condvar,
+    /// Submissions admitted but not yet queued (counted against
+    /// `max_pending` with the queue, under its lock).
+    admitting: std::sync::atomic::AtomicUsize,
 }
 
 struct Inner {

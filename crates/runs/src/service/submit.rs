@@ -93,6 +93,21 @@ impl RunService {
                 existing: true,
             });
         }
+        // a place in the queue, or 429: counted with the runs already
+        // queued, under the queue's lock, so the bound is exact
+        let lane = &inner.lanes[lane_of(kind)];
+        let admitted = {
+            let q = lock(&lane.queue);
+            if q.len() + lane.admitting.load(Ordering::Acquire) >= inner.cfg.max_pending {
+                drop(q);
+                inner.cache.release(&key, &id).map_err(ServiceError::from)?;
+                return Err(SubmitError::QueueFull {
+                    kind,
+                    limit: inner.cfg.max_pending,
+                });
+            }
+            Admitted::new(&lane.admitting)
+        };
         let run = Arc::new(LiveRun {
             id: id.clone(),
             total: AtomicU64::new(plan.total),
@@ -118,8 +133,12 @@ impl RunService {
         lock(&inner.live).insert(id.clone(), Arc::clone(&run));
         info!(run = %id, kind = kind.as_str(), strategy = %snap.strategy, dataset = %snap.dataset,
             total = snap.total, "run accepted");
-        let lane = &inner.lanes[lane_of(kind)];
-        lock(&lane.queue).push_back(run);
+        {
+            let mut q = lock(&lane.queue);
+            q.push_back(run);
+            // queued now: counted by the queue, no longer as admitted
+            drop(admitted);
+        }
         lane.ready.notify_one();
         Ok(Submitted {
             id,
@@ -174,5 +193,22 @@ impl RunService {
             // known to the cache but run by no one here (another process)
             Some(_) | None => CancelOutcome::NotFound,
         })
+    }
+}
+
+/// A submission counted against its lane's `max_pending` until it is
+/// queued or gives up (a cache failure): the count drops with it.
+struct Admitted<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Admitted<'a> {
+    fn new(counter: &'a std::sync::atomic::AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::AcqRel);
+        Self(counter)
+    }
+}
+
+impl Drop for Admitted<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }

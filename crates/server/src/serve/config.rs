@@ -20,6 +20,16 @@ pub const DEFAULT_BIND: SocketAddr =
 /// gracefully within seconds").
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
+/// Threads that run requests' blocking work (SQLite and Redis reads,
+/// submissions, imports) at most: beyond, that work waits for one. Without
+/// a cap a burst of slow requests grows the pool (and its memory, a heap
+/// per thread) to Tokio's 512.
+pub const DEFAULT_BLOCKING_THREADS: usize = 64;
+
+/// How long a client may take to send a request's head (slowloris); also
+/// how long an idle keep-alive connection stays open.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Everything a server needs besides its strategies.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -49,6 +59,14 @@ pub struct ServeConfig {
     pub scale_out: Option<ScaleOutConfig>,
     /// See [`DEFAULT_SHUTDOWN_GRACE`].
     pub shutdown_grace: Duration,
+    /// See [`DEFAULT_HEADER_TIMEOUT`] (`--header-timeout`).
+    pub header_timeout: Duration,
+    /// See [`DEFAULT_BLOCKING_THREADS`] (`--blocking-threads`); applies
+    /// to [`super::Server::run`]'s own runtime.
+    pub blocking_threads: usize,
+    /// Runs of one kind waiting for a slot at most (`--max-pending`);
+    /// beyond, a submission answers `429`.
+    pub max_pending: usize,
     /// Attempts at saving a finished run before it is recorded `Failed`
     /// with the reason ([`atf_runs::service::DEFAULT_SAVE_ATTEMPTS`]).
     pub save_attempts: u32,
@@ -75,6 +93,9 @@ impl ServeConfig {
             publish_every: service.publish_every,
             scale_out: None,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            blocking_threads: DEFAULT_BLOCKING_THREADS,
+            max_pending: service.max_pending,
             save_attempts: service.save_attempts,
             save_backoff: service.save_backoff,
             data_dir: service.data_dir,
@@ -90,6 +111,7 @@ impl ServeConfig {
         cfg.max_combinations = self.max_combinations;
         cfg.max_kept_points = self.max_kept_points;
         cfg.publish_every = self.publish_every;
+        cfg.max_pending = self.max_pending;
         cfg.save_attempts = self.save_attempts;
         cfg.save_backoff = self.save_backoff;
         cfg

@@ -17,10 +17,14 @@
 
 mod config;
 mod error;
+mod http;
 mod scale_out;
 mod signal;
 
-pub use config::{ScaleOutConfig, ServeConfig, DEFAULT_BIND, DEFAULT_SHUTDOWN_GRACE};
+pub use config::{
+    ScaleOutConfig, ServeConfig, DEFAULT_BIND, DEFAULT_BLOCKING_THREADS, DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_SHUTDOWN_GRACE,
+};
 pub use error::ServeError;
 pub use signal::shutdown_signal;
 
@@ -30,7 +34,7 @@ use atf_runs::redis_cache::RedisCache;
 use atf_runs::service::RunService;
 use axum::Router;
 use scale_out::ScaleOut;
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,7 +46,9 @@ pub struct Server {
     listener: std::net::TcpListener,
     local_addr: SocketAddr,
     app: Router,
-    grace: Duration,
+    streams: Arc<crate::streams::EventStreams>,
+    http: http::Http,
+    blocking_threads: usize,
     running: Running,
 }
 
@@ -102,12 +108,28 @@ impl Server {
         if let (Some(s), Some(c)) = (&running.scale_out, &cfg.scale_out) {
             s.advertise(c.advertise_url.as_deref(), local_addr)?;
         }
-        let app = crate::router(running.service.clone(), cfg.http);
+        // workers reach this server by its advertised URL: its host is ours
+        if let Some(host) = cfg
+            .scale_out
+            .as_ref()
+            .and_then(|s| s.advertise_url.as_deref())
+            .and_then(crate::edge::authority_of)
+        {
+            cfg.http.allow_hosts.push(host);
+        }
+        let state = crate::AppState::new(running.service.clone(), cfg.http);
+        let streams = Arc::clone(&state.streams);
+        let app = crate::router(state, local_addr);
         Ok(Self {
             listener,
             local_addr,
             app,
-            grace: cfg.shutdown_grace,
+            streams,
+            http: http::Http {
+                header_timeout: cfg.header_timeout,
+                grace: cfg.shutdown_grace,
+            },
+            blocking_threads: cfg.blocking_threads.max(1),
             running,
         })
     }
@@ -124,10 +146,12 @@ impl Server {
         &self.running.service
     }
 
-    /// Answers HTTP until `shutdown` resolves; then stops taking runs,
-    /// cancels the runs in flight (queued or running) and saves them as
-    /// `Cancelled`, lets open connections finish — both for
-    /// [`ServeConfig::shutdown_grace`] at most — and stops the local worker.
+    /// Answers HTTP until `shutdown` resolves; then stops taking runs and
+    /// accepting connections, cancels the runs in flight (queued or
+    /// running) and saves them as `Cancelled` while open connections
+    /// finish — both for [`ServeConfig::shutdown_grace`] at most — ends
+    /// every event stream still open once the runs are saved, and stops the
+    /// local worker.
     ///
     /// Must run inside a Tokio runtime with I/O and timers enabled; see
     /// [`Server::run`] for one that brings its own.
@@ -142,55 +166,43 @@ impl Server {
             listener,
             local_addr,
             app,
-            grace,
+            streams,
+            http,
             running,
+            ..
         } = self;
-        let serve_error = |source| ServeError::Serve {
-            addr: local_addr,
-            source,
-        };
-        let listener = tokio::net::TcpListener::from_std(listener).map_err(serve_error)?;
+        let grace = http.grace;
+        let listener =
+            tokio::net::TcpListener::from_std(listener).map_err(|source| ServeError::Serve {
+                addr: local_addr,
+                source,
+            })?;
         tracing::info!(%local_addr, cache = running.service.cache_backend(), "listening");
-        let (began, has_begun) = tokio::sync::oneshot::channel::<()>();
-        let (saving, saves) = tokio::sync::oneshot::channel();
         let service = running.service.clone();
-        let signal = async move {
+        let stop = async move {
             shutdown.await;
             tracing::info!("shutting down: runs in flight are cancelled and saved");
-            // runs stop first, so that their event streams can end; their
-            // saves go on beside the connections' grace period
             service.shutdown();
-            let _ = saving.send(drain(service, grace));
-            let _ = began.send(());
         };
-        let http = axum::serve(listener, app)
-            .with_graceful_shutdown(signal)
-            .into_future();
-        let overdue = async move {
-            if has_begun.await.is_ok() {
-                tokio::time::sleep(grace).await;
-            } else {
-                std::future::pending::<()>().await;
-            }
+        // no new connections from here; the saves go on beside the open
+        // connections' grace period. Event streams of this server's runs
+        // end with their `cancelled` event as the runs are saved; then
+        // every stream still open (a run saved by no one here, or not in
+        // time) sends its run's state and ends — else it would hold its
+        // connection, and so the exit, until that run ended
+        let service = running.service.clone();
+        let saves = async move {
+            let saved = drain(service, grace).await;
+            streams.close_all();
+            saved
         };
-        let result = tokio::select! {
-            biased;
-            r = http => r.map_err(serve_error),
-            () = overdue => {
-                tracing::warn!(grace_secs = grace.as_secs_f64(), "connections still open after the grace period; closing them");
-                Ok(())
-            }
-        };
-        // every run in flight saved (or the grace period over) before exit
-        let saves = saves
-            .await
-            .unwrap_or_else(|_| drain(running.service.clone(), grace));
-        if saves.await.is_ok_and(|unsaved| unsaved.is_empty()) {
+        let saved = http::serve(listener, app, http, stop, saves).await;
+        if saved.is_ok_and(|unsaved| unsaved.is_empty()) {
             // and one a request still open at the signal submitted since
             let _ = drain(running.service.clone(), grace).await;
         }
         drop(running);
-        result
+        Ok(())
     }
 
     /// [`Server::serve`] on a multi-threaded Tokio runtime of its own;
@@ -204,6 +216,7 @@ impl Server {
         F: Future<Output = ()> + Send + 'static,
     {
         let rt = tokio::runtime::Builder::new_multi_thread()
+            .max_blocking_threads(self.blocking_threads)
             .enable_all()
             .build()
             .map_err(ServeError::Runtime)?;
