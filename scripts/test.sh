@@ -90,4 +90,4 @@ step "stored Parquet reads in pandas and polars"
 target/ci/atf --data-dir "$TMP" data import ../shared/data/eurusd_1m_histdata_2017h1.csv.gz --name eurusd-1m >/dev/null
 FILE=$(ls "$TMP"/datasets/*eurusd-1m.parquet)
 "$VENV/bin/python" crates/data/tests/read_with_pandas.py "$FILE" 186348 1.051900
-echo "checks: $((PASSED + 3)) passed, 0 failed"
+echo "checks: $((PASSED + 4)) passed, 0 failed"

@@ -349,6 +349,12 @@ pub struct Limits {
     pub max_pending: u64,
     /// Event streams open at once (`--max-event-streams`); beyond, `503`.
     pub max_event_streams: u64,
+    /// Most bars an uploaded dataset may have (`--max-rows`).
+    pub max_import_rows: u64,
+    /// Largest size an uploaded gzip may expand to, bytes
+    /// (`--max-decompressed-mb`; also at most `--max-gzip-ratio` times its
+    /// compressed size, and at least `--gzip-floor-mb`).
+    pub max_decompressed_bytes: u64,
 }
 
 /// One bar of `GET /api/datasets/{id}/bars`, in display units.

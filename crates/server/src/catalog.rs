@@ -413,6 +413,8 @@ pub async fn health(State(app): State<AppState>) -> Json<Health> {
             max_upload_bytes: app.config.max_upload_bytes as u64,
             max_pending: app.service.config().max_pending as u64,
             max_event_streams: app.config.max_event_streams as u64,
+            max_import_rows: app.config.import_limits.max_rows,
+            max_decompressed_bytes: app.config.import_limits.max_decompressed_bytes,
         },
     })
 }

@@ -33,8 +33,8 @@ pub mod queries;
 mod routes;
 pub mod runs;
 pub mod serve;
-mod upload;
 pub mod streams;
+mod upload;
 
 use atf_runs::service::RunService;
 use axum::extract::{DefaultBodyLimit, Query, Request, State};

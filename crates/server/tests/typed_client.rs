@@ -32,6 +32,9 @@ fn every_answer_reads_back_as_its_type() {
     assert_eq!(health.status, "ok");
     assert_eq!(health.limits.max_top, 1000);
     assert_eq!(health.limits.max_kept_points, 20_000_000);
+    assert_eq!(health.limits.max_pending, 64);
+    assert_eq!(health.limits.max_import_rows, 50_000_000);
+    assert_eq!(health.limits.max_decompressed_bytes, 4 << 30);
 
     // a backtest: submitted, followed by its events, stored
     let sub = client
