@@ -132,33 +132,19 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// [`crate::edge`]). Added here, for all of them, like the middleware.
 fn edge_responses(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{Ref, RefOr};
-    for item in doc.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.options,
-            &mut item.head,
-            &mut item.patch,
-            &mut item.trace,
-        ];
-        for op in operations.into_iter().filter_map(Option::as_mut) {
-            let responses = &mut op.responses.responses;
-            for (code, name) in [("403", "ForeignOrigin"), ("421", "MisdirectedHost")] {
-                responses.insert(code.into(), RefOr::Ref(Ref::from_response_name(name)));
-            }
+    for op in operations(doc) {
+        let responses = &mut op.responses.responses;
+        for (code, name) in [("403", "ForeignOrigin"), ("421", "MisdirectedHost")] {
+            responses.insert(code.into(), RefOr::Ref(Ref::from_response_name(name)));
         }
     }
 }
 
-/// utoipa 5 serializes a response link's `operationId` as `operation_id`
-/// (its `Link` lacks `rename_all`), which no client reads; this moves each
-/// into an entry of the link's flattened map under its OpenAPI name.
-fn camel_case_links(doc: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::RefOr;
-    let operations = doc
-        .paths
+/// Every operation of the document, whatever its method.
+fn operations(
+    doc: &mut utoipa::openapi::OpenApi,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    doc.paths
         .paths
         .values_mut()
         .flat_map(|item| {
@@ -173,8 +159,15 @@ fn camel_case_links(doc: &mut utoipa::openapi::OpenApi) {
                 &mut item.trace,
             ]
         })
-        .filter_map(Option::as_mut);
-    for op in operations {
+        .filter_map(Option::as_mut)
+}
+
+/// utoipa 5 serializes a response link's `operationId` as `operation_id`
+/// (its `Link` lacks `rename_all`), which no client reads; this moves each
+/// into an entry of the link's flattened map under its OpenAPI name.
+fn camel_case_links(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    for op in operations(doc) {
         for response in op.responses.responses.values_mut() {
             let RefOr::T(response) = response else {
                 continue;
