@@ -27,6 +27,7 @@ pub(crate) fn logging() {
 pub fn run(registry: &Arc<Registry>, global: &Global, a: &ServeArgs) -> CliResult {
     let cfg = config(global, a)?;
     logging();
+    raise_open_file_limit();
     let dir = cfg.data_dir.clone();
     let server = Server::start(cfg, Arc::clone(registry)).map_err(cli_error)?;
     // the first line on stdout: scripts and tests read the port from it
@@ -90,5 +91,17 @@ fn cli_error(e: ServeError) -> CliError {
             "--bind {addr} is reachable from other machines: give --api-token (or ATF_API_TOKEN) so every /api request needs it"
         )),
         e => CliError::failed(e),
+    }
+}
+
+/// Raises this process's soft limit of open files to its hard limit (as Go
+/// does for every program since 1.19): shells and systemd start processes
+/// at 1,024, which caps a server at about a thousand connections — past it
+/// new ones wait unaccepted. Idle connections are still closed after
+/// `--header-timeout`, so the count stays bounded by the clients' pace.
+fn raise_open_file_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!(limit, "open files"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
     }
 }

@@ -97,3 +97,27 @@ fn out_of_range_edge_flags_are_refused_naming_the_flag_with_exit_2() {
         assert!(err.contains(flag[0]), "{flag:?}: {err}");
     }
 }
+
+/// Started from a shell whose soft limit of open files is 256 (systemd and
+/// most shells start at 1,024), `atf serve` raises it to the hard limit, so
+/// a thousand clients are accepted rather than left waiting.
+#[test]
+fn serve_raises_its_open_file_limit_to_the_hard_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("serve.log");
+    let mut sh = command(std::path::Path::new("sh"), Some(&log));
+    sh.arg("-c")
+        .arg(r#"ulimit -Sn 256 && exec "$0" --data-dir "$1" serve --bind 127.0.0.1:0"#)
+        .arg(common::exe())
+        .arg(dir.path().join("data"));
+    let (server, _url) = serve(&mut sh, Some(&log));
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", server.id())).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .expect("a Linux /proc/PID/limits");
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let (soft, hard) = (fields[3], fields[4]);
+    assert_eq!(soft, hard, "{line}");
+    assert_ne!(soft, "256", "{line}");
+}
