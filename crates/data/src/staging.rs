@@ -1,9 +1,10 @@
 //! Dataset files on disk, crash-safe: a new file is written under a
 //! temporary name, synced, and renamed into place only inside the catalog
-//! transaction that inserts its row; [`reconcile`] repairs what a crash
-//! (`kill -9`, power loss) can leave between those steps.
+//! transaction that inserts its row; opening the catalog
+//! ([`crate::Catalog::open`]) repairs what a crash (`kill -9`, power loss)
+//! can leave between those steps.
 //!
-//! The invariant after [`reconcile`]: every catalog row has its file and
+//! The invariant after that repair: every catalog row has its file and
 //! every `datasets/*.parquet` has its row. Why it holds:
 //!
 //! - the long part of an import (parsing, encoding, writing) happens in a
@@ -31,7 +32,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Prefix of an import's temporary file in `datasets/`.
 const TMP_PREFIX: &str = ".import-";
 
-/// What [`reconcile`] repaired.
+/// What opening the catalog ([`crate::Catalog::open`]) repaired.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reconciled {
     /// Files removed: temporary files of dead imports and dataset files
@@ -50,8 +51,8 @@ impl Reconciled {
 }
 
 /// A new temporary file in `dir`, named after this process so that
-/// [`reconcile`] can tell a dead import's file from a live one's; removed
-/// when dropped unless persisted.
+/// the repair at open ([`crate::Catalog::open`]) can tell a dead import's
+/// file from a live one's; removed when dropped unless persisted.
 pub(crate) fn temp_file(dir: &Path) -> Result<(File, tempfile::TempPath), DataError> {
     static SEQ: AtomicU64 = AtomicU64::new(0);
     let n = SEQ.fetch_add(1, Ordering::Relaxed);
@@ -72,7 +73,8 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), DataError> {
         .map_err(|e| DataError::io(dir, e))
 }
 
-/// What [`reconcile`] would do, from a listing of `datasets/` and the rows.
+/// What the repair at open ([`crate::Catalog::open`]) would do, from a
+/// listing of `datasets/` and the rows.
 pub(crate) fn plan(
     root: &Path,
     rows: &[DatasetInfo],
