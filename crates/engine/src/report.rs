@@ -125,6 +125,22 @@ impl EquityCurve {
         })
     }
 
+    /// The main-bar open times, ms.
+    #[must_use]
+    pub fn times(&self) -> &[i64] {
+        &self.times
+    }
+
+    /// The engine's money integers (raw, at the instrument's money scale),
+    /// or `None` for a curve read back from JSON (display numbers only).
+    #[must_use]
+    pub fn raw(&self) -> Option<&[i64]> {
+        match &self.values {
+            CurveValues::Fixed { raw, .. } => Some(raw),
+            CurveValues::Display(_) => None,
+        }
+    }
+
     /// All points.
     pub fn points(&self) -> impl Iterator<Item = EquityPoint> + '_ {
         (0..self.len()).filter_map(|i| self.point(i))

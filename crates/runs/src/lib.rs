@@ -18,6 +18,8 @@
 //!   ([`clock`]: where the memory cache reads the time and a save's
 //!   retries wait);
 //! - [`store`]: SQLite persistence of finished runs, every trial included;
+//! - [`walkforward`]: walk-forward runs — windows, folds, stitched
+//!   out-of-sample equity, efficiency and pass/fail criteria;
 //! - [`service`]: the job queue with bounded concurrency, cancellation,
 //!   deduplication and the hand-over from cache to SQLite.
 //!
@@ -41,6 +43,7 @@ pub mod settings;
 pub mod snapshot;
 pub mod status;
 pub mod store;
+pub mod walkforward;
 
 pub use cache::{CacheError, MemoryCache, ProgressCache};
 pub use key::{RunKey, RunKind, RunSpec};

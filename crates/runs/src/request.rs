@@ -281,7 +281,10 @@ const GRID_KEYS: [&str; 4] = ["axes", "constraints", "maximize", "top"];
 
 /// Deserializes `T` from `v`, naming the field of any refusal (`cash`,
 /// `params.fast`, `axes.slow.step`).
-fn read<T: serde::de::DeserializeOwned>(v: &Value, prefix: &str) -> Result<T, FieldError> {
+pub(crate) fn read<T: serde::de::DeserializeOwned>(
+    v: &Value,
+    prefix: &str,
+) -> Result<T, FieldError> {
     serde_path_to_error::deserialize(v).map_err(|e| {
         let path = e.path().to_string();
         let msg = e.into_inner().to_string();
