@@ -34,6 +34,9 @@ pub enum Command {
     Backtest(Box<BacktestArgs>),
     /// Run every combination of a parameter grid and rank them.
     Optimize(Box<OptimizeArgs>),
+    /// Walk-forward: optimize each in-sample window, trade the winner on the
+    /// out-of-sample window after it, stitch the out-of-sample equity.
+    Walkforward(Box<WalkForwardArgs>),
     /// List the strategies and their parameters.
     Strategies(StrategiesArgs),
     /// Serve the HTTP API (and, later, the dashboard): long runs in the
@@ -482,4 +485,39 @@ pub struct OptimizeArgs {
 fn parse_fitness(s: &str) -> Result<atf_engine::optimize::Fitness, String> {
     s.parse()
         .map_err(|e: atf_engine::optimize::UnknownFitness| e.to_string())
+}
+
+/// `atf walkforward`: `atf optimize`'s flags, the windows and the criteria.
+#[derive(Debug, Args)]
+pub struct WalkForwardArgs {
+    #[command(flatten)]
+    pub opt: OptimizeArgs,
+    /// How in-sample windows move: `rolling` (fixed length, sliding) or
+    /// `anchored` (all start at the period's start and grow).
+    #[arg(long, default_value = "rolling", value_parser = ["rolling", "anchored"])]
+    pub mode: String,
+    /// In-sample length: a duration such as 180d, 12w, 6h.
+    #[arg(long, value_name = "DURATION")]
+    pub in_sample: Option<String>,
+    /// Out-of-sample length (and the step from fold to fold).
+    #[arg(long, value_name = "DURATION")]
+    pub out_of_sample: Option<String>,
+    /// Number of folds (instead of --in-sample / --out-of-sample).
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub folds: Option<i64>,
+    /// Out-of-sample share of each fold's span, between 0 and 1 (with --folds).
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    pub oos_fraction: Option<f64>,
+    /// Pass when the walk-forward efficiency is at least this, % [default: 50].
+    #[arg(long, value_name = "PCT", allow_hyphen_values = true)]
+    pub min_wfe: Option<f64>,
+    /// Pass when at least this share of folds is profitable out of sample, % [default: 50].
+    #[arg(long, value_name = "PCT", allow_hyphen_values = true)]
+    pub min_profitable_folds: Option<f64>,
+    /// Pass when no fold makes this share of the out-of-sample profit or more, % [default: 50].
+    #[arg(long, value_name = "PCT", allow_hyphen_values = true)]
+    pub max_fold_profit_share: Option<f64>,
+    /// Pass when the stitched out-of-sample max drawdown is at most this, % [default: 25].
+    #[arg(long, value_name = "PCT", allow_hyphen_values = true)]
+    pub max_drawdown: Option<f64>,
 }

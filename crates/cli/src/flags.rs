@@ -21,7 +21,7 @@ pub struct FieldNames<'a> {
 }
 
 /// Top-level request fields and their flags.
-const FLAGS: [(&str, &str); 16] = [
+const FLAGS: [(&str, &str); 25] = [
     ("strategy", "--strategy"),
     ("dataset", "--dataset"),
     ("timeframe", "--timeframe"),
@@ -38,6 +38,15 @@ const FLAGS: [(&str, &str); 16] = [
     ("constraints", "--constraint"),
     ("maximize", "--maximize"),
     ("top", "--top"),
+    ("mode", "--mode"),
+    ("inSample", "--in-sample"),
+    ("outOfSample", "--out-of-sample"),
+    ("folds", "--folds"),
+    ("oosFraction", "--oos-fraction"),
+    ("criteria.minWfePct", "--min-wfe"),
+    ("criteria.minProfitableFoldsPct", "--min-profitable-folds"),
+    ("criteria.maxFoldProfitSharePct", "--max-fold-profit-share"),
+    ("criteria.maxDrawdownPct", "--max-drawdown"),
 ];
 
 /// The flag a request field comes from (`commissionPct` →

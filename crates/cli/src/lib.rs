@@ -3,7 +3,7 @@
 //! [`main`] is the whole program for a given [`Registry`]: our `atf` binary
 //! calls it with the built-in strategies, a user's crate with its own
 //! strategies added (through the `atf` facade), so every binary is a
-//! complete atf — `serve`, `worker`, `backtest`, `optimize`, `strategies`,
+//! complete atf — `serve`, `worker`, `backtest`, `optimize`, `walkforward`, `strategies`,
 //! `data`, `new`.
 //!
 //! A thin shell over the library crates: it parses arguments, opens the
@@ -31,6 +31,7 @@ mod request;
 mod serve_cmd;
 mod setup;
 mod strategies_cmd;
+mod walkforward_cmd;
 mod worker_cmd;
 
 use args::{Cli, Command, DataCommand};
@@ -75,6 +76,7 @@ pub fn main(registry: Registry) -> ExitCode {
         } => data_cmd::list(&cli.global, &a),
         Command::Backtest(a) => backtest_cmd::run(&registry, &cli.global, &a),
         Command::Optimize(a) => optimize_cmd::run(&registry, &cli.global, &a),
+        Command::Walkforward(a) => walkforward_cmd::run(&registry, &cli.global, &a),
         Command::Strategies(a) => strategies_cmd::run(&registry, &a),
         Command::Serve(a) => serve_cmd::run(&registry, &cli.global, &a),
         Command::Worker(a) => worker_cmd::run(&registry, &cli.global, &a),
