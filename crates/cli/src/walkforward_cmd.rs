@@ -245,6 +245,10 @@ fn print_table(dataset: &str, r: &WalkForwardReport) {
                     }
                 );
             }
+            None if f.no_bars => println!(
+                "{:>4}  {is:<23}  {oos:<23}  skipped: a window holds no bars (a gap in the data)",
+                w.fold
+            ),
             None => println!(
                 "{:>4}  {is:<23}  {oos:<23}  no winner: all {} trials failed, flat out of sample",
                 w.fold, f.failed

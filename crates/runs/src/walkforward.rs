@@ -31,7 +31,9 @@
 //! (the engine's final equity) and counted as closed there, with no exit
 //! commission or slippage; the fold row says so (`closedAtEnd`). A fold
 //! whose every trial failed has no winner: its out-of-sample window is
-//! spent flat (no points on the stitched curve, equity carried unchanged).
+//! spent flat (no points on the stitched curve, equity carried unchanged);
+//! so is a fold one of whose windows holds no bars (a gap in the data:
+//! `noBars`, not counted by the criteria).
 //!
 //! **Walk-forward efficiency** (WFE) is the stitched out-of-sample
 //! annualized return divided by the mean of the folds' in-sample winners'
@@ -570,18 +572,6 @@ impl WalkForwardProgress {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum WalkForwardError {
-    /// A window holds no bar of the data (a gap).
-    #[error("fold {fold}: the {window} window {from} – {to} holds no bars")]
-    EmptyWindow {
-        /// 1 = first.
-        fold: u32,
-        /// `in-sample` or `out-of-sample`.
-        window: &'static str,
-        /// Start, ISO.
-        from: String,
-        /// End (excluded), ISO.
-        to: String,
-    },
     /// The optimizer refused to run.
     #[error("fold {fold}: {source}")]
     Optimize {
@@ -644,6 +634,9 @@ pub struct FoldReport {
     pub is_bars: BarRange,
     /// Out-of-sample bars.
     pub oos_bars: BarRange,
+    /// Whether a window held no bars (a gap in the data): the fold was
+    /// skipped, equity carried unchanged, and it counts in no criterion.
+    pub no_bars: bool,
     /// In-sample trials that ran to the end.
     pub completed: u64,
     /// In-sample trials that failed.
@@ -687,7 +680,7 @@ pub struct StitchedMetrics {
     pub trade_count: u64,
     /// Folds with an out-of-sample net profit > 0.
     pub profitable_folds: u32,
-    /// Folds run.
+    /// Folds run on some bars (a fold inside a gap of the data is not counted).
     pub folds: u32,
 }
 
@@ -775,22 +768,14 @@ fn without_timing(mut m: PerformanceMetrics) -> PerformanceMetrics {
 fn window_data(
     target: &Target,
     bars: &Bars,
-    fold: u32,
-    window: &'static str,
     (from, to): (i64, i64),
-) -> Result<(MarketData, BarRange), WalkForwardError> {
+) -> (Option<MarketData>, BarRange) {
     let range = BarRange {
         from: bars.ts.partition_point(|&t| t < from),
         to: bars.ts.partition_point(|&t| t < to),
     };
-    let empty = || WalkForwardError::EmptyWindow {
-        fold,
-        window,
-        from: time::format_iso(from),
-        to: time::format_iso(to),
-    };
     if range.from == range.to {
-        return Err(empty());
+        return (None, range);
     }
     let data = MarketData::new(
         target.instrument.clone(),
@@ -798,8 +783,8 @@ fn window_data(
         target.dataset.timeframe,
         target.timeframe,
     )
-    .map_err(|_| empty())?;
-    Ok((data, range))
+    .ok();
+    (data, range)
 }
 
 fn ratio_pct(oos: Option<f64>, is: Option<f64>) -> Option<f64> {
@@ -817,8 +802,9 @@ fn ratio_pct(oos: Option<f64>, is: Option<f64>) -> Option<f64> {
 /// folds finished before it, none of a fold cut short.
 ///
 /// # Errors
-/// [`WalkForwardError`]: a window without bars, an optimizer that cannot
-/// start, a winner whose out-of-sample backtest fails.
+/// [`WalkForwardError`]: an optimizer that cannot start, a winner whose
+/// out-of-sample backtest fails. A fold whose window holds no bars (a gap
+/// in the data) is kept with `noBars` and skipped.
 pub fn run(
     job: &WalkForwardJob,
     bars: &Bars,
@@ -840,15 +826,25 @@ pub fn run(
             cancelled = true;
             break;
         }
-        let (is_data, is_bars) =
-            window_data(t, bars, w.fold, "in-sample", (w.is_from_ms, w.is_to_ms))?;
-        let (oos_data, oos_bars) = window_data(
-            t,
-            bars,
-            w.fold,
-            "out-of-sample",
-            (w.oos_from_ms, w.oos_to_ms),
-        )?;
+        let (is_data, is_bars) = window_data(t, bars, (w.is_from_ms, w.is_to_ms));
+        let (oos_data, oos_bars) = window_data(t, bars, (w.oos_from_ms, w.oos_to_ms));
+        let (Some(is_data), Some(oos_data)) = (is_data, oos_data) else {
+            // a window inside a gap of the data: nothing to optimize or trade
+            folds.push(FoldReport {
+                window: *w,
+                is_bars,
+                oos_bars,
+                no_bars: true,
+                completed: 0,
+                failed: 0,
+                skipped: 0,
+                start_equity: money(carried),
+                end_equity: money(carried),
+                winner: None,
+            });
+            progress.end_fold(job.spec.grid.size());
+            continue;
+        };
         let op = progress.start_fold();
         let report = strategy
             .optimize(&is_data, &t.config, &job.spec, &op, threads)
@@ -914,6 +910,7 @@ pub fn run(
             window: *w,
             is_bars,
             oos_bars,
+            no_bars: false,
             completed: report.completed,
             failed: report.failed,
             skipped: report.skipped,
@@ -1032,6 +1029,7 @@ fn stitch(
         .iter()
         .filter(|f| f.end_equity > f.start_equity)
         .count();
+    let with_bars = folds.iter().filter(|f| !f.no_bars).count();
     StitchedMetrics {
         initial_equity: initial,
         final_equity: m.final_equity,
@@ -1048,7 +1046,7 @@ fn stitch(
             .filter_map(|f| f.winner.as_ref().map(|w| w.oos_metrics.trade_count))
             .sum(),
         profitable_folds: u32::try_from(profitable).unwrap_or(u32::MAX),
-        folds: u32::try_from(folds.len()).unwrap_or(u32::MAX),
+        folds: u32::try_from(with_bars).unwrap_or(u32::MAX),
     }
 }
 
