@@ -1351,4 +1351,128 @@ mod tests {
         assert_eq!(ratio_pct(Some(10.0), Some(0.0)), None);
         assert_eq!(ratio_pct(None, Some(10.0)), None);
     }
+
+    fn fold(start: f64, end: f64, fast: i64) -> FoldReport {
+        let m: PerformanceMetrics = serde_json::from_value(json!({
+            "initialEquity": start, "finalEquity": end, "netProfit": end - start,
+            "totalReturnPct": 0.0, "annualizedReturnPct": null, "maxDrawdown": 0.0,
+            "maxDrawdownPct": 0.0, "sharpe": null, "sortino": null, "profitFactor": null,
+            "returnOverDrawdown": null, "winRate": null, "tradeCount": 1, "winningTrades": 0,
+            "losingTrades": 0, "averageWin": null, "averageLoss": null, "expectancy": null,
+            "largestWin": null, "largestLoss": null, "exposurePct": 0.0,
+            "totalCommission": 0.0, "mainBars": 1, "subBars": 1
+        }))
+        .unwrap();
+        FoldReport {
+            window: FoldWindow {
+                fold: 1,
+                is_from_ms: 0,
+                is_to_ms: 1,
+                oos_from_ms: 1,
+                oos_to_ms: 2,
+            },
+            is_bars: BarRange { from: 0, to: 1 },
+            oos_bars: BarRange { from: 1, to: 2 },
+            no_bars: false,
+            completed: 1,
+            failed: 0,
+            skipped: 0,
+            start_equity: start,
+            end_equity: end,
+            winner: Some(FoldWinner {
+                index: 0,
+                params: atf_engine::OrderedMap(vec![("fast".into(), ParamScalar::Int(fast))]),
+                is_fitness: None,
+                is_metrics: m.clone(),
+                oos_metrics: m,
+                closed_at_end: None,
+                wfe_pct: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn criteria_and_stability_are_measured_as_documented() {
+        // four folds: +600, -100, +300, +200 on one account → +1000
+        let folds = vec![
+            fold(10_000.0, 10_600.0, 10),
+            fold(10_600.0, 10_500.0, 10),
+            fold(10_500.0, 10_800.0, 20),
+            fold(10_800.0, 11_000.0, 20),
+        ];
+        let s = StitchedMetrics {
+            initial_equity: 10_000.0,
+            final_equity: 11_000.0,
+            net_profit: 1_000.0,
+            total_return_pct: 10.0,
+            annualized_return_pct: Some(5.0),
+            max_drawdown: 100.0,
+            max_drawdown_pct: 0.94,
+            sharpe: None,
+            sharpe_t_stat: None,
+            bars: 4,
+            trade_count: 4,
+            profitable_folds: 3,
+            folds: 4,
+        };
+        let c = checks(&Criteria::default(), Some(40.0), &s, &folds);
+        let got: Vec<(&str, Option<f64>, bool)> = c
+            .iter()
+            .map(|c| (c.name.as_str(), c.value, c.passed))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("wfe", Some(40.0), false),
+                ("profitableFolds", Some(75.0), true),
+                ("foldProfitShare", Some(60.0), false),
+                ("maxDrawdown", Some(0.94), true),
+            ]
+        );
+        assert_eq!(c[0].rule, "walk-forward efficiency ≥ 50 %");
+        let lenient = Criteria {
+            min_wfe_pct: 40.0,
+            max_fold_profit_share_pct: 61.0,
+            ..Criteria::default()
+        };
+        assert!(checks(&lenient, Some(40.0), &s, &folds)
+            .iter()
+            .all(|c| c.passed));
+        assert!(
+            !checks(&lenient, None, &s, &folds)[0].passed,
+            "undefined WFE fails"
+        );
+
+        let spec = OptimizeSpec {
+            grid: atf_engine::grid::Grid::new(
+                vec![atf_engine::grid::Axis::parse(
+                    "fast=10,20",
+                    &atf_engine::Registry::builtin()
+                        .find("sma-cross")
+                        .unwrap()
+                        .info()
+                        .params,
+                )
+                .unwrap()],
+                100,
+            )
+            .unwrap(),
+            constraints: Vec::new(),
+            base: atf_engine::Registry::builtin()
+                .find("sma-cross")
+                .unwrap()
+                .info()
+                .params
+                .resolve(std::iter::empty::<(&str, &str)>())
+                .unwrap(),
+            fitness: atf_engine::optimize::Fitness::Sharpe,
+            top: 1,
+        };
+        let st = stability(&spec, &folds);
+        assert_eq!(st.len(), 1);
+        assert_eq!((st[0].name.as_str(), st[0].distinct), ("fast", 2));
+        assert_eq!(st[0].mean, Some(15.0));
+        // population sd 5 over mean 15
+        assert_eq!(st[0].cv, Some(5.0 / 15.0));
+    }
 }

@@ -416,3 +416,41 @@ fn windows_are_planned_from_the_catalog_entry_and_refused_by_field() {
         "the optimization's own checks come first"
     );
 }
+
+#[test]
+fn a_walkforward_cancelled_within_a_fold_keeps_the_folds_before_it() {
+    let (_dir, catalog) = catalog();
+    let reg = Registry::builtin();
+    let req = WalkForwardRequest::from_json(&json!({
+        "strategy": "sma-cross", "dataset": "spy-1m",
+        "axes": {"fast": {"min": 2, "max": 60, "step": 1}, "slow": {"min": 70, "max": 300, "step": 10}},
+        "inSample": "20d", "outOfSample": "10d"
+    }))
+    .unwrap();
+    let ds = catalog.get("spy-1m").unwrap();
+    let job = walkforward::check_walkforward(&reg, &req, ds, GridLimits::default(), None).unwrap();
+    let per_fold = job.spec.grid.size();
+    let bars = catalog.load(&job.target.dataset, None, None).unwrap();
+    let progress = std::sync::Arc::new(WalkForwardProgress::new());
+    let watcher = {
+        let progress = std::sync::Arc::clone(&progress);
+        std::thread::spawn(move || {
+            // once the second fold's optimization has started, cancel it
+            while progress.processed() <= per_fold {
+                std::thread::yield_now();
+            }
+            progress.cancel();
+        })
+    };
+    let r = walkforward::run(&job, &bars, &progress, 2).unwrap();
+    watcher.join().unwrap();
+    assert!(r.cancelled && !r.passed);
+    assert!(
+        !r.folds.is_empty() && r.folds.len() < job.windows.len(),
+        "{} of {} folds",
+        r.folds.len(),
+        job.windows.len()
+    );
+    // the folds kept are whole: the stitched account ends where the last one did
+    assert_eq!(r.stitched.final_equity, r.folds.last().unwrap().end_equity);
+}
