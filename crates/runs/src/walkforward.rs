@@ -5,7 +5,8 @@
 //! into one account carried from fold to fold.
 //!
 //! **Windows.** The period `[start, end)` is the request's `from`/`to`
-//! clipped to the dataset. Given `inSample` and `outOfSample` durations,
+//! clipped to the dataset, its start moved up to the first whole bar of the
+//! run's timeframe (UTC-aligned, as the engine's resampling buckets are). Given `inSample` and `outOfSample` durations,
 //! fold `k` (from 0) of a `rolling` walk-forward has its in-sample window
 //! at `start + k·oos` for `is`, its out-of-sample window right after it for
 //! `oos`; an `anchored` one keeps every in-sample window starting at
@@ -458,10 +459,18 @@ pub fn check_walkforward(
     let t = job.target;
     let ds = &t.dataset;
     let data_end = ds.last_ts_ms + ds.timeframe.millis();
-    let start = t
+    let first = t
         .period
         .from_ms
         .map_or(ds.first_ts_ms, |f| f.max(ds.first_ts_ms));
+    // windows start on a bar of the run's timeframe (UTC-aligned, as the
+    // engine's resampling buckets are), so none begins inside a main bar
+    let bucket = t.timeframe.bucket_start(first);
+    let start = if bucket == first {
+        first
+    } else {
+        bucket + t.timeframe.millis()
+    };
     let end = t.period.to_ms.map_or(data_end, |e| e.min(data_end));
     let windows = plan_windows(&req.windows, start, end, t.timeframe)?;
     let criteria = Criteria::from_fields(&req.windows.criteria)?;

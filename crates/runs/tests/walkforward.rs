@@ -390,6 +390,26 @@ fn windows_are_planned_from_the_catalog_entry_and_refused_by_field() {
     // 2020-01-01 .. 2021-04-01 (the last bar's day): 456 days → (456 - 120) / 30 = 11 folds
     assert_eq!(job.windows.len(), 11);
     assert_eq!(job.total, 22, "folds × combinations");
+    // windows start on a whole bar of the run's timeframe
+    let req = WalkForwardRequest::from_json(&json!({
+        "strategy": "sma-cross", "dataset": "spy-1m", "timeframe": "1d",
+        "axes": {"fast": [5, 10]}, "inSample": "10d", "outOfSample": "5d"
+    }))
+    .unwrap();
+    let minute = catalog.get("spy-1m").unwrap();
+    assert_eq!(
+        minute.first_ts_ms % 86_400_000,
+        9 * 3_600_000,
+        "starts at 09:00"
+    );
+    let job =
+        walkforward::check_walkforward(&reg, &req, minute.clone(), GridLimits::default(), None)
+            .unwrap();
+    assert_eq!(
+        job.windows[0].is_from_ms,
+        minute.first_ts_ms - 9 * 3_600_000 + 86_400_000,
+        "the next midnight"
+    );
     let e =
         check(json!({"from": "2021-01-01", "inSample": "120d", "outOfSample": "30d"})).unwrap_err();
     assert_eq!(e.field, "inSample");
