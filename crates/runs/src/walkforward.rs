@@ -441,7 +441,8 @@ pub struct WalkForwardJob {
 }
 
 /// Checks a walk-forward as [`plan::check_optimization`] checks its
-/// optimization, then plans its windows from the catalog entry alone.
+/// optimization (keeping only the best trial of each fold in full: `top` is
+/// 1), then plans its windows from the catalog entry alone.
 ///
 /// # Errors
 /// The first refused field.
@@ -452,7 +453,12 @@ pub fn check_walkforward(
     limits: GridLimits,
     qty_decimals: Option<u8>,
 ) -> Result<WalkForwardJob, FieldError> {
-    let job = plan::check_optimization(registry, &req.optimization, dataset, limits, qty_decimals)?;
+    // each fold needs only its winner in full (the ranking, and so the
+    // winner, does not depend on how many are kept): `top` is 1 whatever
+    // the request says, which also keeps the kept-curve bound out of the way
+    let mut optimization = req.optimization.clone();
+    optimization.top = Some(1);
+    let job = plan::check_optimization(registry, &optimization, dataset, limits, qty_decimals)?;
     let Work::Optimization(spec) = job.work else {
         return Err(FieldError::new("axes", "not an optimization"));
     };
