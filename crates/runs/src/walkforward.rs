@@ -935,14 +935,7 @@ pub fn run(
         });
         progress.end_fold(job.spec.grid.size());
     }
-    let stitched = stitch(
-        t,
-        initial_raw,
-        &curve_raw,
-        &curve_times,
-        &folds,
-        job.windows.len(),
-    );
+    let stitched = stitch(t, initial_raw, &curve_raw, &curve_times, &folds);
     let is_returns: Vec<f64> = folds
         .iter()
         .filter_map(|f| f.winner.as_ref()?.is_metrics.annualized_return_pct)
@@ -993,7 +986,6 @@ fn stitch(
     raw: &[i64],
     times: &[i64],
     folds: &[FoldReport],
-    _planned: usize,
 ) -> StitchedMetrics {
     let input = MetricsInput {
         instrument: &t.instrument,
