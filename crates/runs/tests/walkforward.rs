@@ -200,6 +200,10 @@ fn every_fold_equals_an_ordinary_optimization_and_backtest_daily() {
         serde_json::to_string(&one).unwrap(),
         serde_json::to_string(&report).unwrap()
     );
+    // the report reads back as itself (it will be stored and served as JSON)
+    let text = serde_json::to_string(&report).unwrap();
+    let back: WalkForwardReport = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, report);
     // stability: one entry per axis, a value per fold
     assert_eq!(report.stability.len(), 2);
     assert!(report.stability.iter().all(|s| s.values.len() == 16));
