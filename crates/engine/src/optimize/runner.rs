@@ -438,6 +438,7 @@ pub fn assemble<S: Strategy>(
             .collect()
     });
     let main = data.main_bars();
+    let robustness = robustness_of(data, cfg, spec, &trials, &common, &top);
     Ok(OptimizationReport {
         strategy: S::NAME,
         strategy_version: S::VERSION,
@@ -455,6 +456,37 @@ pub fn assemble<S: Strategy>(
         top,
         threads,
         wall_secs,
+        robustness,
+    })
+}
+
+/// The robustness of a report's winner over `data` (see [`crate::robustness`]).
+fn robustness_of(
+    data: &MarketData,
+    cfg: &BacktestConfig,
+    spec: &OptimizeSpec,
+    trials: &[Trial],
+    common: &RunCommon,
+    top: &[TopTrial],
+) -> Option<crate::robustness::Robustness> {
+    let main = data.main_bars();
+    crate::robustness::assess(&crate::robustness::AssessInput {
+        trials,
+        fitness: spec.fitness,
+        common,
+        top,
+        shape: spec
+            .grid
+            .axes()
+            .iter()
+            .map(|a| a.values.len() as u64)
+            .collect(),
+        initial_raw: cfg.initial_cash.raw(),
+        periods_per_year: crate::metrics::periods_per_year(
+            &main.ts,
+            data.main_timeframe.millis(),
+            main.len(),
+        ),
     })
 }
 
@@ -517,6 +549,7 @@ pub fn optimize<S: Strategy>(
             .collect()
     });
     let cancelled = progress.is_cancelled() && (trials.len() as u64) + progress.skipped() < total;
+    let robustness = robustness_of(data, cfg, spec, &trials, &shared.common, &top);
     Ok(OptimizationReport {
         strategy: S::NAME,
         strategy_version: S::VERSION,
@@ -534,5 +567,6 @@ pub fn optimize<S: Strategy>(
         top,
         threads,
         wall_secs: started.elapsed().as_secs_f64(),
+        robustness,
     })
 }
