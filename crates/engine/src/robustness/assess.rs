@@ -9,6 +9,10 @@ use super::{neighbour_stability, FitnessSpread, Robustness, SharpeSignificance};
 use crate::metrics::RunCommon;
 use crate::optimize::{Fitness, TopTrial, Trial, TrialOutcome};
 
+/// The best kept trials whose returns give ρ̄ (all pairs: 120 of them,
+/// whatever `--top` is, and 16 return series in memory at most).
+pub const CORRELATED_TRIALS: usize = 16;
+
 /// What [`assess`] reads.
 pub(crate) struct AssessInput<'a> {
     /// Every trial that ran, in index order.
@@ -61,7 +65,12 @@ pub(crate) fn assess(inp: &AssessInput<'_>) -> Option<Robustness> {
         let psr = probabilistic_sharpe(sr, 0.0, mo.count, mo.skewness, mo.kurtosis)?;
         let variance = sample_variance(&per_bar).unwrap_or(0.0);
         let dsr = deflated_sharpe(sr, mo.count, mo.skewness, mo.kurtosis, n as f64, variance)?;
-        let kept: Vec<Vec<f64>> = inp.top.iter().map(returns_of).collect();
+        let kept: Vec<Vec<f64>> = inp
+            .top
+            .iter()
+            .take(CORRELATED_TRIALS)
+            .map(returns_of)
+            .collect();
         let refs: Vec<&[f64]> = kept.iter().map(Vec::as_slice).collect();
         let rho = mean_pairwise_correlation(&refs);
         let effective = rho.map(|r| effective_trials(n as f64, r));

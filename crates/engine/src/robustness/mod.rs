@@ -20,6 +20,7 @@ pub mod pbo;
 pub mod sharpe;
 pub mod spread;
 
+pub use assess::CORRELATED_TRIALS;
 pub(crate) use assess::{assess, AssessInput};
 pub use neighbours::{neighbour_stability, NeighbourStability, Neighbourhood};
 pub use pbo::{pbo, BlockSums, Degradation, LogitDistribution, Pbo, PboError};
@@ -80,10 +81,12 @@ pub struct SharpeSignificance {
     pub expected_max_sharpe: f64,
     /// DSR: PSR(SR₀) at N trials.
     pub dsr: f64,
-    /// ρ̄: mean pairwise correlation of the best trials' returns.
+    /// ρ̄: mean pairwise correlation of the best trials' per-bar returns
+    /// (Pearson, over every pair).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mean_correlation: Option<f64>,
-    /// Trials ρ̄ was measured on (the best ones kept in full).
+    /// Trials ρ̄ was measured on: the best ones kept in full, at most
+    /// [`CORRELATED_TRIALS`].
     pub correlated_trials: u64,
     /// N̂ = ρ̄ + (1 − ρ̄)·N.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -157,31 +157,26 @@ pub fn mean_pairwise_correlation(series: &[&[f64]]) -> Option<f64> {
     if n < 2 {
         return None;
     }
-    // centred and scaled once: a correlation is then a dot product ÷ n
-    let standardized: Vec<Vec<f64>> = series
+    // each series' mean and centred norm, then every pair's centred dot
+    // product over the series as they are (no copies: they may be long)
+    let usable: Vec<(&[f64], f64, f64)> = series
         .iter()
         .filter_map(|s| {
             let s = &s[..n];
             let mean = s.iter().sum::<f64>() / n as f64;
             let ss: f64 = s.iter().map(|x| (x - mean) * (x - mean)).sum();
-            (ss > 0.0).then(|| {
-                let k = 1.0 / ss.sqrt();
-                s.iter().map(|x| (x - mean) * k).collect()
-            })
+            (ss > 0.0).then(|| (s, mean, ss.sqrt()))
         })
         .collect();
-    let k = standardized.len();
+    let k = usable.len();
     if k < 2 {
         return None;
     }
     let mut total = 0.0;
-    for i in 0..k {
-        for j in i + 1..k {
-            total += standardized[i]
-                .iter()
-                .zip(&standardized[j])
-                .map(|(a, b)| a * b)
-                .sum::<f64>();
+    for (i, &(a, ma, na)) in usable.iter().enumerate() {
+        for &(b, mb, nb) in &usable[i + 1..] {
+            let dot: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+            total += dot / (na * nb);
         }
     }
     Some(total / (k * (k - 1) / 2) as f64)
