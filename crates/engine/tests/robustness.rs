@@ -108,6 +108,10 @@ fn on_a_random_walk_the_best_of_a_large_grid_is_not_significant() {
         );
         assert!(r.trials > 300, "{} trials", r.trials);
         assert!(s.dsr < 0.95, "seed {seed}: DSR {} on pure noise", s.dsr);
+        // fewer independent trials than combinations, and still not significant
+        let n_eff = s.effective_trials.expect("a sample of trials to correlate");
+        assert!(1.0 <= n_eff && n_eff < r.trials as f64, "N̂ {n_eff}");
+        assert!(s.dsr_effective.unwrap() < 0.95, "seed {seed}: DSR at N̂");
         // selection is what DSR takes off: the winner alone looks better
         assert!(s.psr > s.dsr);
     }

@@ -9,9 +9,23 @@ use super::{neighbour_stability, FitnessSpread, Robustness, SharpeSignificance};
 use crate::metrics::RunCommon;
 use crate::optimize::{Fitness, TopTrial, Trial, TrialOutcome};
 
-/// The best kept trials whose returns give ρ̄ (all pairs: 120 of them,
-/// whatever `--top` is, and 16 return series in memory at most).
+/// Trials whose returns give ρ̄: a systematic sample spread over the grid
+/// (every pair: 120 correlations, 16 return series in memory at most),
+/// re-run after the grid like the best trials.
 pub const CORRELATED_TRIALS: usize = 16;
+
+/// The combination indices of the ρ̄ sample: [`CORRELATED_TRIALS`] of the
+/// completed trials (index order) at evenly spaced positions, first and
+/// last included — all of them when there are fewer.
+pub(crate) fn correlation_sample(completed: &[u64]) -> Vec<u64> {
+    let n = completed.len();
+    if n <= CORRELATED_TRIALS {
+        return completed.to_vec();
+    }
+    (0..CORRELATED_TRIALS)
+        .map(|k| completed[k * (n - 1) / (CORRELATED_TRIALS - 1)])
+        .collect()
+}
 
 /// What [`assess`] reads.
 pub(crate) struct AssessInput<'a> {
@@ -23,6 +37,8 @@ pub(crate) struct AssessInput<'a> {
     pub common: &'a RunCommon,
     /// The best trials in full, best first.
     pub top: &'a [TopTrial],
+    /// Per-bar returns of the trials of [`correlation_sample`].
+    pub sample: &'a [Vec<f64>],
     /// Each axis's number of values, in grid order.
     pub shape: Vec<u64>,
     /// Initial cash, money raw.
@@ -65,13 +81,7 @@ pub(crate) fn assess(inp: &AssessInput<'_>) -> Option<Robustness> {
         let psr = probabilistic_sharpe(sr, 0.0, mo.count, mo.skewness, mo.kurtosis)?;
         let variance = sample_variance(&per_bar).unwrap_or(0.0);
         let dsr = deflated_sharpe(sr, mo.count, mo.skewness, mo.kurtosis, n as f64, variance)?;
-        let kept: Vec<Vec<f64>> = inp
-            .top
-            .iter()
-            .take(CORRELATED_TRIALS)
-            .map(returns_of)
-            .collect();
-        let refs: Vec<&[f64]> = kept.iter().map(Vec::as_slice).collect();
+        let refs: Vec<&[f64]> = inp.sample.iter().map(Vec::as_slice).collect();
         let rho = mean_pairwise_correlation(&refs);
         let effective = rho.map(|r| effective_trials(n as f64, r));
         Some(SharpeSignificance {
@@ -109,4 +119,20 @@ pub(crate) fn assess(inp: &AssessInput<'_>) -> Option<Robustness> {
         fitness_spread: FitnessSpread::of(&fitness),
         pbo: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_correlation_sample_spans_the_grid() {
+        let few: Vec<u64> = (0..10).collect();
+        assert_eq!(correlation_sample(&few), few);
+        let many: Vec<u64> = (0..301).map(|i| i * 2).collect();
+        let s = correlation_sample(&many);
+        assert_eq!(s.len(), CORRELATED_TRIALS);
+        assert_eq!((s[0], s[15]), (0, 600));
+        assert_eq!(s[1], 40, "every 20th completed trial");
+    }
 }

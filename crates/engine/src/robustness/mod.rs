@@ -21,7 +21,7 @@ pub mod sharpe;
 pub mod spread;
 
 pub use assess::CORRELATED_TRIALS;
-pub(crate) use assess::{assess, AssessInput};
+pub(crate) use assess::{assess, correlation_sample, AssessInput};
 pub use neighbours::{neighbour_stability, NeighbourStability, Neighbourhood};
 pub use pbo::{pbo, BlockSums, Degradation, LogitDistribution, Pbo, PboError};
 pub use spread::{FitnessSpread, Quantiles};
@@ -81,12 +81,12 @@ pub struct SharpeSignificance {
     pub expected_max_sharpe: f64,
     /// DSR: PSR(SR₀) at N trials.
     pub dsr: f64,
-    /// ρ̄: mean pairwise correlation of the best trials' per-bar returns
-    /// (Pearson, over every pair).
+    /// ρ̄: mean pairwise correlation (Pearson, every pair) of the per-bar
+    /// returns of a sample of trials spread evenly over the grid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mean_correlation: Option<f64>,
-    /// Trials ρ̄ was measured on: the best ones kept in full, at most
-    /// [`CORRELATED_TRIALS`].
+    /// Trials ρ̄ was measured on: [`CORRELATED_TRIALS`] completed ones at
+    /// evenly spaced positions in index order (all of them if fewer).
     pub correlated_trials: u64,
     /// N̂ = ρ̄ + (1 − ρ̄)·N.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -141,7 +141,9 @@ pub fn deflated_sharpe(
 ///
 /// We chose it over clustering the trials (López de Prado's ONC) because
 /// it needs one number, not the trials' correlation matrix: an
-/// optimization keeps only its best trials' returns.
+/// optimization keeps no trial's returns but its best ones', and ρ̄ can be
+/// estimated from a small sample of trials spread over the grid (an
+/// optimization re-runs 16, see `CORRELATED_TRIALS`).
 #[must_use]
 pub fn effective_trials(trials: f64, mean_correlation: f64) -> f64 {
     let rho = mean_correlation.clamp(0.0, 1.0);
