@@ -125,7 +125,12 @@ function heatmapSection(run, ctx) {
       if (!cells.has(k) || better(v, cells.get(k))) cells.set(k, v);
     }
     const valueName = key === 'fitness' ? run.result.maximize ?? 'fitness' : label(key);
-    remove = heatmap(box, { xs, ys, xName, yName, valueName, value: (i, j) => cells.get(j * xs.length + i) });
+    // the winner (rank 1) and its neighbourhood, outlined
+    const winner = trials.find((t) => t.rank === 1 && t.status === 'Completed');
+    const wx = winner ? xi.get(String(winner.params?.[xName])) : null;
+    const wy = winner ? (yName ? yi.get(String(winner.params?.[yName])) : 0) : null;
+    const mark = wx != null && wy != null ? { xi: wx, yi: wy } : null;
+    remove = heatmap(box, { xs, ys, xName, yName, valueName, mark, value: (i, j) => cells.get(j * xs.length + i) });
   };
   for (const s of [xSel, ySel, vSel]) s.addEventListener('change', () => trials && draw());
 
