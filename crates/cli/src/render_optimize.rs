@@ -4,6 +4,7 @@
 
 use atf_data::time::format_iso;
 use atf_engine::optimize::{Fitness, OptimizationSummary, TrialRecord, TrialStatus};
+use atf_engine::robustness::{Neighbourhood, Robustness};
 use atf_engine::PerformanceMetrics;
 use serde_json::Value;
 use std::path::Path;
@@ -45,6 +46,70 @@ struct OptimizationTable<'a> {
     rows: Vec<TableRow>,
     /// The best-ranked failed trial: its `name=value` per axis and message.
     first_failed: Option<(Vec<String>, String)>,
+    /// Is the winner real (see [`robustness_lines`]).
+    robustness: Vec<String>,
+}
+
+/// The summary's lines on the winner's robustness:
+/// `DSR 0.42 (N=190, effective N≈37: 0.55) · PSR 0.97 · neighbours keep 91 % of the winner's fitness (plateau)`
+/// and the spread of the fitness over the trials.
+#[must_use]
+pub fn robustness_lines(r: &Robustness) -> Vec<String> {
+    let mut first = Vec::new();
+    match &r.sharpe {
+        Some(s) => {
+            let effective = match (s.effective_trials, s.dsr_effective) {
+                (Some(n), Some(d)) => format!(", effective N≈{n:.0}: {d:.2}"),
+                _ => String::new(),
+            };
+            first.push(format!("DSR {:.2} (N={}{effective})", s.dsr, r.trials));
+            first.push(format!("PSR {:.2}", s.psr));
+        }
+        None => first.push(format!(
+            "DSR — (N={}: the winner's returns do not vary)",
+            r.trials
+        )),
+    }
+    if let Some(n) = &r.neighbours {
+        first.push(match (n.mean_ratio, n.shape) {
+            (Some(m), Some(shape)) => format!(
+                "neighbours keep {:.0} % of the winner's fitness ({})",
+                m * 100.0,
+                match shape {
+                    Neighbourhood::Plateau => "plateau",
+                    Neighbourhood::Slope => "slope",
+                    Neighbourhood::Spike => "spike",
+                }
+            ),
+            _ => format!(
+                "neighbours: {} of {} with a fitness, no ratio (the winner's fitness is not positive)",
+                n.with_fitness, n.neighbours
+            ),
+        });
+    }
+    let mut lines = vec![first.join(" · ")];
+    if let Some(f) = &r.fitness_spread {
+        let q = &f.quantiles;
+        lines.push(format!(
+            "fitness over {} trials: median {}, 5–95 % {} … {}, best {}",
+            f.trials,
+            short(q.median),
+            short(q.p5),
+            short(q.p95),
+            short(q.max)
+        ));
+    }
+    lines
+}
+
+/// A fitness to 4 significant digits (profits in the thousands, Sharpe
+/// ratios near 1 alike).
+fn short(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let digits = (3 - x.abs().log10().floor() as i32).clamp(0, 6) as usize;
+    format!("{x:.digits$}")
 }
 
 fn value_of(t: &TrialRecord, name: &str) -> String {
@@ -100,6 +165,11 @@ pub fn print_table(
         axes,
         rows,
         first_failed,
+        robustness: s
+            .robustness
+            .as_ref()
+            .map(robustness_lines)
+            .unwrap_or_default(),
     });
 }
 
@@ -131,6 +201,9 @@ fn print_optimization_table(r: &OptimizationTable<'_>) {
         ran as f64 / secs,
         r.threads
     );
+    for line in &r.robustness {
+        println!("{line}");
+    }
     println!();
     let mut header: Vec<String> = vec!["rank".into()];
     header.extend(r.axes.iter().cloned());
@@ -284,4 +357,66 @@ pub fn write_csv(
         w.write_record(&rec)?;
     }
     w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use atf_engine::robustness::{
+        FitnessSpread, NeighbourStability, Quantiles, Robustness, SharpeSignificance,
+    };
+
+    #[test]
+    fn robustness_reads_as_one_line_and_the_spread() {
+        let r = Robustness {
+            trials: 190,
+            periods_per_year: 8766.0,
+            sharpe: Some(SharpeSignificance {
+                winner_index: 7,
+                returns: 5000,
+                sharpe: 0.02,
+                skewness: 0.1,
+                kurtosis: 4.0,
+                psr: 0.971,
+                sharpe_trials: 190,
+                sharpe_variance: 1e-4,
+                expected_max_sharpe: 0.027,
+                dsr: 0.4213,
+                mean_correlation: Some(0.81),
+                correlated_trials: 20,
+                effective_trials: Some(36.9),
+                dsr_effective: Some(0.551),
+            }),
+            neighbours: Some(NeighbourStability {
+                neighbours: 4,
+                with_fitness: 4,
+                winner_fitness: 1.8,
+                mean_ratio: Some(0.912),
+                worst_ratio: Some(0.85),
+                shape: Some(Neighbourhood::Plateau),
+            }),
+            fitness_spread: Some(FitnessSpread {
+                trials: 190,
+                mean: 0.3,
+                std: 0.4,
+                quantiles: Quantiles {
+                    min: -0.5,
+                    p5: -0.31234,
+                    p25: 0.0,
+                    median: 0.25,
+                    p75: 0.6,
+                    p95: 1.2,
+                    max: 1.8,
+                },
+            }),
+            pbo: None,
+        };
+        assert_eq!(
+            robustness_lines(&r),
+            [
+                "DSR 0.42 (N=190, effective N≈37: 0.55) · PSR 0.97 · neighbours keep 91 % of the winner's fitness (plateau)",
+                "fitness over 190 trials: median 0.2500, 5–95 % -0.3123 … 1.200, best 1.800",
+            ]
+        );
+    }
 }

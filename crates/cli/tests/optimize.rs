@@ -41,6 +41,22 @@ fn prints_a_ranked_table_with_skips_counted_apart() {
         out.contains("190 combinations: 174 completed, 0 failed, 16 skipped"),
         "{out}"
     );
+    // below the counts: is the winner real (DSR over the 174 trials that
+    // ran, PSR, the winner's neighbourhood) and the fitness spread
+    let robustness = out.lines().nth(2).unwrap_or_default();
+    assert!(
+        robustness.starts_with("DSR ")
+            && robustness.contains("(N=174, effective N≈")
+            && robustness.contains(" · PSR ")
+            && robustness.contains("of the winner's fitness ("),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .nth(3)
+            .is_some_and(|l| l.starts_with("fitness over 174 trials: median ")),
+        "{out}"
+    );
     let header = out
         .lines()
         .find(|l| l.trim_start().starts_with("rank"))

@@ -12,6 +12,7 @@
 //! - [`metrics`], [`report`]: statistics and the user-facing [`BacktestReport`];
 //! - [`grid`], [`optimize`], [`series`], [`crossings`]: parameter grids, the parallel optimizer,
 //!   the indicator series its trials share and the SIMD crossover scan over them;
+//! - [`robustness`]: is the winner real — deflated Sharpe ratio, PBO, neighbour stability;
 //! - [`failure`]: panics turned into recorded failures with backtraces;
 //! - [`registry`]: the strategies a process can run, by name;
 //! - [`lines`]: indicator lines a strategy takes once, shared by the trials of a grid.
@@ -50,6 +51,7 @@ pub mod params;
 mod prefetch;
 pub mod registry;
 pub mod report;
+pub mod robustness;
 pub mod run;
 pub mod series;
 pub mod strategies;

@@ -600,11 +600,7 @@ pub fn compute_trial(inp: &MetricsInput<'_>) -> TrialMetrics {
     let max_dd_pct = pct_dd as f64 / pct_peak as f64;
     let mean = if n > 0 { sum / n as f64 } else { 0.0 };
     let m2 = (sum_sq - sum * mean).max(0.0);
-    let periods_per_year = if years > 0.0 {
-        inp.equity.len() as f64 / years
-    } else {
-        0.0
-    };
+    let periods_per_year = periods_per_year(inp.times, inp.bar_ms, inp.equity.len());
     let ann = periods_per_year.sqrt();
     let std = if n > 1 {
         (m2 / (n - 1) as f64).sqrt()
@@ -645,6 +641,23 @@ pub fn compute_trial(inp: &MetricsInput<'_>) -> TrialMetrics {
         trade_count: count32(inp.trades.len() as u64),
         winning_trades: count32(wins.0),
         losing_trades: count32(losses.0),
+    }
+}
+
+/// Main bars per year of a run over bars opening at `times` (each
+/// `bar_ms` long) with `bars` equity points: what annualises the per-bar
+/// Sharpe and Sortino ratios (0 for an empty span).
+#[must_use]
+pub fn periods_per_year(times: &[i64], bar_ms: i64, bars: usize) -> f64 {
+    let span_ms = match (times.first(), times.last()) {
+        (Some(a), Some(b)) => (b - a + bar_ms) as f64,
+        _ => 0.0,
+    };
+    let years = span_ms / MS_PER_YEAR;
+    if years > 0.0 {
+        bars as f64 / years
+    } else {
+        0.0
     }
 }
 

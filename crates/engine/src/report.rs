@@ -145,6 +145,37 @@ impl EquityCurve {
     pub fn points(&self) -> impl Iterator<Item = EquityPoint> + '_ {
         (0..self.len()).filter_map(|i| self.point(i))
     }
+
+    /// Per-bar returns from `initial` (money raw, or `initial_display` for
+    /// a curve read back from JSON): as the metrics count them, a bar whose
+    /// previous equity is 0 has none, and from the engine's integers the
+    /// returns are the metrics' own (`(e − prev) ÷ prev`).
+    pub(crate) fn bar_returns(&self, initial: i64, initial_display: f64) -> Vec<f64> {
+        match &self.values {
+            CurveValues::Fixed { raw, .. } => {
+                let mut prev = initial;
+                let mut out = Vec::with_capacity(raw.len());
+                for &e in raw {
+                    if prev != 0 {
+                        out.push((e - prev) as f64 / prev as f64);
+                    }
+                    prev = e;
+                }
+                out
+            }
+            CurveValues::Display(v) => {
+                let mut prev = initial_display;
+                let mut out = Vec::with_capacity(v.len());
+                for &e in v {
+                    if prev != 0.0 {
+                        out.push((e - prev) / prev);
+                    }
+                    prev = e;
+                }
+                out
+            }
+        }
+    }
 }
 
 impl Serialize for EquityCurve {

@@ -263,6 +263,17 @@ fn an_optimization_with_failing_trials_completes_and_keeps_every_failure() {
             .iter()
             .all(|t| t["errorMessage"].as_str().unwrap().contains("bar 300")
                 && !t["errorStackTrace"].as_str().unwrap().is_empty()));
+        // is the winner real: N = the 5 completed trials, DSR a
+        // probability, the winner's neighbours counted; and the same read
+        // back from the database
+        let robustness = &data["result"]["robustness"];
+        assert_eq!(robustness["trials"], 5, "{robustness}");
+        let dsr = robustness["sharpe"]["dsr"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&dsr), "{robustness}");
+        assert!(robustness["neighbours"]["neighbours"].as_u64().unwrap() >= 1);
+        let (code, stored) = srv.get(&format!("/api/optimizations/{id}"));
+        assert_eq!(code, 200);
+        assert_eq!(&stored["result"]["robustness"], robustness);
         // the best three are full backtests of their own
         let top = data["result"]["top"].as_array().unwrap();
         assert_eq!(top.len(), 3);

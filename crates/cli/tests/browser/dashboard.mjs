@@ -240,7 +240,14 @@ const scenarios = {
     await page.click('[data-testid="submit-run"]');
     await page.waitForURL(/#\/optimizations\/[\w-]+$/);
     await page.waitForSelector('[data-testid="optimization-report"]');
+    // is the winner real: the deflated Sharpe ratio over the 29 trials that ran
+    await page.locator('[data-testid="robustness"] .metric', { hasText: 'Deflated Sharpe ratio' })
+      .filter({ hasText: '(N = 29)' }).waitFor();
+    await page.locator('[data-testid="robustness"] p', { hasText: 'after selection' }).waitFor();
     await expectDrawn(page, '[data-testid="heatmap"]', 'the heatmap');
+    // the heatmap outlines the winner (rank 1) and its neighbours
+    const heatLabel = await page.locator('[data-testid="heatmap-canvas"]').getAttribute('aria-label');
+    assert.match(heatLabel, /the winner \(fast=\d+, slow=\d+\) and its neighbours outlined/, heatLabel);
     const rows = page.locator('[data-testid="trials-table"] tbody tr');
     await rows.first().waitFor();
     assert.equal(await rows.count(), 25);

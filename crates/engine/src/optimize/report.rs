@@ -12,6 +12,7 @@ use super::{Fitness, OptimizeSpec};
 use crate::metrics::{PerformanceMetrics, RunCommon, TrialMetrics};
 use crate::param_map::{AxisValues, OrderedMap, ParamMap};
 use crate::report::BacktestReport;
+use crate::robustness::Robustness;
 use serde::ser::SerializeSeq;
 use serde::Serializer;
 use serde::{Deserialize, Serialize};
@@ -146,6 +147,9 @@ pub struct OptimizationReport {
     pub threads: usize,
     /// Wall time of the whole optimization, seconds.
     pub wall_secs: f64,
+    /// Is the winner real: DSR, neighbours, spread (`None` without a
+    /// completed trial).
+    pub robustness: Option<Robustness>,
 }
 
 impl OptimizationReport {
@@ -247,6 +251,7 @@ impl OptimizationReport {
             sub_bars: self.common.sub_bars,
             threads: self.threads as u64,
             wall_time_ms: self.wall_secs * 1000.0,
+            robustness: self.robustness.clone(),
         }
     }
 
@@ -464,6 +469,11 @@ pub struct OptimizationSummary {
     pub threads: u64,
     /// Wall time of the whole optimization, ms.
     pub wall_time_ms: f64,
+    /// Is the winner real: deflated Sharpe ratio, neighbour stability,
+    /// fitness spread (absent for runs stored before it existed, or
+    /// without a completed trial).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub robustness: Option<Robustness>,
 }
 
 /// A finished optimization as the CLI writes it (`--json`), locally and

@@ -438,6 +438,7 @@ pub fn assemble<S: Strategy>(
             .collect()
     });
     let main = data.main_bars();
+    let robustness = robustness_of::<S>(&pool, cancelled, data, cfg, spec, &trials, &common, &top);
     Ok(OptimizationReport {
         strategy: S::NAME,
         strategy_version: S::VERSION,
@@ -455,6 +456,76 @@ pub fn assemble<S: Strategy>(
         top,
         threads,
         wall_secs,
+        robustness,
+    })
+}
+
+/// The robustness of a report's winner over `data` (see
+/// [`crate::robustness`]): the trials of the correlation sample are run
+/// again on `pool` for their returns (in parallel, collected in order) —
+/// not after a cancel, which must end the run promptly (no ρ̄ then).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the pieces of one optimization run, passed as they are owned"
+)]
+fn robustness_of<S: Strategy>(
+    pool: &rayon::ThreadPool,
+    cancelled: bool,
+    data: &MarketData,
+    cfg: &BacktestConfig,
+    spec: &OptimizeSpec,
+    trials: &[Trial],
+    common: &RunCommon,
+    top: &[TopTrial],
+) -> Option<crate::robustness::Robustness> {
+    let main = data.main_bars();
+    let completed: Vec<u64> = trials
+        .iter()
+        .filter(|t| matches!(t.outcome, TrialOutcome::Completed(_)))
+        .map(|t| t.index)
+        .collect();
+    let sample: Vec<Vec<f64>> = pool.install(|| {
+        let indices = if cancelled {
+            Vec::new()
+        } else {
+            crate::robustness::correlation_sample(&completed)
+        };
+        indices
+            .par_iter()
+            .filter_map(|&index| {
+                let report = crate::report::backtest::<S, _>(
+                    data,
+                    cfg,
+                    &spec.params_of(index),
+                    &mut crate::run::Silent,
+                )
+                .ok()?;
+                Some(
+                    report
+                        .equity_curve
+                        .bar_returns(cfg.initial_cash.raw(), common.initial_equity),
+                )
+            })
+            .collect()
+    });
+    crate::robustness::assess(&crate::robustness::AssessInput {
+        trials,
+        fitness: spec.fitness,
+        common,
+        top,
+        sample: &sample,
+        shape: spec
+            .grid
+            .axes()
+            .iter()
+            .map(|a| a.values.len() as u64)
+            .collect(),
+        initial_raw: cfg.initial_cash.raw(),
+        periods_per_year: crate::metrics::periods_per_year(
+            &main.ts,
+            data.main_timeframe.millis(),
+            main.len(),
+        ),
     })
 }
 
@@ -517,6 +588,16 @@ pub fn optimize<S: Strategy>(
             .collect()
     });
     let cancelled = progress.is_cancelled() && (trials.len() as u64) + progress.skipped() < total;
+    let robustness = robustness_of::<S>(
+        &pool,
+        cancelled,
+        data,
+        cfg,
+        spec,
+        &trials,
+        &shared.common,
+        &top,
+    );
     Ok(OptimizationReport {
         strategy: S::NAME,
         strategy_version: S::VERSION,
@@ -534,5 +615,6 @@ pub fn optimize<S: Strategy>(
         top,
         threads,
         wall_secs: started.elapsed().as_secs_f64(),
+        robustness,
     })
 }

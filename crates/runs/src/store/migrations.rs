@@ -8,8 +8,10 @@
 //! exists, naming it.
 
 /// `(version, SQL)`, oldest first.
-pub(super) const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../../migrations/0001_runs.sql"))];
+pub(super) const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/0001_runs.sql")),
+    (2, include_str!("../../migrations/0002_robustness.sql")),
+];
 
 #[cfg(test)]
 mod tests {

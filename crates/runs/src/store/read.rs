@@ -160,7 +160,7 @@ impl RunStore {
             c.query_row(
                 &format!(
                     "SELECT {HEADER_COLUMNS}, total_combinations, completed_combinations,
-                        failed_combinations, skipped_combinations, summary_json
+                        failed_combinations, skipped_combinations, summary_json, robustness_json
                      FROM optimization_runs WHERE id = ?1"
                 ),
                 [id],
@@ -172,19 +172,24 @@ impl RunStore {
                         r.get::<_, i64>(HEADER_LEN + 2)?,
                         r.get::<_, i64>(HEADER_LEN + 3)?,
                         r.get::<_, Option<String>>(HEADER_LEN + 4)?,
+                        r.get::<_, Option<String>>(HEADER_LEN + 5)?,
                     ))
                 },
             )
             .optional()
             .map_err(self.err())
         })?;
-        let Some((parts, total, completed, failed, skipped, summary)) = row else {
+        let Some((parts, total, completed, failed, skipped, summary, robustness)) = row else {
             return Ok(None);
         };
         let header = self.header(parts, u(total))?;
         let result = match summary {
             Some(text) => {
-                let summary: OptimizationSummary = self.parse("summary_json", &text)?;
+                let mut summary: OptimizationSummary = self.parse("summary_json", &text)?;
+                summary.robustness = match robustness {
+                    Some(text) => Some(self.parse("robustness_json", &text)?),
+                    None => None,
+                };
                 let page = self.trials(id, 0, trial_limit)?;
                 Some(OptimizationResult {
                     summary,

@@ -558,3 +558,49 @@ fn a_database_that_opens_only_read_only_is_refused_rather_than_failing_every_sav
     );
     RunStore::open(&path).expect("writable again");
 }
+
+#[test]
+fn an_optimizations_robustness_reads_back_and_older_rows_read_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("runs.db");
+    let store = RunStore::open(&path).unwrap();
+    saved_optimization(&store, "o1");
+    let summary = |store: &RunStore| {
+        store
+            .optimization("o1", 1)
+            .unwrap()
+            .unwrap()
+            .result
+            .unwrap()
+            .summary
+    };
+    let got = summary(&store);
+    let robustness = got.robustness.clone().expect("stored with the run");
+    assert_eq!(robustness.trials, 6, "N counts the completed trials");
+    // in its own column, not twice
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let (summary_json, robustness_json): (String, String) = conn
+        .query_row(
+            "SELECT summary_json, robustness_json FROM optimization_runs WHERE id = 'o1'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(!summary_json.contains("robustness"));
+    assert!(
+        robustness_json.contains("\"trials\":6"),
+        "{robustness_json}"
+    );
+    // a run stored before migration 2 has no robustness: it reads as None
+    conn.execute("UPDATE optimization_runs SET robustness_json = NULL", [])
+        .unwrap();
+    let old = summary(&store);
+    assert_eq!(old.robustness, None);
+    assert_eq!(
+        old,
+        atf_engine::optimize::OptimizationSummary {
+            robustness: None,
+            ..got
+        }
+    );
+}

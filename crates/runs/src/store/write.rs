@@ -42,9 +42,21 @@ impl RunStore {
     /// [`StoreError`]; nothing is written then.
     pub fn save_optimization(&self, end: &OptimizationEnd<'_>) -> Result<(), StoreError> {
         let h = end.header;
-        let summary = end
-            .report
-            .map(|r| serde_json::to_string(&r.summary()).unwrap_or_default());
+        // the robustness in its own column (a JSON object SQL can query),
+        // the rest of the summary without it
+        let (summary, robustness) = match end.report.map(|r| r.summary()) {
+            Some(mut s) => {
+                let robustness = s
+                    .robustness
+                    .take()
+                    .map(|r| serde_json::to_string(&r).unwrap_or_default());
+                (
+                    Some(serde_json::to_string(&s).unwrap_or_default()),
+                    robustness,
+                )
+            }
+            None => (None, None),
+        };
         let maximize = end.spec.maximize.clone().unwrap_or_default();
         let mut conn = lock(&self.writer);
         let tx = begin(&mut conn).map_err(self.err())?;
@@ -53,9 +65,9 @@ impl RunStore {
                 dataset_id, dataset_name, dataset_sha256, timeframe, from_ms, to_ms, spec_json,
                 request_json, maximize, total_combinations, completed_combinations,
                 failed_combinations, skipped_combinations, error_message, error_stack_trace,
-                submitted_at_ms, started_at_ms, finished_at_ms, summary_json)
+                submitted_at_ms, started_at_ms, finished_at_ms, summary_json, robustness_json)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+                ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
             params![
                 h.id,
                 h.run_key,
@@ -81,6 +93,7 @@ impl RunStore {
                 h.started_at_ms,
                 h.finished_at_ms,
                 summary,
+                robustness,
             ],
         )
         .map_err(self.err())?;

@@ -30,9 +30,10 @@ function ticks(n, room, minGap) {
 /**
  * Draws into `box`: `xs`, `ys` the axis values (ys may be [null] for one
  * row), `value(xi, yi)` → number | undefined, names and `valueName` for
- * labels. Returns a remover.
+ * labels; `mark` ({xi, yi}, optional) is the winner's cell, outlined, with
+ * its ±1 neighbours on each axis outlined dashed. Returns a remover.
  */
-export function heatmap(box, { xs, ys, value, xName, yName, valueName }) {
+export function heatmap(box, { xs, ys, value, xName, yName, valueName, mark = null }) {
   const canvas = h('canvas', { class: 'heatmap-canvas', 'data-testid': 'heatmap-canvas' });
   const tip = h('div', { class: 'heat-tip', hidden: true, role: 'status' });
   const legend = h('div', { class: 'heat-legend' });
@@ -57,7 +58,9 @@ export function heatmap(box, { xs, ys, value, xName, yName, valueName }) {
     ? `Heatmap of ${valueName} over ${xName}${yName ? ` and ${yName}` : ''}: from ${num(lo, 3)} to ${num(hi, 3)}, best at ${xName}=${param(xs[best.xi])}${yName ? `, ${yName}=${param(ys[best.yi])}` : ''}`
     : `Heatmap of ${valueName}: no values`;
   canvas.setAttribute('role', 'img');
-  canvas.setAttribute('aria-label', label);
+  canvas.setAttribute('aria-label', mark
+    ? `${label}; the winner (${xName}=${param(xs[mark.xi])}${yName ? `, ${yName}=${param(ys[mark.yi])}` : ''}) and its neighbours outlined`
+    : label);
 
   let geometry = null;
   const draw = () => {
@@ -83,6 +86,20 @@ export function heatmap(box, { xs, ys, value, xName, yName, valueName }) {
         const y = MARGIN.top + (rows - 1 - yi) * cellH;
         g.fillRect(MARGIN.left + xi * cellW, y, Math.ceil(cellW), Math.ceil(cellH));
       }
+    }
+    if (mark) {
+      // the winner's neighbourhood: dashed around the ±1 cells, solid around the winner
+      const outline = (xi, yi, dashed) => {
+        if (xi < 0 || xi >= xs.length || yi < 0 || yi >= rows) return;
+        g.setLineDash(dashed ? [4, 3] : []);
+        g.lineWidth = dashed ? 1.5 : 2.5;
+        g.strokeStyle = dashed ? '#f8fafc' : '#ffffff';
+        g.strokeRect(MARGIN.left + xi * cellW + 1.5, MARGIN.top + (rows - 1 - yi) * cellH + 1.5,
+          Math.max(1, cellW - 3), Math.max(1, cellH - 3));
+      };
+      for (const [dx, dy] of [[-1, 0], [1, 0], [0, -1], [0, 1]]) outline(mark.xi + dx, mark.yi + dy, true);
+      outline(mark.xi, mark.yi, false);
+      g.setLineDash([]);
     }
     g.fillStyle = '#334155';
     g.font = '12px system-ui, sans-serif';

@@ -4,7 +4,7 @@
 import { get } from '../api.js';
 import { heatmap } from '../charts/heatmap.js';
 import { h, replace, uid } from '../dom.js';
-import { duration, int, label, metric } from '../format.js';
+import { duration, int, label, metric, num } from '../format.js';
 import { notice } from '../ui/error-panel.js';
 import { trialsSection } from './trials-table.js';
 
@@ -27,6 +27,36 @@ function summary(run) {
   ];
   return h('div', { class: 'metrics', 'data-testid': 'optimization-summary' },
     cards.map(([k, v]) => h('div', { class: 'metric' }, h('span', { class: 'metric-label' }, k), h('span', { class: 'metric-value' }, v))));
+}
+
+/** Is the winner real: DSR at N and effective N, PSR, the winner's
+ * neighbourhood and the fitness spread (`result.robustness`). */
+function robustness(run) {
+  const r = run.result.robustness;
+  const section = h('section', { class: 'card', 'data-testid': 'robustness' }, h('h2', {}, 'Is the winner real?'));
+  if (!r) {
+    section.append(notice('No robustness statistics for this run (no completed trial, or stored before they existed).'));
+    return section;
+  }
+  const s = r.sharpe;
+  const n = r.neighbours;
+  const f = r.fitnessSpread;
+  const cards = [
+    ['Deflated Sharpe ratio', s ? `${num(s.dsr, 2)} (N = ${int(r.trials)})` : '—'],
+    ['At effective N', s?.dsrEffective != null ? `${num(s.dsrEffective, 2)} (N ≈ ${int(s.effectiveTrials)})` : '—'],
+    ['Probabilistic Sharpe ratio', s ? num(s.psr, 2) : '—'],
+    ['Neighbours keep', n?.meanRatio != null ? `${num(n.meanRatio * 100, 0)} % (${n.shape})` : '—'],
+    ['Fitness median', f ? num(f.quantiles.median, 3) : '—'],
+    ['Fitness 5–95 %', f ? `${num(f.quantiles.p5, 3)} … ${num(f.quantiles.p95, 3)}` : '—'],
+  ];
+  section.append(h('div', { class: 'metrics' },
+    cards.map(([k, v]) => h('div', { class: 'metric' }, h('span', { class: 'metric-label' }, k), h('span', { class: 'metric-value' }, v)))));
+  if (s) {
+    section.append(h('p', { class: 'muted small' }, s.dsr >= 0.95
+      ? `Significant after selection: the winner's Sharpe ratio is above what the best of ${int(r.trials)} worthless tries would show (DSR ≥ 0.95).`
+      : `Not significant after selection: the best of ${int(r.trials)} worthless tries could show this Sharpe ratio by luck (DSR < 0.95).`));
+  }
+  return section;
 }
 
 /** Every trial the heatmap needs: the embedded first 1,000, or pages of 500. */
@@ -95,7 +125,12 @@ function heatmapSection(run, ctx) {
       if (!cells.has(k) || better(v, cells.get(k))) cells.set(k, v);
     }
     const valueName = key === 'fitness' ? run.result.maximize ?? 'fitness' : label(key);
-    remove = heatmap(box, { xs, ys, xName, yName, valueName, value: (i, j) => cells.get(j * xs.length + i) });
+    // the winner (rank 1) and its neighbourhood, outlined
+    const winner = trials.find((t) => t.rank === 1 && t.status === 'Completed');
+    const wx = winner ? xi.get(String(winner.params?.[xName])) : null;
+    const wy = winner ? (yName ? yi.get(String(winner.params?.[yName])) : 0) : null;
+    const mark = wx != null && wy != null ? { xi: wx, yi: wy } : null;
+    remove = heatmap(box, { xs, ys, xName, yName, valueName, mark, value: (i, j) => cells.get(j * xs.length + i) });
   };
   for (const s of [xSel, ySel, vSel]) s.addEventListener('change', () => trials && draw());
 
@@ -127,6 +162,7 @@ function heatmapSection(run, ctx) {
 export function renderOptimizationReport(run, ctx) {
   return h('div', { class: 'optimization-report', 'data-testid': 'optimization-report' },
     h('section', { class: 'card' }, h('h2', {}, 'Summary'), summary(run)),
+    robustness(run),
     heatmapSection(run, ctx),
     trialsSection(run, ctx));
 }
