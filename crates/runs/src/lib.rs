@@ -50,3 +50,11 @@ pub use key::{RunKey, RunKind, RunSpec};
 pub use settings::{engine_config, CostSettings, FieldError};
 pub use snapshot::RunSnapshot;
 pub use status::RunStatus;
+
+/// A mutex's guard even when a panicking thread poisoned it: every value
+/// kept under a lock here (live counters, connections, queues) stays
+/// consistent between statements, and a run's panic is caught and reported
+/// as its failure, so it must not take the service down with it.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -49,9 +49,7 @@ pub(super) struct LiveRun {
     pub(super) cancelled_at: OnceLock<Instant>,
 }
 
-pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
+pub(super) use crate::lock;
 
 impl LiveRun {
     pub(super) fn kind(&self) -> RunKind {

@@ -42,7 +42,7 @@ use crate::key::RunKind;
 use crate::status::RunStatus;
 use rusqlite::{params, Connection};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// SQLite failed.
@@ -97,9 +97,7 @@ pub struct RunStore {
     readers: Mutex<Vec<Connection>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
+use crate::lock;
 
 fn status_text(s: RunStatus) -> String {
     s.to_string()

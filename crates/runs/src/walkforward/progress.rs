@@ -2,9 +2,7 @@
 
 use super::*;
 
-pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+pub(super) use crate::lock;
 
 /// Live counters and the cancel flag of one walk-forward: folds done and
 /// combinations processed over all folds (the current fold's counted as its
