@@ -308,22 +308,32 @@ pub(crate) fn read<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// Some fields of a JSON object.
+pub(crate) type Fields = serde_json::Map<String, Value>;
+
+/// A flat request body split in two: the fields named in `keys` and the
+/// rest, so that each part is read by its own type and an unknown field is
+/// refused by the part that should have known it.
+///
+/// # Errors
+/// `body` when it is not a JSON object.
+pub(crate) fn split_fields(body: &Value, keys: &[&str]) -> Result<(Fields, Fields), FieldError> {
+    let Value::Object(all) = body else {
+        return Err(FieldError::new("body", "expected a JSON object"));
+    };
+    Ok(all
+        .clone()
+        .into_iter()
+        .partition(|(k, _)| keys.contains(&k.as_str())))
+}
+
 impl OptimizationRequest {
     /// Reads a request body, a refusal naming the field at fault.
     ///
     /// # Errors
     /// [`FieldError`] for a missing, unknown or mistyped field.
     pub fn from_json(body: &Value) -> Result<Self, FieldError> {
-        let Value::Object(all) = body else {
-            return Err(FieldError::new("body", "expected a JSON object"));
-        };
-        let (grid, rest): (
-            serde_json::Map<String, Value>,
-            serde_json::Map<String, Value>,
-        ) = all
-            .clone()
-            .into_iter()
-            .partition(|(k, _)| GRID_KEYS.contains(&k.as_str()));
+        let (grid, rest) = split_fields(body, &GRID_KEYS)?;
         let g: GridFields = read(&Value::Object(grid), "")?;
         Ok(Self {
             axes: g.axes,

@@ -52,7 +52,7 @@
 //! `maxDrawdownPct`.
 
 use crate::plan::{self, GridLimits, Target, Work};
-use crate::request::{read, OptimizationRequest};
+use crate::request::{read, split_fields, OptimizationRequest};
 use crate::settings::FieldError;
 use atf_data::{time, DatasetInfo};
 use atf_engine::metrics::{compute_trial, MetricsInput, RunCommon};

@@ -91,17 +91,7 @@ impl WalkForwardRequest {
     /// # Errors
     /// [`FieldError`] for a missing, unknown or mistyped field.
     pub fn from_json(body: &Value) -> Result<Self, FieldError> {
-        let Value::Object(all) = body else {
-            return Err(FieldError::new("body", "expected a JSON object"));
-        };
-        let (windows, rest): (
-            serde_json::Map<String, Value>,
-            serde_json::Map<String, Value>,
-        ) = all
-            .clone()
-            .into_iter()
-            .partition(|(k, _)| WINDOW_KEYS.contains(&k.as_str()));
-        let mut windows = windows;
+        let (mut windows, rest) = split_fields(body, &WINDOW_KEYS)?;
         let criteria = windows.remove("criteria");
         let mut windows: WindowFields = read(&Value::Object(windows), "")?;
         if let Some(c) = criteria {
