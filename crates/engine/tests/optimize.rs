@@ -46,6 +46,7 @@ fn spec(strategy: &str, axes: &[&str], constraints: &[&str], fitness: Fitness) -
         base: space.defaults(),
         fitness,
         top: 5,
+        assess: true,
     }
 }
 

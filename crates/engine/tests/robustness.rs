@@ -85,6 +85,7 @@ fn robustness_of(data: &MarketData, threads: usize) -> Robustness {
         base: space.resolve([("long_only", "false")]).unwrap(),
         fitness: Fitness::Sharpe,
         top: 10,
+        assess: true,
     };
     let cfg = BacktestConfig {
         initial_cash: Money::from_raw(10_000_000),

@@ -331,6 +331,7 @@ pub fn check_optimization(
             base,
             fitness,
             top,
+            assess: true,
         }),
     })
 }

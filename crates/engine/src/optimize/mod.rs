@@ -56,6 +56,10 @@ pub struct OptimizeSpec {
     pub fitness: Fitness,
     /// Best trials kept with equity curve and trades (K).
     pub top: usize,
+    /// Whether to assess the winner's robustness when the grid is done
+    /// ([`crate::robustness`]: it re-runs a sample of trials). A
+    /// walk-forward fold needs only its winner and turns it off.
+    pub assess: bool,
 }
 
 impl OptimizeSpec {

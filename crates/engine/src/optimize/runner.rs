@@ -478,6 +478,9 @@ fn robustness_of<S: Strategy>(
     common: &RunCommon,
     top: &[TopTrial],
 ) -> Option<crate::robustness::Robustness> {
+    if !spec.assess {
+        return None;
+    }
     let main = data.main_bars();
     let completed: Vec<u64> = trials
         .iter()

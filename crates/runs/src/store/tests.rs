@@ -253,6 +253,7 @@ fn an_optimization_keeps_every_trial_and_its_best_in_full() {
         base: space.resolve([("fault_bar", "100")]).unwrap(),
         fitness: atf_engine::optimize::Fitness::NetProfit,
         top: 3,
+        assess: true,
     };
     let cfg = cfg();
     let report = entry
@@ -372,6 +373,7 @@ fn saved_optimization(store: &RunStore, id: &str) {
         base: space.resolve([("fault_bar", "100")]).unwrap(),
         fitness: atf_engine::optimize::Fitness::NetProfit,
         top: 2,
+        assess: true,
     };
     let report = entry
         .optimize(&data, &cfg(), &spec, &OptimizationProgress::new(), 2)

@@ -307,6 +307,7 @@ fn criteria_and_stability_are_measured_as_documented() {
             .unwrap(),
         fitness: atf_engine::optimize::Fitness::Sharpe,
         top: 1,
+        assess: true,
     };
     let st = stability(&spec, &folds);
     assert_eq!(st.len(), 1);

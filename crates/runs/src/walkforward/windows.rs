@@ -217,9 +217,11 @@ pub fn check_walkforward(
     let mut optimization = req.optimization.clone();
     optimization.top = Some(1);
     let job = plan::check_optimization(registry, &optimization, dataset, limits, qty_decimals)?;
-    let Work::Optimization(spec) = job.work else {
+    let Work::Optimization(mut spec) = job.work else {
         return Err(FieldError::new("axes", "not an optimization"));
     };
+    // a fold keeps only its winner: no robustness to assess per fold
+    spec.assess = false;
     let t = job.target;
     let ds = &t.dataset;
     let data_end = ds.last_ts_ms + ds.timeframe.millis();
