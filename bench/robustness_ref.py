@@ -157,19 +157,31 @@ def compute(path):
 
 
 def generate(out_dir):
-    """Two 16-trial × 320-return matrices: trials share a market factor
-    (ρ ≈ 0.3) and have fat tails (Student t, 4 degrees of freedom); in
-    `edge`, trial 5 also earns a steady drift."""
+    """Three fixed matrices. `noise` and `edge`: 16 trials × 320 returns;
+    trials share a market factor (ρ ≈ 0.3) and have fat tails (Student t,
+    4 degrees of freedom); in `edge`, trial 5 also earns a steady drift.
+    `ties`: 24 trials × 333 returns (blocks of 21 and 20 returns), trials
+    20–23 copies of trials 0–3, so in-sample winners tie (the first wins)
+    and out-of-sample ranks tie (they share their average)."""
     rng = np.random.default_rng(20260516)
     for name, drift in [("noise", 0.0), ("edge", 0.0025)]:
         common = rng.standard_t(4, size=320)
         own = rng.standard_t(4, size=(16, 320))
         r = 0.006 * (0.55 * common + 0.85 * own)
         r[5] += drift
-        rows = [[float(f"{x:.8e}") for x in row] for row in r]
-        with open(f"{out_dir}/robustness_{name}.json", "w") as f:
-            json.dump({"name": name, "blocks": 16, "returns": rows}, f, separators=(",", ":"))
-            f.write("\n")
+        write(out_dir, name, r)
+    common = rng.standard_t(4, size=333)
+    own = rng.standard_t(4, size=(24, 333))
+    r = 0.006 * (0.55 * common + 0.85 * own)
+    r[20:24] = r[0:4]
+    write(out_dir, "ties", r)
+
+
+def write(out_dir, name, r):
+    rows = [[float(f"{x:.8e}") for x in row] for row in r]
+    with open(f"{out_dir}/robustness_{name}.json", "w") as f:
+        json.dump({"name": name, "blocks": 16, "returns": rows}, f, separators=(",", ":"))
+        f.write("\n")
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ struct BacktestTable<'a> {
     pub open_position: Option<OpenPosition>,
     pub rejected_orders: u64,
     pub ambiguous_bracket_fills: u64,
+    pub optimistic_net_profit: Option<f64>,
 }
 
 /// The metrics table of a backtest of `dataset`.
@@ -66,6 +67,7 @@ pub fn print_backtest(dataset: &str, r: &BacktestReport) {
         open_position: r.open_position,
         rejected_orders: u64::from(r.rejected_orders),
         ambiguous_bracket_fills: u64::from(r.ambiguous_bracket_fills),
+        optimistic_net_profit: r.optimistic_net_profit,
     });
 }
 
@@ -170,6 +172,12 @@ fn print_backtest_table(r: &BacktestTable<'_>) {
             "note: in {} sub-bars both stop-loss and take-profit were reachable; the stop-loss was assumed to fill first",
             r.ambiguous_bracket_fills
         );
+        if let Some(o) = r.optimistic_net_profit {
+            println!(
+                "note: had the take-profit filled there instead, the net profit would be {o:.2} (reported: {:.2})",
+                m.net_profit
+            );
+        }
     }
 }
 

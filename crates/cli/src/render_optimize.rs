@@ -51,8 +51,9 @@ struct OptimizationTable<'a> {
 }
 
 /// The summary's lines on the winner's robustness:
-/// `DSR 0.42 (N=190, effective N≈37: 0.55) · PSR 0.97 · neighbours keep 91 % of the winner's fitness (plateau)`
-/// and the spread of the fitness over the trials.
+/// `DSR 0.42 (N=190, effective N≈37: 0.55) · PSR 0.97 · neighbours keep 91 % of the winner's fitness (plateau)`,
+/// PBO with its logits and degradation, and the spread of the fitness over
+/// the trials.
 #[must_use]
 pub fn robustness_lines(r: &Robustness) -> Vec<String> {
     let mut first = Vec::new();
@@ -88,6 +89,23 @@ pub fn robustness_lines(r: &Robustness) -> Vec<String> {
         });
     }
     let mut lines = vec![first.join(" · ")];
+    if let Some(p) = &r.pbo {
+        let q = &p.logits.quantiles;
+        let slope = p
+            .degradation
+            .slope
+            .map_or_else(|| "—".to_owned(), |s| format!("{s:.2}"));
+        lines.push(format!(
+            "PBO {:.2} ({} splits of {} blocks) · logit median {:.2}, 5–95 % {:.2} … {:.2} · OOS/IS Sharpe slope {slope}, OOS loss in {:.0} % of splits",
+            p.pbo,
+            p.splits,
+            p.blocks,
+            q.median,
+            q.p5,
+            q.p95,
+            p.degradation.probability_of_loss * 100.0
+        ));
+    }
     if let Some(f) = &r.fitness_spread {
         let q = &f.quantiles;
         lines.push(format!(
@@ -363,7 +381,8 @@ pub fn write_csv(
 mod tests {
     use super::*;
     use atf_engine::robustness::{
-        FitnessSpread, NeighbourStability, Quantiles, Robustness, SharpeSignificance,
+        Degradation, FitnessSpread, LogitDistribution, NeighbourStability, Pbo, Quantiles,
+        Robustness, SharpeSignificance,
     };
 
     #[test]
@@ -409,12 +428,38 @@ mod tests {
                     max: 1.8,
                 },
             }),
-            pbo: None,
+            pbo: Some(Pbo {
+                blocks: 16,
+                splits: 12_870,
+                trials: 190,
+                pbo: 0.3137,
+                logits: LogitDistribution {
+                    mean: 0.5,
+                    quantiles: Quantiles {
+                        min: -3.0,
+                        p5: -1.234,
+                        p25: -0.2,
+                        median: 0.456,
+                        p75: 1.0,
+                        p95: 2.5,
+                        max: 4.0,
+                    },
+                    histogram_from: -5.25,
+                    histogram_to: 5.25,
+                    histogram: vec![0; 20],
+                },
+                degradation: Degradation {
+                    slope: Some(-0.4321),
+                    intercept: Some(0.01),
+                    probability_of_loss: 0.4,
+                },
+            }),
         };
         assert_eq!(
             robustness_lines(&r),
             [
                 "DSR 0.42 (N=190, effective N≈37: 0.55) · PSR 0.97 · neighbours keep 91 % of the winner's fitness (plateau)",
+                "PBO 0.31 (12870 splits of 16 blocks) · logit median 0.46, 5–95 % -1.23 … 2.50 · OOS/IS Sharpe slope -0.43, OOS loss in 40 % of splits",
                 "fitness over 190 trials: median 0.2500, 5–95 % -0.3123 … 1.200, best 1.800",
             ]
         );

@@ -205,12 +205,14 @@ fn workers_give_the_single_machine_result_even_when_one_is_killed() {
         r
     };
     assert_eq!(top(&api, &id), top(&plain, &plain_id));
-    // and is the winner real: the same DSR, N̂, neighbourhood and spread
+    // and is the winner real: the same DSR, N̂, neighbourhood, PBO and spread
     let robustness = |api: &Api, id: &str| {
         api.ok(&format!("/api/optimizations/{id}"))["result"]["robustness"].clone()
     };
     let distributed = robustness(&api, &id);
     assert!(distributed["sharpe"]["dsr"].is_number(), "{distributed}");
+    // PBO too: the chunks carried every trial's block sums
+    assert!(distributed["pbo"]["pbo"].is_number(), "{distributed}");
     assert_eq!(distributed, robustness(&plain, &plain_id));
 }
 

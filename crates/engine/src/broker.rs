@@ -10,7 +10,11 @@
 //!    level fills at the open. When both levels lie inside one sub-bar's range
 //!    the path between them is unknown; the engine assumes the **adverse one
 //!    (the stop-loss) fills first** — the conservative choice — and reports the
-//!    ambiguity to the observer. Take-profit is a limit: no slippage.
+//!    ambiguity to the observer. It also adds up what the take-profit exit
+//!    would have earned over the stop-loss one
+//!    ([`Broker::ambiguous_bracket_gain`]): each such exit re-priced alone,
+//!    the trades after it left as they were, so the optimistic bound it
+//!    gives is first-order. Take-profit is a limit: no slippage.
 //! 3. **Limit and stop orders** fill when the range reaches them (a touch is
 //!    enough: `low == limit` fills a buy limit); a gap fills at the open, which
 //!    is better for a limit and worse for a stop. A position opened this way
@@ -108,6 +112,8 @@ pub struct Broker {
     trades: Vec<TradeRecord>,
     rejected_orders: u32,
     ambiguous_brackets: u32,
+    /// Take-profit minus stop-loss exit P&L over the ambiguous sub-bars, money raw.
+    ambiguous_gain: i64,
     total_commission: i64,
 }
 
@@ -139,6 +145,7 @@ impl Broker {
             trades: Vec::new(),
             rejected_orders: 0,
             ambiguous_brackets: 0,
+            ambiguous_gain: 0,
             total_commission: 0,
         }
     }
@@ -159,6 +166,7 @@ impl Broker {
         self.trades.clear();
         self.rejected_orders = 0;
         self.ambiguous_brackets = 0;
+        self.ambiguous_gain = 0;
         self.total_commission = 0;
     }
 
@@ -250,6 +258,15 @@ impl Broker {
     #[must_use]
     pub fn ambiguous_brackets(&self) -> u32 {
         self.ambiguous_brackets
+    }
+
+    /// How much more the closed trades would have made, money raw, had the
+    /// take-profit rather than the stop-loss filled in every sub-bar where
+    /// both were reachable (each exit re-priced alone, commission
+    /// included; later trades as they were).
+    #[must_use]
+    pub fn ambiguous_bracket_gain(&self) -> i64 {
+        self.ambiguous_gain
     }
 
     /// All commission paid, money raw.
@@ -396,16 +413,36 @@ impl Broker {
                 if tp_at_open && !sl_at_open {
                     (t, ExitReason::TakeProfit)
                 } else {
+                    let stop = self.slipped(s, exit_side);
                     if !sl_at_open {
                         self.ambiguous_brackets += 1;
+                        let gain = self.exit_gain(long, t, stop);
+                        self.ambiguous_gain = self.ambiguous_gain.saturating_add(gain);
                         on_fill(BrokerEvent::AmbiguousBrackets { ts });
                     }
-                    (self.slipped(s, exit_side), ExitReason::StopLoss)
+                    (stop, ExitReason::StopLoss)
                 }
             }
         };
         let qty = self.pos.abs();
         self.fill(exit_side, qty, price, ts, reason, true, on_fill)
+    }
+
+    /// What closing the whole position at `better` instead of `worse`
+    /// adds to cash, money raw: the proceeds (long) or the cost (short) of
+    /// the exit, net of its rate commission (the fixed one is the same).
+    fn exit_gain(&self, long: bool, better: i64, worse: i64) -> i64 {
+        let qty = self.pos.abs();
+        let cash_in = |price: i64| {
+            let n = self.notional(price, qty);
+            let c = self.rate_commission(n);
+            if long {
+                n - c
+            } else {
+                -n - c
+            }
+        };
+        clamp_i64(cash_in(better) - cash_in(worse))
     }
 
     /// Price after slippage against the trader (never below one tick).

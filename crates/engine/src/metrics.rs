@@ -456,6 +456,15 @@ impl CurveStats {
         self.prev = prev;
     }
 
+    /// The running sums of every per-bar return so far and of their
+    /// squares: what the per-block sums of [`crate::robustness::blocks`]
+    /// are differences of.
+    #[inline]
+    #[must_use]
+    pub fn return_sums(&self) -> (f64, f64) {
+        (self.sum, self.sum_sq)
+    }
+
     /// Adds the equity at the next main-bar close (money raw).
     #[inline(always)]
     pub fn push(&mut self, raw: i64) {

@@ -47,6 +47,13 @@ pub struct BacktestReport {
     pub rejected_orders: u32,
     /// Sub-bars where stop-loss and take-profit were both reachable (resolved adverse-first).
     pub ambiguous_bracket_fills: u32,
+    /// The net profit had the take-profit filled in each of those sub-bars
+    /// instead (each exit re-priced alone, commission included, the trades
+    /// after it as they were): with `metrics.netProfit`, the bounds of what
+    /// the unknown path inside them allows. Absent for runs stored before
+    /// it was reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optimistic_net_profit: Option<f64>,
     /// The position still open at the end, marked at the last close.
     pub open_position: Option<OpenPosition>,
     /// Equity at each main-bar close.
@@ -355,6 +362,7 @@ pub(crate) struct Finished {
     pub total_commission: i64,
     pub rejected_orders: u32,
     pub ambiguous_brackets: u32,
+    pub ambiguous_gain: i64,
     pub position: i64,
     pub entry_price: Option<i64>,
     pub equity: Vec<i64>,
@@ -370,6 +378,7 @@ impl Finished {
             total_commission: broker.total_commission(),
             rejected_orders: broker.rejected_orders(),
             ambiguous_brackets: broker.ambiguous_brackets(),
+            ambiguous_gain: broker.ambiguous_bracket_gain(),
             position: broker.position().raw(),
             entry_price: broker.entry_price().map(|p| p.raw()),
             equity,
@@ -424,6 +433,7 @@ pub(crate) fn build_report<S: Strategy>(
         sub_timeframe: data.sub_timeframe.to_string(),
         from_ms: main.ts.first().copied().unwrap_or(0),
         to_ms: main.ts.last().copied().unwrap_or(0),
+        optimistic_net_profit: Some(metrics.net_profit + money(run.ambiguous_gain)),
         metrics,
         rejected_orders: run.rejected_orders,
         ambiguous_bracket_fills: run.ambiguous_brackets,

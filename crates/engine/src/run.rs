@@ -33,6 +33,22 @@ pub trait Observer {
     /// A fill or a fill ambiguity happened.
     #[inline]
     fn on_event(&mut self, _event: BrokerEvent) {}
+
+    /// Whether [`Observer::next_mark`] and [`Observer::mark`] are called at
+    /// all (compile-time switch).
+    const MARKS: bool = false;
+
+    /// After how many main bars the observer next wants the curve's
+    /// running statistics (`usize::MAX`: never). The loop splits a
+    /// fast-forward there, so marks cost nothing per bar.
+    #[inline]
+    fn next_mark(&self) -> usize {
+        usize::MAX
+    }
+
+    /// The first `bars` main bars are done; `curve` holds their statistics.
+    #[inline]
+    fn mark(&mut self, _bars: usize, _curve: &CurveStats) {}
 }
 
 /// An observer that watches nothing and costs nothing.
@@ -147,13 +163,18 @@ pub fn simulate<S: Strategy, O: Observer>(
     let mut exposure = 0u64;
     let mut curve = CurveStats::new(broker.cash().raw());
     let n = main.len();
+    let mut mark = if O::MARKS {
+        obs.next_mark()
+    } else {
+        usize::MAX
+    };
     let mut k = 0usize;
     while k < n {
         // Fast-forward: nothing can fill and the strategy promises to do
         // nothing before bar `quiet`, so the account cannot change until
         // then: only the equity curve moves, with the closes.
         let quiet = if broker.is_idle() {
-            strategy.quiet_until(k).min(n)
+            strategy.quiet_until(k).min(n).min(mark)
         } else {
             k
         };
@@ -242,6 +263,10 @@ pub fn simulate<S: Strategy, O: Observer>(
             curve.push(e);
             exposure += u64::from(broker.position().raw() != 0);
             k += 1;
+        }
+        if O::MARKS && k == mark {
+            obs.mark(k, &curve);
+            mark = obs.next_mark();
         }
         if O::TRACKS_PROGRESS && j >= next_report {
             if !obs.progress(j as u64) {

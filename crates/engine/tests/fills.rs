@@ -338,3 +338,81 @@ fn unaffordable_orders_are_rejected_not_filled() {
     assert_eq!(o.broker.rejected_orders(), 1);
     assert_eq!(o.broker.cash().raw(), 1_000_000);
 }
+
+/// Bars with one ambiguous sub-bar for a long and one for a short, 0.1 %
+/// commission and one tick of slippage, and the same bars with only the
+/// take-profit reachable there.
+fn ambiguous_rows(only_take_profit: bool) -> Vec<(i64, i64, i64, i64)> {
+    let flat = (10_000, 10_000, 10_000, 10_000);
+    vec![
+        flat,
+        flat, // long 10 from 100.01 (slipped); SL 98.00, TP 103.00
+        if only_take_profit {
+            (10_000, 10_400, 9_900, 10_000)
+        } else {
+            (10_000, 10_400, 9_700, 10_000)
+        },
+        flat,
+        flat, // short 10 from 99.99 (slipped); SL 102.00, TP 97.00
+        if only_take_profit {
+            (10_000, 10_100, 9_600, 10_000)
+        } else {
+            (10_000, 10_300, 9_600, 10_000)
+        },
+        flat,
+    ]
+}
+
+fn ambiguous_run(only_take_profit: bool) -> Outcome {
+    let mut c = cfg("0.1", 0, 1);
+    c.sizing = Sizing::FixedQty(Qty::from_raw(10));
+    run(
+        &ambiguous_rows(only_take_profit),
+        c,
+        vec![
+            (0, Act::Buy),
+            (1, Act::StopLoss(9_800)),
+            (1, Act::TakeProfit(10_300)),
+            (3, Act::Sell),
+            (4, Act::StopLoss(10_200)),
+            (4, Act::TakeProfit(9_700)),
+        ],
+    )
+}
+
+#[test]
+fn ambiguous_sub_bars_report_what_the_take_profit_would_have_made() {
+    let adverse = ambiguous_run(false);
+    let exits: Vec<_> = adverse
+        .broker
+        .trades()
+        .iter()
+        .map(|t| (t.exit_price, t.exit_reason))
+        .collect();
+    assert_eq!(
+        exits,
+        [
+            (9_799, ExitReason::StopLoss),
+            (10_201, ExitReason::StopLoss)
+        ]
+    );
+    assert_eq!(adverse.broker.ambiguous_brackets(), 2);
+    // long: TP 10 × 103.00 − 1.03 commission = 1,028.97 against
+    // SL 10 × 97.99 − 0.98 = 978.92: 50.05 more;
+    // short: buying back at TP costs 970.00 + 0.97 = 970.97 against
+    // SL 1,020.10 + 1.02 = 1,021.12: 50.15 less spent
+    assert_eq!(adverse.broker.ambiguous_bracket_gain(), 5_005 + 5_015);
+    // the same trades with only the take-profit reachable: exactly that much more
+    let favourable = ambiguous_run(true);
+    assert_eq!(favourable.broker.ambiguous_brackets(), 0);
+    assert_eq!(favourable.broker.ambiguous_bracket_gain(), 0);
+    let pnl = |o: &Outcome| o.broker.trades().iter().map(|t| t.pnl).sum::<i64>();
+    assert_eq!(
+        pnl(&favourable) - pnl(&adverse),
+        adverse.broker.ambiguous_bracket_gain()
+    );
+    assert_eq!(
+        favourable.equity.last().unwrap() - adverse.equity.last().unwrap(),
+        10_020
+    );
+}

@@ -8,11 +8,17 @@
 //! - On a series with a planted, persistent edge (returns that carry on:
 //!   an AR(1) with φ > 0, which trend following earns from), the winner's
 //!   DSR is ≥ 0.95.
+//! - PBO tells the two apart too: on the random walk the in-sample best of
+//!   a split often ranks in the bottom half out of sample (PBO well above
+//!   0 on every path, about ½ on average); with the edge it almost never
+//!   does.
+//! - The per-block sums PBO reads, gathered in the bar loop, are those of
+//!   the trial's own equity curve.
 //! - The robustness is bit for bit the same whatever the thread count.
 
 use atf_engine::grid::{Axis, Constraint, Grid};
-use atf_engine::optimize::{Fitness, OptimizationProgress, OptimizeSpec};
-use atf_engine::robustness::Robustness;
+use atf_engine::optimize::{Fitness, OptimizationProgress, OptimizationReport, OptimizeSpec};
+use atf_engine::robustness::{BlockReturns, Robustness, BLOCKS};
 use atf_engine::{
     BacktestConfig, Bar, Bars, Costs, Instrument, MarketData, Money, Registry, Sizing, Timeframe,
 };
@@ -66,9 +72,9 @@ fn series(n: usize, phi: f64, seed: u64) -> MarketData {
     .unwrap()
 }
 
-/// The robustness of an SMA-cross grid (fast 2..40 × slow 10..200, long
-/// and short, 400 combinations less those with fast ≥ slow) ranked by Sharpe.
-fn robustness_of(data: &MarketData, threads: usize) -> Robustness {
+/// An SMA-cross grid (fast 2..40 × slow 10..200, long and short, 400
+/// combinations less those with fast ≥ slow) ranked by Sharpe.
+fn optimize(data: &MarketData, threads: usize) -> OptimizationReport {
     let registry = Registry::builtin();
     let strategy = registry.find("sma-cross").unwrap();
     let space = strategy.info().params;
@@ -92,15 +98,22 @@ fn robustness_of(data: &MarketData, threads: usize) -> Robustness {
         costs: Costs::default(),
         sizing: Sizing::default(),
     };
-    let report = strategy
+    strategy
         .optimize(data, &cfg, &spec, &OptimizationProgress::new(), threads)
-        .unwrap();
-    report.robustness.expect("a completed trial")
+        .unwrap()
+}
+
+/// The robustness of [`optimize`]'s grid.
+fn robustness_of(data: &MarketData, threads: usize) -> Robustness {
+    optimize(data, threads)
+        .robustness
+        .expect("a completed trial")
 }
 
 #[test]
 fn on_a_random_walk_the_best_of_a_large_grid_is_not_significant() {
-    for seed in [0x9E37_79B9_7F4A_7C15, 11, 12_345] {
+    let mut pbos = Vec::new();
+    for seed in [0x9E37_79B9_7F4A_7C15, 11, 12_345, 1, 2, 3, 4, 5] {
         let r = robustness_of(&series(20_000, 0.0, seed), 2);
         let s = r.sharpe.expect("the winner's returns vary");
         eprintln!(
@@ -115,7 +128,19 @@ fn on_a_random_walk_the_best_of_a_large_grid_is_not_significant() {
         assert!(s.dsr_effective.unwrap() < 0.95, "seed {seed}: DSR at N̂");
         // selection is what DSR takes off: the winner alone looks better
         assert!(s.psr > s.dsr);
+        let p = r.pbo.expect("PBO over the grid's block sums");
+        eprintln!(
+            "random walk {seed}: PBO {:.3} over {} splits of {} trials, logit median {:.3}, slope {:?}",
+            p.pbo, p.splits, p.trials, p.logits.quantiles.median, p.degradation.slope
+        );
+        assert_eq!((p.blocks, p.splits, p.trials), (16, 12_870, r.trials));
+        assert!(p.pbo > 0.05, "seed {seed}: PBO {} on pure noise", p.pbo);
+        pbos.push(p.pbo);
     }
+    // one path's PBO varies a lot (the trials are few independent bets:
+    // N̂ ≈ 170 of 366); over paths it is about ½, as for coin flips
+    let mean = pbos.iter().sum::<f64>() / pbos.len() as f64;
+    assert!(mean > 0.3, "mean PBO {mean} over {pbos:?}");
 }
 
 /// The planted edge: each bar's return carries this share of the last one.
@@ -137,6 +162,52 @@ fn a_planted_persistent_edge_is_significant() {
             s.dsr_effective
         );
         assert!(s.dsr >= 0.95, "seed {seed}: DSR {} with a real edge", s.dsr);
+        let p = r.pbo.expect("PBO over the grid's block sums");
+        eprintln!(
+            "edge {seed}: PBO {:.3}, logit median {:.3}, slope {:?}, P(loss) {:.3}",
+            p.pbo,
+            p.logits.quantiles.median,
+            p.degradation.slope,
+            p.degradation.probability_of_loss
+        );
+        assert!(p.pbo < 0.05, "seed {seed}: PBO {} with a real edge", p.pbo);
+        assert!(p.logits.quantiles.median > 0.0);
+        // and the in-sample winner almost never loses out of sample
+        assert!(p.degradation.probability_of_loss < 0.05);
+    }
+}
+
+#[test]
+fn block_sums_are_those_of_the_trials_own_equity_curve() {
+    let report = optimize(&series(5_000, PHI, 3), 2);
+    for top in &report.top {
+        let raw = top
+            .report
+            .equity_curve
+            .raw()
+            .expect("the engine's integers");
+        let mut prev = 10_000_000i64;
+        let returns: Vec<f64> = raw
+            .iter()
+            .map(|&e| {
+                let r = (e - prev) as f64 / prev as f64;
+                prev = e;
+                r
+            })
+            .collect();
+        let want = BlockReturns::of(&returns).unwrap();
+        let trial = report.trials.iter().find(|t| t.index == top.index).unwrap();
+        let got = trial.blocks.expect("a completed trial's block sums");
+        for k in 0..BLOCKS {
+            let (g, w) = (got.cells()[k], want.cells()[k]);
+            assert!(
+                (g[0] - w[0]).abs() < 1e-12 && (g[1] - w[1]).abs() < 1e-12,
+                "trial {} block {k}: loop {g:?}, curve {w:?}",
+                top.index
+            );
+        }
+        // a trading strategy's blocks differ from one another
+        assert!(got.cells().iter().any(|c| c[0] != got.cells()[0][0]));
     }
 }
 

@@ -11,7 +11,8 @@
 //! python or numpy the test fails, never skips: a check that cannot run
 //! must not pass.
 
-use atf_engine::robustness::pbo::{pbo, BlockSums};
+use atf_engine::robustness::blocks::block_end;
+use atf_engine::robustness::pbo::pbo;
 use atf_engine::robustness::sharpe::{
     deflated_sharpe, effective_trials, expected_max_sharpe, mean_pairwise_correlation,
     probabilistic_sharpe, sample_variance, ReturnMoments,
@@ -187,14 +188,32 @@ fn check(name: &str) {
         close(&format!("{name}: Sharpe quantile"), *a, *b);
     }
 
-    // PBO by CSCV over equal blocks of each trial's returns
-    let per_block = fx.returns[0].len() / fx.blocks;
-    let cells: Vec<BlockSums> = fx
+    // PBO by CSCV over each trial's returns summed per block, the blocks
+    // cut as the bar loop cuts them (numpy's array_split on the other side)
+    let len = fx.returns[0].len();
+    let bounds: Vec<(usize, usize)> = (0..fx.blocks)
+        .map(|k| {
+            (
+                block_end(len, fx.blocks, k),
+                block_end(len, fx.blocks, k + 1),
+            )
+        })
+        .collect();
+    let counts: Vec<u64> = bounds.iter().map(|(a, b)| (b - a) as u64).collect();
+    let rows: Vec<Vec<[f64; 2]>> = fx
         .returns
         .iter()
-        .flat_map(|r| r.chunks(per_block).take(fx.blocks).map(BlockSums::of))
+        .map(|r| {
+            bounds
+                .iter()
+                .map(|&(a, b)| {
+                    let block = &r[a..b];
+                    [block.iter().sum(), block.iter().map(|x| x * x).sum()]
+                })
+                .collect()
+        })
         .collect();
-    let p = pbo(&cells, fx.blocks).unwrap();
+    let p = pbo(&counts, &rows).unwrap();
     let w = &want.pbo;
     assert_eq!(p.splits, w.splits);
     close(&format!("{name}: PBO"), p.pbo, w.pbo);
@@ -237,4 +256,11 @@ fn statistics_of_pure_noise_match_the_numpy_reference() {
 #[test]
 fn statistics_with_a_planted_edge_match_the_numpy_reference() {
     check("edge");
+}
+
+/// Blocks of unequal length (333 returns in 16 blocks) and duplicated
+/// trials, whose ties in and out of sample share their ranks.
+#[test]
+fn statistics_with_uneven_blocks_and_tied_trials_match_the_numpy_reference() {
+    check("ties");
 }

@@ -244,6 +244,10 @@ const scenarios = {
     await page.locator('[data-testid="robustness"] .metric', { hasText: 'Deflated Sharpe ratio' })
       .filter({ hasText: '(N = 29)' }).waitFor();
     await page.locator('[data-testid="robustness"] p', { hasText: 'after selection' }).waitFor();
+    // PBO from the trials' block sums, with its splits
+    await page.locator('[data-testid="robustness"] .metric', { hasText: 'Probability of backtest overfitting' })
+      .filter({ hasText: '(12,870 splits)' }).waitFor();
+    await page.locator('[data-testid="pbo-note"]', { hasText: 'CSCV over 29 trials' }).waitFor();
     await expectDrawn(page, '[data-testid="heatmap"]', 'the heatmap');
     // the heatmap outlines the winner (rank 1) and its neighbours
     const heatLabel = await page.locator('[data-testid="heatmap-canvas"]').getAttribute('aria-label');

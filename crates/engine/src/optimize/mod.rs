@@ -12,8 +12,10 @@
 //!   message and backtrace (identical backtraces are stored once); the
 //!   others go on. Combinations refused by a constraint are counted as
 //!   skipped, never as failed.
-//! - Every trial keeps its compact [`TrialMetrics`](crate::metrics::TrialMetrics) (about 130 bytes with
-//!   its index), so a million combinations stay well under 1 GiB. Equity
+//! - Every trial keeps its compact [`TrialMetrics`](crate::metrics::TrialMetrics) and its returns
+//!   summed over 16 blocks for PBO ([`BlockReturns`](crate::robustness::BlockReturns), 256 bytes):
+//!   about 400 bytes with its index, so a million combinations stay well
+//!   under 1 GiB. Equity
 //!   curves and trades are kept only for the best K: when every trial has
 //!   run, those K are run again (in parallel) to build their full reports —
 //!   cheaper than copying a curve each time a trial enters the running top

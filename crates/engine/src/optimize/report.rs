@@ -3,7 +3,8 @@
 //! ([`OptimizationSummary`], [`TrialRecord`], [`KeptTrial`], [`TopTrial`]).
 //!
 //! [`OptimizationReport`] is what the optimizer returns: trials as compact
-//! [`TrialMetrics`] (a million of them fit in a few hundred MB). The other
+//! [`TrialMetrics`] and per-block return sums (a million of them fit in
+//! about 400 MB). The other
 //! types are what leaves the engine — into the run database, the cache,
 //! the API and the CLI — each `Serialize + Deserialize`, so every layer
 //! reads and writes the same type.
@@ -12,7 +13,7 @@ use super::{Fitness, OptimizeSpec};
 use crate::metrics::{PerformanceMetrics, RunCommon, TrialMetrics};
 use crate::param_map::{AxisValues, OrderedMap, ParamMap};
 use crate::report::BacktestReport;
-use crate::robustness::Robustness;
+use crate::robustness::{BlockReturns, Robustness};
 use serde::ser::SerializeSeq;
 use serde::Serializer;
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,9 @@ pub struct Trial {
     pub index: u64,
     /// Metrics or failure.
     pub outcome: TrialOutcome,
+    /// Its returns summed per block, for PBO (completed trials over at
+    /// least [`crate::robustness::BLOCKS`] main bars; 256 bytes).
+    pub blocks: Option<BlockReturns>,
 }
 
 /// Position in the ranking: smaller is better.

@@ -11,10 +11,11 @@ use crate::bars::MarketData;
 use crate::broker::Broker;
 use crate::failure::catch;
 use crate::lines::Indicators;
-use crate::metrics::{compute_trial, MetricsInput, RunCommon, TrialMetrics};
+use crate::metrics::{compute_trial, CurveStats, MetricsInput, RunCommon, TrialMetrics};
 use crate::order::BacktestConfig;
 use crate::params::{ParamValue, Params, StrategyParams};
 use crate::report::{build_report, Finished};
+use crate::robustness::BlockRecorder;
 use crate::run::{simulate, Observer, SimError};
 use crate::series::{self, SeriesCache};
 use crate::strategy::{Strategy, StrategyError};
@@ -25,15 +26,30 @@ use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-/// Checks cancellation every few thousand sub-bars of a trial.
-struct CancelCheck<'a>(&'a AtomicBool);
+/// Checks cancellation every few thousand sub-bars of a trial and takes
+/// the curve's running sums at each block's end (PBO's per-block sums).
+struct TrialObserver<'a> {
+    cancelled: &'a AtomicBool,
+    blocks: &'a mut BlockRecorder,
+}
 
-impl Observer for CancelCheck<'_> {
+impl Observer for TrialObserver<'_> {
     const TRACKS_PROGRESS: bool = true;
+    const MARKS: bool = true;
 
     #[inline]
     fn progress(&mut self, _processed: u64) -> bool {
-        !self.0.load(AtomicOrdering::Relaxed)
+        !self.cancelled.load(AtomicOrdering::Relaxed)
+    }
+
+    #[inline]
+    fn next_mark(&self) -> usize {
+        self.blocks.next_end()
+    }
+
+    #[inline]
+    fn mark(&mut self, _bars: usize, curve: &CurveStats) {
+        self.blocks.record(curve);
     }
 }
 
@@ -93,6 +109,7 @@ struct Worker {
     equity: Vec<i64>,
     combo: Vec<(&'static str, ParamValue)>,
     params: Params,
+    blocks: BlockRecorder,
 }
 
 /// What the workers share.
@@ -110,6 +127,10 @@ struct Shared<'a> {
     times: Arc<[i64]>,
 }
 
+#[allow(
+    clippy::large_enum_variant,
+    reason = "returned once per trial and moved straight into the chunk's list: a box would add an allocation per trial"
+)]
 enum TrialRun {
     Done(Trial),
     Skipped,
@@ -123,6 +144,7 @@ impl Shared<'_> {
             equity: Vec::new(), // sized by the first trial, with fresh zeroed memory
             combo: Vec::with_capacity(self.slots.len()),
             params: self.spec.base.clone(),
+            blocks: BlockRecorder::new(self.data.main_bars().len()),
         }
     }
 
@@ -151,6 +173,7 @@ impl Shared<'_> {
                 message: message.into_boxed_str(),
                 backtrace: self.backtraces.intern(backtrace),
             })),
+            blocks: None,
         })
     }
 
@@ -168,7 +191,11 @@ impl Shared<'_> {
             Err(e) => return self.failed(index, e.to_string(), String::new()),
         };
         w.broker.reset(*self.cfg);
-        let mut obs = CancelCheck(&self.progress.cancelled);
+        w.blocks.reset();
+        let mut obs = TrialObserver {
+            cancelled: &self.progress.cancelled,
+            blocks: &mut w.blocks,
+        };
         let sim = catch(|| {
             let ind = Indicators::new(self.data.main_bars(), &self.series);
             let mut strategy = match S::new(typed, &ind) {
@@ -240,6 +267,7 @@ impl Shared<'_> {
         TrialRun::Done(Trial {
             index,
             outcome: TrialOutcome::Completed(metrics),
+            blocks: w.blocks.finish(),
         })
     }
 }
@@ -511,24 +539,27 @@ fn robustness_of<S: Strategy>(
             })
             .collect()
     });
-    crate::robustness::assess(&crate::robustness::AssessInput {
-        trials,
-        fitness: spec.fitness,
-        common,
-        top,
-        sample: &sample,
-        shape: spec
-            .grid
-            .axes()
-            .iter()
-            .map(|a| a.values.len() as u64)
-            .collect(),
-        initial_raw: cfg.initial_cash.raw(),
-        periods_per_year: crate::metrics::periods_per_year(
-            &main.ts,
-            data.main_timeframe.millis(),
-            main.len(),
-        ),
+    // on the run's pool: PBO's splits are the costly part of assessing
+    pool.install(|| {
+        crate::robustness::assess(&crate::robustness::AssessInput {
+            trials,
+            fitness: spec.fitness,
+            common,
+            top,
+            sample: &sample,
+            shape: spec
+                .grid
+                .axes()
+                .iter()
+                .map(|a| a.values.len() as u64)
+                .collect(),
+            initial_raw: cfg.initial_cash.raw(),
+            periods_per_year: crate::metrics::periods_per_year(
+                &main.ts,
+                data.main_timeframe.millis(),
+                main.len(),
+            ),
+        })
     })
 }
 

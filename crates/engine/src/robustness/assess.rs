@@ -1,11 +1,14 @@
 //! [`Robustness`] of a finished optimization, from its trials (in index
-//! order) and its best trials' equity curves.
+//! order, with their per-block sums) and its best trials' equity curves.
 
+use super::blocks::block_counts;
 use super::sharpe::{
     deflated_sharpe, effective_trials, expected_max_sharpe, mean_pairwise_correlation,
     probabilistic_sharpe, sample_variance, ReturnMoments,
 };
-use super::{neighbour_stability, FitnessSpread, Robustness, SharpeSignificance};
+use super::{
+    neighbour_stability, pbo, BlockReturns, FitnessSpread, Robustness, SharpeSignificance,
+};
 use crate::metrics::RunCommon;
 use crate::optimize::{Fitness, TopTrial, Trial, TrialOutcome};
 
@@ -47,7 +50,8 @@ pub(crate) struct AssessInput<'a> {
     pub periods_per_year: f64,
 }
 
-/// The robustness of the winner (`top[0]`); `None` without a completed trial.
+/// The robustness of the winner (`top[0]`); `None` without a completed
+/// trial. PBO runs on the current rayon pool.
 pub(crate) fn assess(inp: &AssessInput<'_>) -> Option<Robustness> {
     let winner = inp.top.first()?;
     let completed: Vec<_> = inp
@@ -117,8 +121,21 @@ pub(crate) fn assess(inp: &AssessInput<'_>) -> Option<Robustness> {
         sharpe,
         neighbours,
         fitness_spread: FitnessSpread::of(&fitness),
-        pbo: None,
+        pbo: overfitting(inp.trials, inp.common.main_bars),
     })
+}
+
+/// PBO over every completed trial's block sums — `None` when one lacks
+/// them (a chunk from a worker that does not send them), with fewer main
+/// bars than blocks or fewer than two completed trials.
+fn overfitting(trials: &[Trial], main_bars: u64) -> Option<super::Pbo> {
+    let counts = block_counts(usize::try_from(main_bars).ok()?)?;
+    let rows: Option<Vec<&BlockReturns>> = trials
+        .iter()
+        .filter(|t| matches!(t.outcome, TrialOutcome::Completed(_)))
+        .map(|t| t.blocks.as_ref())
+        .collect();
+    pbo(&counts, &rows?).ok()
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 //! - [`normal`]: Φ and Φ⁻¹ of the standard normal;
 //! - [`sharpe`]: the probabilistic and deflated Sharpe ratio (Bailey &
 //!   López de Prado 2012, 2014) and the effective number of trials;
+//! - [`blocks`]: the per-block sums of returns the bar loop gathers for
+//!   every trial;
 //! - [`mod@pbo`]: the probability of backtest overfitting by CSCV (Bailey,
 //!   Borwein, López de Prado & Zhu 2015);
 //! - [`neighbours`]: the winner's grid neighbourhood, plateau or spike;
@@ -14,6 +16,7 @@
 //! These are statistics, so they are `f64` throughout.
 
 mod assess;
+pub mod blocks;
 pub mod neighbours;
 pub mod normal;
 pub mod pbo;
@@ -22,8 +25,9 @@ pub mod spread;
 
 pub use assess::CORRELATED_TRIALS;
 pub(crate) use assess::{assess, correlation_sample, AssessInput};
+pub use blocks::{BlockRecorder, BlockReturns, BLOCKS};
 pub use neighbours::{neighbour_stability, NeighbourStability, Neighbourhood};
-pub use pbo::{pbo, BlockSums, Degradation, LogitDistribution, Pbo, PboError};
+pub use pbo::{pbo, Degradation, LogitDistribution, Pbo, PboError};
 pub use spread::{FitnessSpread, Quantiles};
 
 use serde::{Deserialize, Serialize};
@@ -49,8 +53,9 @@ pub struct Robustness {
     /// The fitness over every trial that has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fitness_spread: Option<FitnessSpread>,
-    /// Probability of backtest overfitting (needs per-block sums from the
-    /// bar loop: not gathered yet, so absent).
+    /// Probability of backtest overfitting by CSCV over every completed
+    /// trial's per-block sums (absent with fewer than two such trials or
+    /// fewer main bars than blocks, and when a trial came without them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pbo: Option<Pbo>,
 }

@@ -542,6 +542,7 @@ mod tests {
                     message: "boom".into(),
                     backtrace: "".into(),
                 })),
+                blocks: None,
             })
             .collect()
     }

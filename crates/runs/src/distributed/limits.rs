@@ -117,6 +117,7 @@ mod tests {
                     message: "x".into(),
                     backtrace: "".into(),
                 })),
+                blocks: None,
             })
             .collect()
     }

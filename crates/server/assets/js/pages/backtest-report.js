@@ -29,6 +29,7 @@ function allMetrics(m, result) {
   const extra = [
     ['Rejected orders', int(result.rejectedOrders ?? 0)],
     ['Ambiguous bracket fills', int(result.ambiguousBracketFills ?? 0)],
+    ['Net profit, favourable exits', metric('netProfit', result.optimisticNetProfit)],
     ['Sub-timeframe', result.subTimeframe ?? '—'],
   ];
   if (result.openPosition) extra.push(['Open position at the end', JSON.stringify(result.openPosition)]);

@@ -30,7 +30,8 @@ function summary(run) {
 }
 
 /** Is the winner real: DSR at N and effective N, PSR, the winner's
- * neighbourhood and the fitness spread (`result.robustness`). */
+ * neighbourhood, PBO with its logits and degradation, and the fitness
+ * spread (`result.robustness`). */
 function robustness(run) {
   const r = run.result.robustness;
   const section = h('section', { class: 'card', 'data-testid': 'robustness' }, h('h2', {}, 'Is the winner real?'));
@@ -41,6 +42,7 @@ function robustness(run) {
   const s = r.sharpe;
   const n = r.neighbours;
   const f = r.fitnessSpread;
+  const p = r.pbo;
   const cards = [
     ['Deflated Sharpe ratio', s ? `${num(s.dsr, 2)} (N = ${int(r.trials)})` : '—'],
     ['At effective N', s?.dsrEffective != null ? `${num(s.dsrEffective, 2)} (N ≈ ${int(s.effectiveTrials)})` : '—'],
@@ -48,6 +50,10 @@ function robustness(run) {
     ['Neighbours keep', n?.meanRatio != null ? `${num(n.meanRatio * 100, 0)} % (${n.shape})` : '—'],
     ['Fitness median', f ? num(f.quantiles.median, 3) : '—'],
     ['Fitness 5–95 %', f ? `${num(f.quantiles.p5, 3)} … ${num(f.quantiles.p95, 3)}` : '—'],
+    ['Probability of backtest overfitting', p ? `${num(p.pbo, 2)} (${int(p.splits)} splits)` : '—'],
+    ['Logit median (5–95 %)', p ? `${num(p.logits.quantiles.median, 2)} (${num(p.logits.quantiles.p5, 2)} … ${num(p.logits.quantiles.p95, 2)})` : '—'],
+    ['OOS / IS Sharpe slope', p?.degradation.slope != null ? num(p.degradation.slope, 2) : '—'],
+    ['OOS loss', p ? `${num(p.degradation.probabilityOfLoss * 100, 0)} % of splits` : '—'],
   ];
   section.append(h('div', { class: 'metrics' },
     cards.map(([k, v]) => h('div', { class: 'metric' }, h('span', { class: 'metric-label' }, k), h('span', { class: 'metric-value' }, v)))));
@@ -55,6 +61,10 @@ function robustness(run) {
     section.append(h('p', { class: 'muted small' }, s.dsr >= 0.95
       ? `Significant after selection: the winner's Sharpe ratio is above what the best of ${int(r.trials)} worthless tries would show (DSR ≥ 0.95).`
       : `Not significant after selection: the best of ${int(r.trials)} worthless tries could show this Sharpe ratio by luck (DSR < 0.95).`));
+  }
+  if (p) {
+    section.append(h('p', { class: 'muted small', 'data-testid': 'pbo-note' },
+      `In ${num(p.pbo * 100, 0)} % of the ${int(p.splits)} ways to split the bars' ${int(p.blocks)} blocks into halves, the best trial of one half ranked in the bottom half of the other (CSCV over ${int(p.trials)} trials).`));
   }
   return section;
 }
