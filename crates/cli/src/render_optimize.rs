@@ -98,7 +98,11 @@ pub fn robustness_lines(r: &Robustness) -> Vec<String> {
         lines.push(format!(
             "PBO {:.2} ({} splits of {} blocks) · logit median {:.2}, 5–95 % {:.2} … {:.2} · OOS/IS Sharpe slope {slope}, OOS loss in {:.0} % of splits",
             p.pbo,
-            p.splits,
+            if p.splits < p.possible_splits {
+                format!("{} sampled of {}", p.splits, p.possible_splits)
+            } else {
+                p.splits.to_string()
+            },
             p.blocks,
             q.median,
             q.p5,
@@ -431,6 +435,7 @@ mod tests {
             pbo: Some(Pbo {
                 blocks: 16,
                 splits: 12_870,
+                possible_splits: 12_870,
                 trials: 190,
                 pbo: 0.3137,
                 logits: LogitDistribution {

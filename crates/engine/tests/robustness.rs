@@ -133,7 +133,10 @@ fn on_a_random_walk_the_best_of_a_large_grid_is_not_significant() {
             "random walk {seed}: PBO {:.3} over {} splits of {} trials, logit median {:.3}, slope {:?}",
             p.pbo, p.splits, p.trials, p.logits.quantiles.median, p.degradation.slope
         );
-        assert_eq!((p.blocks, p.splits, p.trials), (16, 12_870, r.trials));
+        assert_eq!(
+            (p.blocks, p.splits, p.possible_splits, p.trials),
+            (16, 12_870, 12_870, r.trials)
+        );
         assert!(p.pbo > 0.05, "seed {seed}: PBO {} on pure noise", p.pbo);
         pbos.push(p.pbo);
     }

@@ -25,6 +25,13 @@
 //! trials'. Both combine per-tile results in tile order with an
 //! associative rule (the leftmost maximum; integer counts), so the result
 //! is the same bit for bit whatever the thread count.
+//!
+//! Beyond [`MAX_TRIAL_SPLITS`] trial-splits (about 20,000 trials at
+//! S = 16) the splits are sampled: evenly spaced in their order, as many
+//! as the budget allows, so a million trials take a few seconds, not
+//! minutes. Every trial still competes in every sampled split; PBO is a
+//! share of splits, and a few hundred of them pin it to a few hundredths
+//! (its standard error is at most ½ ÷ √splits).
 
 use super::spread::Quantiles;
 use rayon::prelude::*;
@@ -36,6 +43,12 @@ pub const DEFAULT_BLOCKS: usize = 16;
 pub const MAX_BLOCKS: usize = 20;
 /// Bins of the logit histogram.
 pub const HISTOGRAM_BINS: usize = 20;
+
+/// Most trials × splits CSCV evaluates (2²⁸: a few seconds on two cores).
+pub const MAX_TRIAL_SPLITS: u64 = 1 << 28;
+
+/// Fewest splits taken when sampling: PBO's standard error stays ≤ 0.04.
+pub const MIN_SPLITS: usize = 160;
 
 /// Trials per tile: 256 trials × 16 blocks × 2 sums = 64 KiB, at home in L2.
 pub const TILE: usize = 256;
@@ -139,6 +152,17 @@ fn splits_of(blocks: usize) -> Vec<u32> {
     (0u32..(1u32 << blocks))
         .filter(|m| m.count_ones() as usize == blocks / 2)
         .collect()
+}
+
+/// The splits evaluated for `trials` trials: all of them within
+/// [`MAX_TRIAL_SPLITS`], else evenly spaced ones (at least [`MIN_SPLITS`]).
+fn sampled(all: Vec<u32>, trials: usize) -> Vec<u32> {
+    let budget = usize::try_from(MAX_TRIAL_SPLITS / trials.max(1) as u64).unwrap_or(usize::MAX);
+    let take = budget.max(MIN_SPLITS);
+    if take >= all.len() {
+        return all;
+    }
+    (0..take).map(|i| all[i * all.len() / take]).collect()
 }
 
 /// Per split, the first trial with the highest in-sample Sharpe ratio:
@@ -277,8 +301,11 @@ pub struct Degradation {
 pub struct Pbo {
     /// Blocks S.
     pub blocks: u64,
-    /// Splits C(S, S/2).
+    /// Splits evaluated: all C(S, S/2) of them, or an even sample of them
+    /// for very many trials (see the module doc).
     pub splits: u64,
+    /// C(S, S/2).
+    pub possible_splits: u64,
     /// Trials compared.
     pub trials: u64,
     /// Probability of backtest overfitting: share of splits with λ ≤ 0.
@@ -319,7 +346,9 @@ pub fn pbo<R: AsRef<[[f64; 2]]> + Sync>(counts: &[u64], rows: &[R]) -> Result<Pb
     if trials < 2 {
         return Err(PboError::Trials(trials));
     }
-    let masks = splits_of(blocks);
+    let all = splits_of(blocks);
+    let possible = all.len();
+    let masks = sampled(all, trials);
     let total: u64 = counts.iter().sum();
     let is_n: Vec<u64> = masks
         .iter()
@@ -361,6 +390,7 @@ pub fn pbo<R: AsRef<[[f64; 2]]> + Sync>(counts: &[u64], rows: &[R]) -> Result<Pb
     Ok(Pbo {
         blocks: blocks as u64,
         splits: splits as u64,
+        possible_splits: possible as u64,
         trials: trials as u64,
         pbo: overfit as f64 / splits as f64,
         logits: LogitDistribution {
@@ -520,6 +550,17 @@ mod tests {
         assert_eq!(p.splits, 12_870);
         assert!(p.pbo > 0.2 && p.pbo < 0.8, "{}", p.pbo);
         assert_eq!(p.histogram_total(), 12_870);
+    }
+
+    #[test]
+    fn very_many_trials_sample_the_splits_evenly() {
+        let all = splits_of(16);
+        assert_eq!(sampled(all.clone(), 1_000).len(), 12_870);
+        let few = sampled(all.clone(), 1_000_000);
+        assert_eq!(few.len(), 268);
+        assert_eq!(few[0], all[0]);
+        assert!(few.windows(2).all(|w| w[0] < w[1]), "in order, no repeats");
+        assert_eq!(sampled(all, 100_000_000).len(), MIN_SPLITS);
     }
 
     #[test]

@@ -50,7 +50,7 @@ function robustness(run) {
     ['Neighbours keep', n?.meanRatio != null ? `${num(n.meanRatio * 100, 0)} % (${n.shape})` : '—'],
     ['Fitness median', f ? num(f.quantiles.median, 3) : '—'],
     ['Fitness 5–95 %', f ? `${num(f.quantiles.p5, 3)} … ${num(f.quantiles.p95, 3)}` : '—'],
-    ['Probability of backtest overfitting', p ? `${num(p.pbo, 2)} (${int(p.splits)} splits)` : '—'],
+    ['Probability of backtest overfitting', p ? `${num(p.pbo, 2)} (${int(p.splits)}${p.splits < p.possibleSplits ? ` sampled of ${int(p.possibleSplits)}` : ''} splits)` : '—'],
     ['Logit median (5–95 %)', p ? `${num(p.logits.quantiles.median, 2)} (${num(p.logits.quantiles.p5, 2)} … ${num(p.logits.quantiles.p95, 2)})` : '—'],
     ['OOS / IS Sharpe slope', p?.degradation.slope != null ? num(p.degradation.slope, 2) : '—'],
     ['OOS loss', p ? `${num(p.degradation.probabilityOfLoss * 100, 0)} % of splits` : '—'],
@@ -64,7 +64,7 @@ function robustness(run) {
   }
   if (p) {
     section.append(h('p', { class: 'muted small', 'data-testid': 'pbo-note' },
-      `In ${num(p.pbo * 100, 0)} % of the ${int(p.splits)} ways to split the bars' ${int(p.blocks)} blocks into halves, the best trial of one half ranked in the bottom half of the other (CSCV over ${int(p.trials)} trials).`));
+      `In ${num(p.pbo * 100, 0)} % of the ${int(p.splits)}${p.splits < p.possibleSplits ? ' (sampled)' : ''} ways to split the bars' ${int(p.blocks)} blocks into halves, the best trial of one half ranked in the bottom half of the other (CSCV over ${int(p.trials)} trials).`));
   }
   return section;
 }
