@@ -42,7 +42,7 @@ fn prints_a_ranked_table_with_skips_counted_apart() {
         "{out}"
     );
     // below the counts: is the winner real (DSR over the 174 trials that
-    // ran, PSR, the winner's neighbourhood) and the fitness spread
+    // ran, PSR, the winner's neighbourhood), PBO and the fitness spread
     let robustness = out.lines().nth(2).unwrap_or_default();
     assert!(
         robustness.starts_with("DSR ")
@@ -51,9 +51,16 @@ fn prints_a_ranked_table_with_skips_counted_apart() {
             && robustness.contains("of the winner's fitness ("),
         "{out}"
     );
+    // PBO by CSCV over the 174 trials' block sums
     assert!(
         out.lines()
             .nth(3)
+            .is_some_and(|l| l.starts_with("PBO ") && l.contains("(12870 splits of 16 blocks)")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .nth(4)
             .is_some_and(|l| l.starts_with("fitness over 174 trials: median ")),
         "{out}"
     );
