@@ -105,6 +105,7 @@ fn key_spec(kind: RunKind, strategy: &str) -> RunSpec {
         slippage_ticks: 0,
         sizing: "pct:1".into(),
         qty_decimals: 0,
+        walk_forward: None,
     }
 }
 
