@@ -320,3 +320,35 @@ fn bad_walkforwards_are_refused_naming_their_field() {
     let (_, list) = srv.get("/api/walkforwards");
     assert_eq!(list["total"], 0, "nothing refused was run: {list}");
 }
+
+#[test]
+fn a_stopping_server_saves_its_walkforwards_cancelled_with_their_finished_folds() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(dir.path(), Backend::Memory);
+    let (_, a) = srv.post("/api/walkforwards", &long_walkforward(5));
+    let (_, b) = srv.post("/api/walkforwards", &long_walkforward(6));
+    let (a, b) = (
+        a["id"].as_str().unwrap().to_owned(),
+        b["id"].as_str().unwrap().to_owned(),
+    );
+    srv.wait("walkforwards", &a, Duration::from_secs(120), |s| {
+        s["foldsProcessed"].as_u64().unwrap_or(0) >= 1
+    });
+    srv.stop();
+
+    // after a restart on the same data, both are stored Cancelled
+    let srv = TestServer::start(dir.path(), Backend::Memory);
+    let (code, running) = srv.get(&format!("/api/walkforwards/{a}"));
+    assert_eq!(code, 200, "{running}");
+    assert_eq!(running["status"], "Cancelled", "{running}");
+    assert_eq!(running["result"]["cancelled"], true);
+    let kept = running["result"]["folds"].as_array().unwrap().len();
+    assert!(kept >= 1, "the folds it finished are kept: {running}");
+    assert_eq!(running["foldsProcessed"], kept);
+    let (code, queued) = srv.get(&format!("/api/walkforwards/{b}"));
+    assert_eq!(code, 200, "the queued one is saved too: {queued}");
+    assert_eq!(queued["status"], "Cancelled");
+    assert_eq!(queued["startedAtMs"], Value::Null);
+    assert_eq!(queued["result"], Value::Null);
+    assert_eq!(queued["foldsProcessed"], 0);
+}
