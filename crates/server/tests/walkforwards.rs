@@ -399,8 +399,11 @@ fn a_winner_failing_out_of_sample_fails_the_walkforward_with_message_and_stack_t
         assert_eq!((db_msg.as_str(), db_trace.as_str()), (msg, trace));
         assert_eq!(db_status, "Failed");
         // a failed run is no answer to the same request: it runs again
-        let (code, again) = srv.post("/api/walkforwards", &body);
-        assert_eq!(code, 202, "{again}");
+        // (once the failed one has let go of its key, just after its end)
+        let again = eventually(PATIENCE, || match srv.post("/api/walkforwards", &body) {
+            (202, again) => Ok(again),
+            (code, other) => Err(format!("{code}: {other}")),
+        });
         assert_ne!(again["id"], json!(id));
         srv.wait_terminal("walkforwards", again["id"].as_str().unwrap());
     }
