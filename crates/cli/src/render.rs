@@ -40,6 +40,7 @@ struct BacktestTable<'a> {
     pub sub_timeframe: &'a str,
     pub from_ms: i64,
     pub to_ms: i64,
+    pub warmup_bars: u32,
     pub metrics: &'a PerformanceMetrics,
     pub open_position: Option<OpenPosition>,
     pub rejected_orders: u64,
@@ -62,6 +63,7 @@ pub fn print_backtest(dataset: &str, r: &BacktestReport) {
         sub_timeframe: &r.sub_timeframe,
         from_ms: r.from_ms,
         to_ms: r.to_ms,
+        warmup_bars: r.warmup_bars,
         metrics: &r.metrics,
         open_position: r.open_position,
         rejected_orders: u64::from(r.rejected_orders),
@@ -93,10 +95,15 @@ fn print_backtest_table(r: &BacktestTable<'_>) {
         (
             "Period",
             format!(
-                "{} → {} at {}",
+                "{} → {} at {}{}",
                 format_iso(r.from_ms),
                 format_iso(r.to_ms),
-                r.timeframe
+                r.timeframe,
+                if r.warmup_bars > 0 {
+                    format!(", after {} warm-up bars", r.warmup_bars)
+                } else {
+                    String::new()
+                }
             ),
         ),
         ("Initial equity", money(m.initial_equity)),

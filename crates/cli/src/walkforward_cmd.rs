@@ -114,9 +114,7 @@ pub fn run(registry: &Registry, global: &Global, a: &WalkForwardArgs) -> CliResu
     )
     .map_err(|e| refused(&e, &names))?;
     let t = &job.target;
-    let bars = catalog
-        .load(&t.dataset, t.period.from_ms, t.period.to_ms)
-        .map_err(CliError::from)?;
+    let bars = job.load(catalog.data_dir()).map_err(CliError::from)?;
     let threads = o.threads.map_or_else(
         || std::thread::available_parallelism().map_or(1, usize::from),
         usize::from,

@@ -44,6 +44,7 @@ pub mod snapshot;
 pub mod status;
 pub mod store;
 pub mod walkforward;
+pub mod warmup;
 
 pub use cache::{CacheError, MemoryCache, ProgressCache};
 pub use key::{RunKey, RunKind, RunSpec};
