@@ -364,7 +364,7 @@ pub struct RunSettings {
     pub timeframe: Option<String>,
     /// Bars (at the timeframe) before --from the strategy warms up on; no
     /// order placed on them is filled [default: 0, at most 100000].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub warmup: Option<String>,
     /// Strategy parameter, repeatable: --param fast=10.
     #[arg(long = "param", value_name = "NAME=VALUE")]

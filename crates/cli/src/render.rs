@@ -1,6 +1,7 @@
 //! Human and machine output: tables, JSON, CSV.
 
-use crate::exit::{CliError, CliResult};
+use crate::exit::CliResult;
+use crate::out::outln;
 use atf_data::time::format_iso;
 use atf_engine::report::{Direction, OpenPosition, Trade};
 use atf_engine::{BacktestReport, ExitReason, PerformanceMetrics};
@@ -14,7 +15,7 @@ pub use crate::output::{BacktestOutput, DatasetRef};
 pub fn print_json<T: Serialize>(value: &T) -> CliResult {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    serde_json::to_writer(&mut out, value).map_err(CliError::failed)?;
+    serde_json::to_writer(&mut out, value)?;
     writeln!(out)?;
     out.flush()?;
     Ok(())
@@ -164,16 +165,16 @@ fn print_backtest_table(r: &BacktestTable<'_>) {
     ];
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (k, v) in rows {
-        println!("{k:<width$}  {v}");
+        outln!("{k:<width$}  {v}");
     }
     if r.rejected_orders > 0 {
-        println!(
+        outln!(
             "note: {} orders were rejected as unaffordable or of zero size",
             r.rejected_orders
         );
     }
     if r.ambiguous_bracket_fills > 0 {
-        println!(
+        outln!(
             "note: in {} sub-bars both stop-loss and take-profit were reachable; the stop-loss was assumed to fill first",
             r.ambiguous_bracket_fills
         );

@@ -2,6 +2,7 @@
 //! from an optimization's summary and trials as the API reports them
 //! (so a local run and a `--server` run print the same way).
 
+use crate::out::outln;
 use atf_data::time::format_iso;
 use atf_engine::optimize::{Fitness, OptimizationSummary, TrialRecord, TrialStatus};
 use atf_engine::robustness::{Neighbourhood, Robustness};
@@ -176,7 +177,7 @@ pub fn print_table(
 /// Prints an [`OptimizationTable`]: two summary lines, then the ranked
 /// rows with the ranked-by column marked.
 fn print_optimization_table(r: &OptimizationTable<'_>) {
-    println!(
+    outln!(
         "{} {} on {} ({}, {} main bars at {}, {} → {}), maximize {}",
         r.strategy,
         r.strategy_version,
@@ -190,7 +191,7 @@ fn print_optimization_table(r: &OptimizationTable<'_>) {
     );
     let secs = r.wall_secs.max(1e-9);
     let ran = r.completed + r.failed;
-    println!(
+    outln!(
         "{} combinations: {} completed, {} failed, {} skipped{} in {:.3} s ({:.0} combinations/s on {} threads)",
         r.total,
         r.completed,
@@ -202,9 +203,9 @@ fn print_optimization_table(r: &OptimizationTable<'_>) {
         r.threads
     );
     for line in &r.robustness {
-        println!("{line}");
+        outln!("{line}");
     }
-    println!();
+    outln!();
     let mut header: Vec<String> = vec!["rank".into()];
     header.extend(r.axes.iter().cloned());
     // The ranked-by column is marked with brackets.
@@ -275,13 +276,13 @@ fn print_optimization_table(r: &OptimizationTable<'_>) {
         }
         out
     };
-    println!("{}", line(&header));
+    outln!("{}", line(&header));
     for row in &rows {
-        println!("{}", line(row));
+        outln!("{}", line(row));
     }
     if r.failed > 0 {
         if let Some((combo, message)) = &r.first_failed {
-            println!(
+            outln!(
                 "\n{} trials failed; first by rank ({}): {}\n(messages and stack traces of all of them: --csv FILE or --json)",
                 r.failed,
                 combo.join(" "),
