@@ -30,6 +30,7 @@ struct OptimizationTable<'a> {
     strategy_version: &'a str,
     symbol: &'a str,
     main_bars: u64,
+    warmup_bars: u32,
     timeframe: &'a str,
     from_ms: i64,
     to_ms: i64,
@@ -152,6 +153,7 @@ pub fn print_table(
         strategy_version: &s.strategy_version,
         symbol: &s.symbol,
         main_bars: s.main_bars,
+        warmup_bars: s.warmup_bars,
         timeframe: &s.timeframe,
         from_ms: s.from_ms,
         to_ms: s.to_ms,
@@ -178,7 +180,7 @@ pub fn print_table(
 /// rows with the ranked-by column marked.
 fn print_optimization_table(r: &OptimizationTable<'_>) {
     outln!(
-        "{} {} on {} ({}, {} main bars at {}, {} → {}), maximize {}",
+        "{} {} on {} ({}, {} main bars at {}, {} → {}{}), maximize {}",
         r.strategy,
         r.strategy_version,
         r.dataset,
@@ -187,6 +189,11 @@ fn print_optimization_table(r: &OptimizationTable<'_>) {
         r.timeframe,
         format_iso(r.from_ms),
         format_iso(r.to_ms),
+        if r.warmup_bars > 0 {
+            format!(", after {} warm-up bars", r.warmup_bars)
+        } else {
+            String::new()
+        },
         r.fitness
     );
     let secs = r.wall_secs.max(1e-9);
