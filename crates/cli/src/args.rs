@@ -363,6 +363,10 @@ pub struct RunSettings {
     /// Strategy timeframe (1m, 5m, 15m, 1h, 4h, 1d, …) [default: the dataset's].
     #[arg(long, value_name = "TF")]
     pub timeframe: Option<String>,
+    /// Bars (at the timeframe) before --from the strategy warms up on; no
+    /// order placed on them is filled [default: 0, at most 100000].
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub warmup: Option<String>,
     /// Strategy parameter, repeatable: --param fast=10.
     #[arg(long = "param", value_name = "NAME=VALUE")]
     pub params: Vec<String>,

@@ -10,6 +10,7 @@
 use crate::args::{Global, WalkForwardArgs};
 use crate::exit::{CliError, CliResult};
 use crate::flags::{describe, FieldNames};
+use crate::out::outln;
 use crate::output::DatasetRef;
 use crate::progress::Watcher;
 use crate::render;
@@ -113,9 +114,7 @@ pub fn run(registry: &Registry, global: &Global, a: &WalkForwardArgs) -> CliResu
     )
     .map_err(|e| refused(&e, &names))?;
     let t = &job.target;
-    let bars = catalog
-        .load(&t.dataset, t.period.from_ms, t.period.to_ms)
-        .map_err(CliError::from)?;
+    let bars = job.load(catalog.data_dir()).map_err(CliError::from)?;
     let threads = o.threads.map_or_else(
         || std::thread::available_parallelism().map_or(1, usize::from),
         usize::from,
@@ -177,19 +176,23 @@ pub(crate) fn print_table(dataset: &str, r: &WalkForwardReport) {
         WindowMode::Rolling => "rolling",
         WindowMode::Anchored => "anchored",
     };
-    println!(
+    outln!(
         "Walk-forward {} on {dataset} ({}), {mode}, {} folds × {} combinations, winners by {}",
-        r.strategy, r.timeframe, r.planned_folds, r.combinations_per_fold, r.maximize
+        r.strategy,
+        r.timeframe,
+        r.planned_folds,
+        r.combinations_per_fold,
+        r.maximize
     );
     if r.cancelled {
-        println!(
+        outln!(
             "CANCELLED after {} of {} folds",
             r.folds.len(),
             r.planned_folds
         );
     }
-    println!();
-    println!(
+    outln!();
+    outln!(
         "{:>4}  {:<23}  {:<23}  {:<28}  {:>8}  {:>8}  {:>9}  {:>8}  {:>6}  {:>13}",
         "fold",
         "in-sample",
@@ -225,7 +228,7 @@ pub(crate) fn print_table(dataset: &str, r: &WalkForwardReport) {
                             .map(|v| format!("{}={}", s.name, scalar(v)))
                     })
                     .collect();
-                println!(
+                outln!(
                     "{:>4}  {:<23}  {:<23}  {:<28}  {:>8}  {:>8}  {:>9.2}  {:>8.2}  {:>6}  {:>13.2}{}",
                     w.fold,
                     is,
@@ -244,46 +247,51 @@ pub(crate) fn print_table(dataset: &str, r: &WalkForwardReport) {
                     }
                 );
             }
-            None if f.no_bars => println!(
+            None if f.no_bars => outln!(
                 "{:>4}  {is:<23}  {oos:<23}  skipped: a window holds no bars (a gap in the data)",
                 w.fold
             ),
-            None => println!(
+            None => outln!(
                 "{:>4}  {is:<23}  {oos:<23}  no winner: all {} trials failed, flat out of sample",
-                w.fold, f.failed
+                w.fold,
+                f.failed
             ),
         }
     }
     let s = &r.stitched;
-    println!();
-    println!(
+    outln!();
+    outln!(
         "Stitched out-of-sample ({} bars, {} trades)",
-        s.bars, s.trade_count
+        s.bars,
+        s.trade_count
     );
-    println!(
+    outln!(
         "  equity        {:.2} → {:.2}  (net {:+.2}, {:+.2} %)",
-        s.initial_equity, s.final_equity, s.net_profit, s.total_return_pct
+        s.initial_equity,
+        s.final_equity,
+        s.net_profit,
+        s.total_return_pct
     );
-    println!(
+    outln!(
         "  annualized    {} %   max drawdown {:.2} %   Sharpe {}   t-stat {}",
         opt(s.annualized_return_pct, 2),
         s.max_drawdown_pct,
         opt(s.sharpe, 3),
         opt(s.sharpe_t_stat, 2)
     );
-    println!("  profitable folds {}/{}", s.profitable_folds, s.folds);
-    println!(
+    outln!("  profitable folds {}/{}", s.profitable_folds, s.folds);
+    outln!(
         "  WFE {} %  (OOS annualized {} % ÷ mean IS annualized {} %; undefined when IS ≤ 0)",
         opt(r.wfe_pct, 1),
         opt(s.annualized_return_pct, 2),
         opt(r.is_annualized_return_pct, 2)
     );
     if !r.stability.is_empty() {
-        println!();
-        println!("Parameter stability across folds");
+        outln!();
+        outln!("Parameter stability across folds");
         for p in &r.stability {
             let values: Vec<String> = p.values.iter().map(scalar).collect();
-            println!(
+            outln!(
                 "  {:<16} {} distinct  cv {}  [{}]",
                 p.name,
                 p.distinct,
@@ -292,17 +300,17 @@ pub(crate) fn print_table(dataset: &str, r: &WalkForwardReport) {
             );
         }
     }
-    println!();
-    println!("Criteria");
+    outln!();
+    outln!("Criteria");
     for c in &r.checks {
-        println!(
+        outln!(
             "  {}  {:<52} {}",
             if c.passed { "PASS" } else { "FAIL" },
             c.rule,
             opt(c.value, 1)
         );
     }
-    println!("Overall: {}", if r.passed { "PASS" } else { "FAIL" });
+    outln!("Overall: {}", if r.passed { "PASS" } else { "FAIL" });
 }
 
 #[cfg(test)]

@@ -72,6 +72,11 @@ pub struct RunSpec {
     pub from_ms: Option<i64>,
     /// End of the period, exclusive, ms (`None`: to the end).
     pub to_ms: Option<i64>,
+    /// Most main bars before `from_ms` the strategy warms up on (left out
+    /// of the key's text when 0, so runs without warm-up keep the keys they
+    /// had).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub warmup_bars: u32,
     /// Main timeframe.
     pub timeframe: String,
     /// Every parameter's value (for an optimization: the ones not on an axis).
@@ -102,6 +107,14 @@ pub struct RunSpec {
     /// whose keys it thus leaves unchanged).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub walk_forward: Option<WalkForwardSpec>,
+}
+
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// `[[name, [value, …]], …]`: each axis a pair of its name and its values'
@@ -199,6 +212,7 @@ mod tests {
             dataset_sha256: "ab".repeat(32),
             from_ms: None,
             to_ms: Some(1_700_000_000_000),
+            warmup_bars: 0,
             timeframe: "1h".into(),
             params: [("fast", "10"), ("slow", "30")]
                 .into_iter()
@@ -223,7 +237,7 @@ mod tests {
         let a = backtest();
         assert_eq!(a.key(), backtest().key());
         assert_eq!(a.key().as_str().len(), 64);
-        let changes: [fn(&mut RunSpec); 20] = [
+        let changes: [fn(&mut RunSpec); 21] = [
             |s| s.kind = RunKind::WalkForward,
             |s| {
                 s.walk_forward = Some(WalkForwardSpec {
@@ -245,6 +259,7 @@ mod tests {
             |s| s.engine_version = "999".into(),
             |s| s.dataset_sha256 = "cd".repeat(32),
             |s| s.from_ms = Some(0),
+            |s| s.warmup_bars = 60,
             |s| s.timeframe = "4h".into(),
             |s| {
                 s.params.insert("fast".into(), "11".into());

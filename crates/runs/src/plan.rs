@@ -16,6 +16,10 @@ use atf_engine::optimize::OptimizeSpec;
 use atf_engine::registry::{Registry, StrategyRef};
 use atf_engine::{BacktestConfig, Instrument, Params, Sizing, Timeframe};
 
+/// Most warm-up bars a request may ask for: each is read, resampled and
+/// shown to the strategy in every trial.
+pub const MAX_WARMUP_BARS: u32 = 100_000;
+
 /// Default number of best trials kept in full.
 pub const DEFAULT_TOP: usize = 20;
 /// Most best trials kept in full: each keeps its whole equity curve and
@@ -70,6 +74,9 @@ pub struct Target {
     pub timeframe: Timeframe,
     /// Period.
     pub period: Period,
+    /// Most main bars before the period's start to warm up on (at most
+    /// [`MAX_WARMUP_BARS`]; see [`crate::warmup`]).
+    pub warmup_bars: u32,
     /// Costs, cash and sizing.
     pub config: BacktestConfig,
 }
@@ -158,6 +165,13 @@ fn target(
     }
     let period = Period::parse(t.from.as_deref(), t.to.as_deref())?;
     period.check_overlaps(&dataset)?;
+    let warmup_bars = t.warmup_bars.unwrap_or(0);
+    if warmup_bars > MAX_WARMUP_BARS {
+        return Err(FieldError::new(
+            "warmupBars",
+            format!("must be between 0 and {MAX_WARMUP_BARS}"),
+        ));
+    }
     let instrument = match qty_decimals {
         Some(q) => Instrument::with_qty(dataset.symbol.clone(), dataset.price_decimals, q),
         None => dataset.instrument(),
@@ -171,6 +185,7 @@ fn target(
             instrument,
             timeframe,
             period,
+            warmup_bars,
             config,
         },
         strategy,
@@ -268,6 +283,7 @@ fn spec(kind: RunKind, t: &Target, params: &Params) -> RunSpec {
         dataset_sha256: t.dataset.sha256.clone(),
         from_ms: t.period.from_ms,
         to_ms: t.period.to_ms,
+        warmup_bars: t.warmup_bars,
         timeframe: t.timeframe.to_string(),
         params: canonical_params(params),
         axes: Vec::new(),

@@ -68,7 +68,7 @@ use atf_engine::metrics::RunCommon;
 use atf_engine::optimize::{
     OptimizationProgress, OptimizationReport, TrialOutcome, TrialRecord, TrialStatus,
 };
-use atf_engine::{BacktestReport, MarketData, Progress, Registry, RunFailure};
+use atf_engine::{BacktestReport, Progress, Registry, RunFailure};
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;

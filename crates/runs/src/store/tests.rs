@@ -93,6 +93,7 @@ fn key_spec(kind: RunKind, strategy: &str) -> RunSpec {
         dataset_sha256: "ab".repeat(32),
         from_ms: None,
         to_ms: None,
+        warmup_bars: 0,
         timeframe: "1m".into(),
         params: Default::default(),
         axes: Vec::new(),

@@ -18,13 +18,22 @@
 //! timeframe.
 //!
 //! **Warm-up.** Each window is run exactly as an ordinary backtest or
-//! optimization with `from`/`to` set to that window is: the strategy
-//! starts at the window's first bar and its indicators warm up on the
-//! window's own first bars (the engine has no look-back warm-up today), so
-//! no bar from before the window — and none from after it — is seen. A
+//! optimization with `from`/`to` set to that window and the request's
+//! `warmupBars` is: the strategy starts trading at the window's first bar,
+//! and before it sees up to `warmupBars` main bars from *before* the
+//! window (its indicators computed over them, `on_bar` called on them,
+//! every order it places there dropped — see `atf_engine::run`) — never a
+//! bar from after the window's start. An out-of-sample window's warm-up is
+//! therefore the end of its in-sample window; a window at the start of the
+//! data gets what exists before it (the fold says how many it got,
+//! `isWarmupBars` / `oosWarmupBars`). The run reads the period's bars with
+//! the warm-up an ordinary run from the period's start would take
+//! ([`WalkForwardJob::load`]), which covers every later window's too. A
 //! fold's winner is therefore the best trial of `atf optimize --from
-//! <isFrom> --to <isTo>`, and its out-of-sample metrics those of `atf
-//! backtest --from <oosFrom> --to <oosTo> --cash <carried equity>`.
+//! <isFrom> --to <isTo> --warmup N`, and its out-of-sample metrics those
+//! of `atf backtest --from <oosFrom> --to <oosTo> --warmup N --cash
+//! <carried equity>`. Without `warmupBars` (0) a window's indicators
+//! warm up on its own first bars, as before.
 //!
 //! **Stitching.** Fold 1's out-of-sample backtest starts with the request's
 //! cash; each later one with the equity the previous one ended with. A

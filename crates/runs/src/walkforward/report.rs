@@ -37,7 +37,8 @@ pub enum WalkForwardError {
     },
 }
 
-/// A range of the period's bars (at the dataset's resolution), `[from, to)`.
+/// A range of the period's bars (at the dataset's resolution), `[from, to)`;
+/// warm-up bars loaded before the period are not counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
@@ -83,6 +84,14 @@ pub struct FoldReport {
     pub is_bars: BarRange,
     /// Out-of-sample bars.
     pub oos_bars: BarRange,
+    /// Main bars before the in-sample window its trials warmed up on (at
+    /// most the request's `warmupBars`).
+    #[serde(default)]
+    pub is_warmup_bars: u32,
+    /// Main bars before the out-of-sample window its backtest warmed up on
+    /// (the end of the in-sample window: before it, never after).
+    #[serde(default)]
+    pub oos_warmup_bars: u32,
     /// Whether a window held no bars (a gap in the data): the fold was
     /// skipped, equity carried unchanged, and it counts in no criterion.
     pub no_bars: bool,

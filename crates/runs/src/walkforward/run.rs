@@ -9,25 +9,38 @@ pub(super) fn without_timing(mut m: PerformanceMetrics) -> PerformanceMetrics {
     m
 }
 
+/// The engine's data for the window `[from, to)` of `bars` (the loaded
+/// bars, warm-up first, see [`WalkForwardJob::load`]), with up to the
+/// target's warm-up bars from before it, and its bars as indices into the
+/// period's (the loaded ones after the first `p0`).
 pub(super) fn window_data(
     target: &Target,
     bars: &Bars,
+    p0: usize,
     (from, to): (i64, i64),
 ) -> (Option<MarketData>, BarRange) {
+    let (a, b) = (
+        bars.ts.partition_point(|&t| t < from),
+        bars.ts.partition_point(|&t| t < to),
+    );
     let range = BarRange {
-        from: bars.ts.partition_point(|&t| t < from),
-        to: bars.ts.partition_point(|&t| t < to),
+        from: a.saturating_sub(p0),
+        to: b.saturating_sub(p0),
     };
-    if range.from == range.to {
+    if a == b {
         return (None, range);
     }
-    let data = MarketData::new(
-        target.instrument.clone(),
-        bars.slice_time(from, to),
-        target.dataset.timeframe,
+    let w = a - bars.start_of_last(
+        a,
+        target.warmup_bars as usize,
         target.timeframe,
-    )
-    .ok();
+        target.dataset.timeframe,
+    );
+    let before = match bars.ts.get(a - w) {
+        Some(&first) if w > 0 => bars.slice_time(first, from),
+        _ => Bars::default(),
+    };
+    let data = crate::warmup::market_data(target, &before, bars.slice_time(from, to)).ok();
     (data, range)
 }
 
@@ -83,8 +96,10 @@ impl FoldOptimizer for LocalFolds {
 }
 
 /// Runs the walk-forward of `job` over `bars` (the period's bars at the
-/// dataset's resolution, as `Catalog::load` returns them) on `threads`
-/// threads, reporting into `progress`.
+/// dataset's resolution with the warm-up before it, as
+/// [`WalkForwardJob::load`] returns them: without the warm-up, the first
+/// folds would warm up on less than an ordinary run of their window) on
+/// `threads` threads, reporting into `progress`.
 ///
 /// Returns a partial report (`cancelled`) if `progress` is cancelled: the
 /// folds finished before it, none of a fold cut short.
@@ -122,19 +137,27 @@ pub fn run_with(
     let mut curve_times: Vec<i64> = Vec::new();
     let mut cancelled = false;
     let money = |raw: i64| instrument.money_f64(Money::from_raw(raw));
+    // loaded bars before the period: warm-up only
+    let p0 = t
+        .period
+        .from_ms
+        .map_or(0, |f| bars.ts.partition_point(|&ts| ts < f));
+    let warmup_of = |d: &MarketData| u32::try_from(d.warmup_bars()).unwrap_or(u32::MAX);
     for w in &job.windows {
         if progress.is_cancelled() {
             cancelled = true;
             break;
         }
-        let (is_data, is_bars) = window_data(t, bars, (w.is_from_ms, w.is_to_ms));
-        let (oos_data, oos_bars) = window_data(t, bars, (w.oos_from_ms, w.oos_to_ms));
+        let (is_data, is_bars) = window_data(t, bars, p0, (w.is_from_ms, w.is_to_ms));
+        let (oos_data, oos_bars) = window_data(t, bars, p0, (w.oos_from_ms, w.oos_to_ms));
         let (Some(is_data), Some(oos_data)) = (is_data, oos_data) else {
             // a window inside a gap of the data: nothing to optimize or trade
             folds.push(FoldReport {
                 window: *w,
                 is_bars,
                 oos_bars,
+                is_warmup_bars: 0,
+                oos_warmup_bars: 0,
                 no_bars: true,
                 completed: 0,
                 failed: 0,
@@ -205,6 +228,8 @@ pub fn run_with(
             window: *w,
             is_bars,
             oos_bars,
+            is_warmup_bars: warmup_of(&is_data),
+            oos_warmup_bars: warmup_of(&oos_data),
             no_bars: false,
             completed: report.completed,
             failed: report.failed,

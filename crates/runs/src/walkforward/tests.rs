@@ -204,6 +204,8 @@ fn fold(start: f64, end: f64, fast: i64) -> FoldReport {
     }))
     .unwrap();
     FoldReport {
+        is_warmup_bars: 0,
+        oos_warmup_bars: 0,
         window: FoldWindow {
             fold: 1,
             is_from_ms: 0,

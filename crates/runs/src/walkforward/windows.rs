@@ -199,6 +199,21 @@ pub struct WalkForwardJob {
     pub total: u64,
 }
 
+impl WalkForwardJob {
+    /// The bars [`run`] needs, read from the dataset's file under
+    /// `data_dir` (the catalog's directory): the period's, with the warm-up
+    /// an ordinary run from the period's start would take before them —
+    /// enough for every window, whose warm-up lies between them and it.
+    ///
+    /// # Errors
+    /// As `DatasetInfo::load`.
+    pub fn load(&self, data_dir: &std::path::Path) -> Result<Bars, atf_data::DataError> {
+        let (mut bars, period) = crate::warmup::load(&self.target, data_dir)?;
+        bars.extend_from(&period);
+        Ok(bars)
+    }
+}
+
 /// Checks a walk-forward as [`plan::check_optimization`] checks its
 /// optimization (keeping only the best trial of each fold in full: `top` is
 /// 1), then plans its windows from the catalog entry alone.
