@@ -5,12 +5,13 @@ import {
   CandlestickSeries,
   ColorType,
   CrosshairMode,
+  HistogramSeries,
   LineSeries,
   createChart,
   createSeriesMarkers,
 } from '../../vendor/lightweight-charts.standalone.production.mjs';
 
-export { AreaSeries, CandlestickSeries, LineSeries, createSeriesMarkers };
+export { AreaSeries, CandlestickSeries, HistogramSeries, LineSeries, createSeriesMarkers };
 
 /** Colours shared by the charts. */
 export const COLORS = {
