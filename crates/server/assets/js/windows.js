@@ -17,9 +17,9 @@ export function durationMs(text) {
   return n > 0 ? n * UNIT_MS[m[2]] : null;
 }
 
-/** ms → "180 d", "36 h", "90 min" (the largest whole unit). */
+/** ms → "180 d", "36 h", "90 min" (the largest whole unit up to days). */
 export function durationText(ms) {
-  for (const [unit, size] of [['w', 604_800_000], ['d', DAY], ['h', 3_600_000], ['min', 60_000]]) {
+  for (const [unit, size] of [['d', DAY], ['h', 3_600_000], ['min', 60_000]]) {
     if (ms >= size && ms % size === 0) return `${ms / size} ${unit}`;
   }
   return ms >= DAY ? `${(ms / DAY).toFixed(1)} d` : `${Math.round(ms / 1000)} s`;

@@ -5,13 +5,12 @@ import {
   CandlestickSeries,
   ColorType,
   CrosshairMode,
-  HistogramSeries,
   LineSeries,
   createChart,
   createSeriesMarkers,
 } from '../../vendor/lightweight-charts.standalone.production.mjs';
 
-export { AreaSeries, CandlestickSeries, HistogramSeries, LineSeries, createSeriesMarkers };
+export { AreaSeries, CandlestickSeries, LineSeries, createSeriesMarkers };
 
 /** Colours shared by the charts. */
 export const COLORS = {

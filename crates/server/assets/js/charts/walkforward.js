@@ -4,7 +4,7 @@
 // charts (so fold k's in-sample line ends where its band begins) and is
 // labelled F1, F2, … where it starts.
 
-import { AreaSeries, COLORS, HistogramSeries, LineSeries, byTime, createSeriesMarkers, makeChart, seconds, syncTimeScales } from './lwc.js';
+import { AreaSeries, COLORS, LineSeries, byTime, createSeriesMarkers, makeChart, seconds, syncTimeScales } from './lwc.js';
 
 /** Fold colours, cycled (fold 1 = the first). */
 export const FOLD_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
@@ -33,19 +33,30 @@ function timeline(times) {
   return [...new Set(times)].sort((a, b) => a - b).map((time) => ({ time }));
 }
 
-/** Full-height columns coloured by the fold whose out-of-sample window holds each time. */
+/**
+ * A full-height band over each fold's out-of-sample window, in its colour:
+ * one area on a hidden scale of its own, coloured point by point (an area
+ * is filled as one shape, so the bands stay even however dense the bars).
+ */
 function addBands(chart, folds, times) {
-  const bands = chart.addSeries(HistogramSeries, {
+  const bands = chart.addSeries(AreaSeries, {
     priceScaleId: 'bands',
+    lineVisible: false,
+    lineWidth: 1,
     priceLineVisible: false,
     lastValueVisible: false,
-    base: 0,
+    crosshairMarkerVisible: false,
+    autoscaleInfoProvider: () => ({ priceRange: { minValue: 0, maxValue: 1 } }),
   });
   chart.priceScale('bands').applyOptions({ scaleMargins: { top: 0, bottom: 0 }, visible: false });
   const data = [];
   for (const t of times) {
     const fold = foldAt(folds, t * 1000);
-    data.push(fold == null ? { time: t } : { time: t, value: 1, color: alpha(foldColor(fold), 0.09) });
+    if (fold == null) data.push({ time: t });
+    else {
+      const c = alpha(foldColor(fold), 0.1);
+      data.push({ time: t, value: 1, topColor: c, bottomColor: c, lineColor: c });
+    }
   }
   bands.setData(data);
   return bands;
@@ -105,8 +116,12 @@ export function walkForwardCharts(oosBox, isBox, equityCurve, folds) {
     }).setData(c.data);
   }
 
-  top.timeScale().fitContent();
-  bottom.timeScale().fitContent();
+  // the whole period at first, however many bars (the library's default
+  // least spacing of half a pixel a bar would show only the last years)
+  for (const chart of [top, bottom]) {
+    chart.timeScale().applyOptions({ minBarSpacing: 0.001 });
+    chart.timeScale().fitContent();
+  }
   syncTimeScales([top, bottom]);
   return () => {
     top.remove();

@@ -111,9 +111,9 @@ function chartSection(r, ctx) {
     h('p', { class: 'hint' }, 'One account carried from fold to fold; each band is a fold\'s out-of-sample window, labelled where it starts.'),
     oosBox,
     h('h3', {}, 'In-sample equity of each fold\'s winner'),
-    hasIs
+    ...(hasIs
       ? [h('p', { class: 'hint' }, 'Each line is a fold\'s winner over the in-sample window it was picked on (from the initial cash), in the colour of the fold\'s band: it ends where that fold\'s out-of-sample trading begins.'), isBox]
-      : notice('This run stored no in-sample equity curves.'),
+      : [notice('This run stored no in-sample equity curves.')]),
     h('p', { class: 'legend-line' }, r.folds.filter((f) => !f.noBars).slice(0, 40).map((f) => h('span', { class: 'fold-key' },
       h('span', { class: 'swatch', style: `background:${foldColor(f.fold)}` }), `F${f.fold}`))));
   // draw once the boxes are in the page (the charts size to them)
@@ -126,31 +126,30 @@ function chartSection(r, ctx) {
 function foldsSection(r) {
   const at = dailyTimes(r.folds) ? date : time;
   const names = r.stability?.length ? r.stability.map((s) => s.name) : Object.keys(r.folds.find((f) => f.winner)?.winner.params ?? {});
-  const window = (from, to) => h('span', { class: 'window' }, `${at(from)} → ${at(to)}`);
+  const span = (label, from, to) => h('span', { class: 'window' }, h('span', { class: 'window-kind' }, label), `${at(from)} → ${at(to)}`);
   const w = (f) => f.winner;
   const columns = [
     { key: 'fold', label: 'Fold', num: true, render: (f) => h('span', { class: 'fold-key' }, h('span', { class: 'swatch', style: `background:${foldColor(f.fold)}` }), int(f.fold)) },
-    { key: 'is', label: 'In-sample', render: (f) => window(f.isFromMs, f.isToMs) },
-    { key: 'oos', label: 'Out-of-sample', render: (f) => window(f.oosFromMs, f.oosToMs) },
+    { key: 'windows', label: 'Windows', render: (f) => h('span', { class: 'windows' }, span('IS', f.isFromMs, f.isToMs), span('OOS', f.oosFromMs, f.oosToMs)) },
     ...names.map((n) => ({ key: `p.${n}`, label: n, num: true, render: (f) => (w(f) ? param(w(f).params?.[n]) : '—') })),
     { key: 'isFitness', label: 'IS fitness', num: true, render: (f) => metric('fitness', w(f)?.isFitness) },
-    { key: 'isReturn', label: 'IS return %', num: true, render: (f) => metric('totalReturnPct', w(f)?.isMetrics?.totalReturnPct) },
-    { key: 'isDd', label: 'IS max DD %', num: true, render: (f) => metric('maxDrawdownPct', w(f)?.isMetrics?.maxDrawdownPct) },
-    { key: 'isTrades', label: 'IS trades', num: true, render: (f) => metric('tradeCount', w(f)?.isMetrics?.tradeCount) },
-    { key: 'oosProfit', label: 'OOS net profit', num: true, render: (f) => (w(f) ? h('span', { class: tone(w(f).oosMetrics?.netProfit) }, metric('netProfit', w(f).oosMetrics?.netProfit)) : '—') },
-    { key: 'oosReturn', label: 'OOS return %', num: true, render: (f) => metric('totalReturnPct', w(f)?.oosMetrics?.totalReturnPct) },
-    { key: 'oosDd', label: 'OOS max DD %', num: true, render: (f) => metric('maxDrawdownPct', w(f)?.oosMetrics?.maxDrawdownPct) },
+    { key: 'isReturn', label: 'IS ret. %', num: true, render: (f) => metric('totalReturnPct', w(f)?.isMetrics?.totalReturnPct) },
+    { key: 'isDd', label: 'IS DD %', num: true, render: (f) => metric('maxDrawdownPct', w(f)?.isMetrics?.maxDrawdownPct) },
+    { key: 'oosProfit', label: 'OOS P&L', num: true, render: (f) => (w(f) ? h('span', { class: tone(w(f).oosMetrics?.netProfit) }, metric('netProfit', w(f).oosMetrics?.netProfit)) : '—') },
+    { key: 'oosReturn', label: 'OOS ret. %', num: true, render: (f) => metric('totalReturnPct', w(f)?.oosMetrics?.totalReturnPct) },
+    { key: 'oosDd', label: 'OOS DD %', num: true, render: (f) => metric('maxDrawdownPct', w(f)?.oosMetrics?.maxDrawdownPct) },
     { key: 'oosSharpe', label: 'OOS Sharpe', num: true, render: (f) => metric('sharpe', w(f)?.oosMetrics?.sharpe) },
     { key: 'oosTrades', label: 'OOS trades', num: true, render: (f) => metric('tradeCount', w(f)?.oosMetrics?.tradeCount) },
     { key: 'wfe', label: 'WFE %', num: true, render: (f) => (w(f)?.wfePct == null ? '—' : num(w(f).wfePct, 1)) },
-    { key: 'equity', label: 'Equity at end', num: true, render: (f) => metric('finalEquity', f.endEquity) },
-    { key: 'trials', label: 'Trials (failed)', num: true, render: (f) => `${int(f.completed)}${f.failed ? ` (${int(f.failed)})` : ''}` },
+    { key: 'equity', label: 'End equity', num: true, render: (f) => metric('finalEquity', f.endEquity) },
     { key: 'flags', label: 'Notes', render: flags },
   ];
+  const foldsTable = table({ caption: 'Folds', columns, rows: r.folds, testid: 'folds-table', empty: 'No fold finished.' });
+  foldsTable.classList.add('folds-table');
   return h('section', { class: 'card' },
     h('h2', {}, `Folds (${int(r.folds.length)}${r.folds.length < r.plannedFolds ? ` of ${int(r.plannedFolds)}` : ''})`),
-    h('p', { class: 'hint' }, 'Windows are [start → end), the end excluded. IS: the in-sample optimization\'s winner; OOS: that winner traded on the next window with the carried equity.'),
-    table({ caption: 'Folds', columns, rows: r.folds, testid: 'folds-table', empty: 'No fold finished.' }));
+    h('p', { class: 'hint' }, 'Windows are [start → end), the end excluded. IS: the in-sample optimization\'s winner (its fitness, return and maximum drawdown); OOS: that winner traded on the next window with the carried equity.'),
+    foldsTable);
 }
 
 /** A fold's notes: closed at the end, no bars, no winner. */
@@ -158,11 +157,12 @@ function flags(f) {
   const out = [];
   if (f.noBars) out.push(h('span', { class: 'flag flag-warn', 'data-testid': 'flag-no-bars', title: 'A window held no bars (a gap in the data): the fold was skipped and counts in no criterion.' }, 'no bars'));
   else if (!f.winner) out.push(h('span', { class: 'flag flag-warn', title: 'Every in-sample trial failed: the out-of-sample window was spent flat.' }, 'no winner'));
+  if (f.failed) out.push(h('span', { class: 'flag flag-warn', title: 'In-sample trials that failed (the winner is the best of the rest).' }, `${int(f.failed)} failed trial${f.failed === 1 ? '' : 's'}`));
   const pos = f.winner?.closedAtEnd;
   if (pos) {
     const side = pos.side ?? (pos.quantity < 0 ? 'short' : 'long');
-    out.push(h('span', { class: 'flag', 'data-testid': 'flag-closed-at-end', title: 'A position was still open at the window\'s end: it was marked at the last close (no exit commission).' },
-      `closed at end (${side})`));
+    out.push(h('span', { class: 'flag', 'data-testid': 'flag-closed-at-end', title: `A ${side} position of ${num(pos.quantity, pos.quantity % 1 ? 4 : 0)} was still open at the window's end: it was marked at the last close (no exit commission).` },
+      'closed at end'));
   }
   return out.length ? h('span', { class: 'flags' }, out) : '';
 }
