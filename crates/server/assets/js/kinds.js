@@ -3,17 +3,17 @@
 // counts, how often the fallback polls. One table, so a page asks
 // `KINDS[kind].section` instead of repeating a ternary per kind.
 
-/** Per kind: API root, hash section, titles, progress unit, poll interval. */
+/** Per kind: API root, its name in the API (`kind` of `/api/runs`), hash section, titles, progress unit, poll interval. */
 export const KINDS = {
   backtest: {
-    api: '/api/backtests', section: 'backtests', title: 'Backtest', plural: 'Backtests', unit: 'bars', pollMs: 5000,
+    api: '/api/backtests', apiKind: 'backtest', section: 'backtests', title: 'Backtest', plural: 'Backtests', unit: 'bars', pollMs: 5000,
   },
   optimization: {
-    api: '/api/optimizations', section: 'optimizations', title: 'Optimization', plural: 'Optimizations', unit: 'combinations', pollMs: 30000,
+    api: '/api/optimizations', apiKind: 'optimization', section: 'optimizations', title: 'Optimization', plural: 'Optimizations', unit: 'combinations', pollMs: 30000,
   },
   // a walk-forward is a series of optimizations: polled as one
   walkforward: {
-    api: '/api/walkforwards', section: 'walkforwards', title: 'Walk-forward', plural: 'Walk-forwards', unit: 'combinations', pollMs: 30000,
+    api: '/api/walkforwards', apiKind: 'walkForward', section: 'walkforwards', title: 'Walk-forward', plural: 'Walk-forwards', unit: 'combinations', pollMs: 30000,
   },
 };
 

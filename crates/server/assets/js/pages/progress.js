@@ -21,7 +21,7 @@ const CANCEL_MESSAGE = {
 /** The counters of any status shape (submission, status, stored run). */
 export function counters(kind, s) {
   if (isGrid(kind)) {
-    const failed = s.failedCombinations ?? s.failed ?? 0;
+    const failed = s.failedCombinations ?? s.failedTrials ?? s.failed ?? 0;
     const skipped = s.skippedCombinations ?? s.skipped ?? 0;
     const completed = s.completedCombinations ?? s.completed ?? 0;
     const c = {
@@ -32,7 +32,8 @@ export function counters(kind, s) {
     };
     if (kind === 'walkforward') {
       c.folds = s.totalFolds ?? s.result?.plannedFolds ?? null;
-      c.foldsDone = s.foldsDone ?? s.completedFolds ?? s.result?.folds?.length ?? 0;
+      c.foldsDone = s.foldsProcessed ?? s.result?.folds?.length ?? 0;
+      c.currentFold = s.currentFold ?? null;
     }
     return c;
   }
@@ -43,9 +44,8 @@ export function counters(kind, s) {
 function extraText(kind, c, status) {
   if (kind === 'optimization') return `Failed: ${int(c.failed)} · Skipped by constraints: ${int(c.skipped)}`;
   if (kind !== 'walkforward') return '';
-  const parts = [`Folds done: ${int(c.foldsDone)} / ${c.folds == null ? '—' : int(c.folds)}`];
-  // the fold being optimized is the one after those done
-  if (status === 'Running' && c.folds != null && c.foldsDone < c.folds) parts.push(`running fold ${int(c.foldsDone + 1)}`);
+  const parts = [`Folds: ${int(c.foldsDone)} / ${c.folds == null ? '—' : int(c.folds)} done`];
+  if (status === 'Running' && c.currentFold != null) parts.push(`working on fold ${int(c.currentFold)}`);
   parts.push(`Failed trials: ${int(c.failed)}`);
   return parts.join(' · ');
 }

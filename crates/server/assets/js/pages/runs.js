@@ -20,7 +20,7 @@ const IN_FLIGHT = new Set(['Pending', 'Running']);
 
 /** One page of `GET /api/runs`: every kind, newest first (in flight first). */
 function loadPage(kind, status, offset, signal) {
-  return get('/api/runs', { offset, limit: PAGE, status, kind: kind === 'all' ? undefined : kind }, { signal });
+  return get('/api/runs', { offset, limit: PAGE, status, kind: kind === 'all' ? undefined : KINDS[kind].apiKind }, { signal });
 }
 
 function runHref(run) {
