@@ -3,7 +3,9 @@
 //! checked by the same planner the optimization uses, then run here: each
 //! fold's in-sample window optimized on `--threads`, its winner backtested
 //! on the out-of-sample window after it, with one progress bar over every
-//! fold's combinations. Local only for now.
+//! fold's combinations. With `--server` the same request goes to
+//! `POST /api/walkforwards` ([`crate::remote::walkforward`]) and the same
+//! table (or `--json`) is printed from the stored report.
 
 use crate::args::{Global, WalkForwardArgs};
 use crate::exit::{CliError, CliResult};
@@ -25,10 +27,10 @@ use std::sync::Arc;
 /// `--json`: the dataset and the report.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct WalkForwardOutput<'a> {
-    dataset: DatasetRef,
+pub(crate) struct WalkForwardOutput<'a> {
+    pub(crate) dataset: DatasetRef,
     #[serde(flatten)]
-    report: &'a WalkForwardReport,
+    pub(crate) report: &'a WalkForwardReport,
 }
 
 fn refused(e: &FieldError, names: &FieldNames<'_>) -> CliError {
@@ -43,7 +45,7 @@ fn refused(e: &FieldError, names: &FieldNames<'_>) -> CliError {
 }
 
 /// The walk-forward request of the flags.
-fn walkforward_request(a: &WalkForwardArgs) -> Result<WalkForwardRequest, FieldError> {
+pub(crate) fn walkforward_request(a: &WalkForwardArgs) -> Result<WalkForwardRequest, FieldError> {
     let folds = a
         .folds
         .map(|n| {
@@ -79,12 +81,6 @@ fn walkforward_request(a: &WalkForwardArgs) -> Result<WalkForwardRequest, FieldE
 
 pub fn run(registry: &Registry, global: &Global, a: &WalkForwardArgs) -> CliResult {
     let o = &a.opt;
-    if o.remote.server().is_some() {
-        return Err(CliError::Usage(
-            "--server: walk-forward runs on a server are not available yet; run it here (drop --server)"
-                .to_owned(),
-        ));
-    }
     if o.csv.is_some() {
         return Err(CliError::Usage(
             "--csv: not available for walkforward (use --json)".to_owned(),
@@ -95,6 +91,9 @@ pub fn run(registry: &Registry, global: &Global, a: &WalkForwardArgs) -> CliResu
             "--curves: not available for walkforward: --json holds the stitched equity curve"
                 .to_owned(),
         ));
+    }
+    if let Some(url) = o.remote.server() {
+        return crate::remote::walkforward(url, a);
     }
     let names = FieldNames {
         constraints: &o.constraints,
@@ -173,7 +172,7 @@ fn scalar(v: &ParamScalar) -> String {
     }
 }
 
-fn print_table(dataset: &str, r: &WalkForwardReport) {
+pub(crate) fn print_table(dataset: &str, r: &WalkForwardReport) {
     let mode = match r.mode {
         WindowMode::Rolling => "rolling",
         WindowMode::Anchored => "anchored",

@@ -236,9 +236,11 @@ fn refusals_name_the_flag() {
         "--out-of-sample",
         "30d",
         "--server",
-        "http://127.0.0.1:9"
+        "http://127.0.0.1:9",
+        "--threads",
+        "2"
     ])
-    .contains("not available yet"));
+    .contains("--threads applies to local runs only"));
 }
 
 #[test]

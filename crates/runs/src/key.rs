@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// Backtest or optimization.
+/// Backtest, optimization or walk-forward.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -25,6 +25,23 @@ pub enum RunKind {
     Backtest,
     /// Every combination of a grid.
     Optimization,
+    /// A grid optimized fold by fold, each winner tested out of sample.
+    WalkForward,
+}
+
+/// What a walk-forward's result depends on besides its grid: the folds'
+/// windows (they follow from the period, the timeframe and the window
+/// fields, so the key names the windows themselves) and the criteria.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WalkForwardSpec {
+    /// Rolling or anchored.
+    pub mode: crate::walkforward::WindowMode,
+    /// The folds, in order.
+    pub windows: Vec<crate::walkforward::FoldWindow>,
+    /// Pass/fail thresholds.
+    pub criteria: crate::walkforward::Criteria,
 }
 
 /// Everything a run's result depends on, in canonical form (names sorted,
@@ -81,6 +98,10 @@ pub struct RunSpec {
     pub sizing: String,
     /// Quantity decimals.
     pub qty_decimals: u8,
+    /// A walk-forward's windows and criteria (absent for the other kinds,
+    /// whose keys it thus leaves unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub walk_forward: Option<WalkForwardSpec>,
 }
 
 /// `[[name, [value, …]], …]`: each axis a pair of its name and its values'
@@ -125,12 +146,13 @@ impl RunKey {
 }
 
 impl RunKind {
-    /// `backtest` / `optimization`.
+    /// `backtest` / `optimization` / `walk-forward`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Backtest => "backtest",
             Self::Optimization => "optimization",
+            Self::WalkForward => "walk-forward",
         }
     }
 }
@@ -192,6 +214,7 @@ mod tests {
             slippage_ticks: 0,
             sizing: "pct:1000000000".into(),
             qty_decimals: 0,
+            walk_forward: None,
         }
     }
 
@@ -200,7 +223,22 @@ mod tests {
         let a = backtest();
         assert_eq!(a.key(), backtest().key());
         assert_eq!(a.key().as_str().len(), 64);
-        let changes: [fn(&mut RunSpec); 17] = [
+        let changes: [fn(&mut RunSpec); 20] = [
+            |s| s.kind = RunKind::WalkForward,
+            |s| {
+                s.walk_forward = Some(WalkForwardSpec {
+                    mode: crate::walkforward::WindowMode::Rolling,
+                    windows: Vec::new(),
+                    criteria: crate::walkforward::Criteria::default(),
+                });
+            },
+            |s| {
+                s.walk_forward = Some(WalkForwardSpec {
+                    mode: crate::walkforward::WindowMode::Anchored,
+                    windows: Vec::new(),
+                    criteria: crate::walkforward::Criteria::default(),
+                });
+            },
             |s| s.build = "4567".into(),
             |s| s.kind = RunKind::Optimization,
             |s| s.strategy_version = "1.0.1".into(),
@@ -226,6 +264,14 @@ mod tests {
             change(&mut b);
             assert_ne!(a.key(), b.key(), "change #{i} must change the key");
         }
+    }
+
+    /// Runs stored before walk-forwards existed keep their keys: the field
+    /// is left out of the hashed text when absent.
+    #[test]
+    fn an_absent_walk_forward_leaves_the_key_text_unchanged() {
+        let text = serde_json::to_string(&backtest()).unwrap();
+        assert!(!text.contains("walkForward"), "{text}");
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub mod walkforward;
 pub use cache::{CacheError, MemoryCache, ProgressCache};
 pub use key::{RunKey, RunKind, RunSpec};
 pub use settings::{engine_config, CostSettings, FieldError};
-pub use snapshot::RunSnapshot;
+pub use snapshot::{FoldCounts, RunSnapshot};
 pub use status::RunStatus;
 
 /// A mutex's guard even when a panicking thread poisoned it: every value

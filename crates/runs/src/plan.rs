@@ -92,6 +92,9 @@ pub enum Work {
     Backtest(Params),
     /// Every combination of this spec.
     Optimization(OptimizeSpec),
+    /// Each fold's grid optimized in sample, its winner tested out of
+    /// sample (the job's target is the plan's).
+    WalkForward(Box<crate::walkforward::WalkForwardJob>),
 }
 
 /// A checked submission, ready to queue.
@@ -110,10 +113,19 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Backtest or optimization.
+    /// Backtest, optimization or walk-forward.
     #[must_use]
     pub fn kind(&self) -> RunKind {
         self.spec.kind
+    }
+
+    /// A walk-forward's folds (`None` for the other kinds).
+    #[must_use]
+    pub fn folds(&self) -> Option<u64> {
+        match &self.work {
+            Work::WalkForward(w) => Some(w.windows.len() as u64),
+            _ => None,
+        }
     }
 }
 
@@ -183,12 +195,13 @@ pub struct Job {
 }
 
 impl Job {
-    /// Backtest or optimization.
+    /// Backtest, optimization or walk-forward.
     #[must_use]
     pub fn kind(&self) -> RunKind {
         match self.work {
             Work::Backtest(_) => RunKind::Backtest,
             Work::Optimization(_) => RunKind::Optimization,
+            Work::WalkForward(_) => RunKind::WalkForward,
         }
     }
 
@@ -198,18 +211,14 @@ impl Job {
     pub fn spec(&self) -> RunSpec {
         match &self.work {
             Work::Backtest(params) => spec(RunKind::Backtest, &self.target, params),
-            Work::Optimization(o) => {
-                let mut spec = spec(RunKind::Optimization, &self.target, &o.base);
-                for a in o.grid.axes() {
-                    spec.params.remove(a.name);
-                    spec.axes.push((
-                        a.name.to_owned(),
-                        a.values.iter().map(ToString::to_string).collect(),
-                    ));
-                }
-                spec.constraints = o.constraints.iter().map(ToString::to_string).collect();
-                spec.maximize = Some(o.fitness.name().to_owned());
-                spec.top = Some(o.top);
+            Work::Optimization(o) => grid_spec(RunKind::Optimization, &self.target, o),
+            Work::WalkForward(w) => {
+                let mut spec = grid_spec(RunKind::WalkForward, &self.target, &w.spec);
+                spec.walk_forward = Some(crate::key::WalkForwardSpec {
+                    mode: w.mode,
+                    windows: w.windows.clone(),
+                    criteria: w.criteria,
+                });
                 spec
             }
         }
@@ -227,6 +236,23 @@ impl Job {
             work: self.work,
         }
     }
+}
+
+/// The spec of a grid run: the parameters not on an axis, the axes in
+/// order, the constraints, the fitness and the kept trials.
+fn grid_spec(kind: RunKind, t: &Target, o: &OptimizeSpec) -> RunSpec {
+    let mut spec = spec(kind, t, &o.base);
+    for a in o.grid.axes() {
+        spec.params.remove(a.name);
+        spec.axes.push((
+            a.name.to_owned(),
+            a.values.iter().map(ToString::to_string).collect(),
+        ));
+    }
+    spec.constraints = o.constraints.iter().map(ToString::to_string).collect();
+    spec.maximize = Some(o.fitness.name().to_owned());
+    spec.top = Some(o.top);
+    spec
 }
 
 fn spec(kind: RunKind, t: &Target, params: &Params) -> RunSpec {
@@ -257,6 +283,7 @@ fn spec(kind: RunKind, t: &Target, params: &Params) -> RunSpec {
             Sizing::EquityFraction(r) => format!("pct:{}", r.raw()),
         },
         qty_decimals: t.instrument.qty_scale.decimals(),
+        walk_forward: None,
     }
 }
 

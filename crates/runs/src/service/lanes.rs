@@ -76,14 +76,7 @@ impl RunService {
                 ended,
                 None,
             ),
-            Err(e) => (
-                RunStatus::Failed,
-                match run.kind() {
-                    RunKind::Backtest => Ended::Backtest(None),
-                    RunKind::Optimization => Ended::Optimization(None),
-                },
-                Some(e),
-            ),
+            Err(e) => (RunStatus::Failed, Ended::none(run.kind()), Some(e)),
         };
         self.finish(run, status, ended, error);
         self.inner.running.fetch_sub(1, Ordering::Relaxed);
@@ -112,6 +105,10 @@ impl RunService {
             .load(&t.dataset, t.period.from_ms, t.period.to_ms)
             .map_err(|e| (e.to_string(), trace_here()))?;
         drop(catalog);
+        if let Work::WalkForward(job) = &run.plan.work {
+            // each window is resampled on its own: the period never is
+            return self.compute_walkforward(run, job, &bars);
+        }
         let data = MarketData::new(t.instrument.clone(), bars, t.dataset.timeframe, t.timeframe)
             .map_err(|e| (format!("no data to run on: {e}"), trace_here()))?;
         info!(run = %run.id, sub_bars = data.total_sub_bars(), "data loaded");
@@ -138,6 +135,10 @@ impl RunService {
             Work::Optimization(_) if self.inner.coordinator.is_some() => {
                 self.compute_distributed(run, &data)
             }
+            Work::WalkForward(_) => Err((
+                "internal error: a walk-forward ran as an optimization".into(),
+                trace_here(),
+            )),
             Work::Optimization(spec) => {
                 match t.strategy.optimize(
                     &data,

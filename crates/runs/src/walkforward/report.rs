@@ -14,6 +14,17 @@ pub enum WalkForwardError {
         /// Why.
         source: OptimizeError,
     },
+    /// The fold's optimization on the scale-out workers failed (Redis
+    /// lost, a chunk that kept failing, no progress).
+    #[error("fold {fold}: {message}")]
+    Workers {
+        /// 1 = first.
+        fold: u32,
+        /// Why.
+        message: String,
+        /// Where, when known.
+        backtrace: String,
+    },
     /// The winner's out-of-sample backtest failed.
     #[error("fold {fold}: the out-of-sample backtest of the winner failed: {message}")]
     Backtest {
@@ -28,6 +39,7 @@ pub enum WalkForwardError {
 
 /// A range of the period's bars (at the dataset's resolution), `[from, to)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BarRange {
     /// First bar's index.
@@ -38,11 +50,13 @@ pub struct BarRange {
 
 /// A fold's winner: its in-sample result and its out-of-sample backtest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FoldWinner {
     /// Combination index in the grid.
     pub index: u64,
     /// Its parameters.
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, ParamScalar>))]
     pub params: ParamMap,
     /// In-sample fitness (`None`: undefined).
     pub is_fitness: Option<f64>,
@@ -64,6 +78,7 @@ pub struct FoldWinner {
 
 /// One fold of the report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FoldReport {
     /// The windows.
@@ -92,6 +107,7 @@ pub struct FoldReport {
 
 /// Statistics of the stitched out-of-sample equity curve.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StitchedMetrics {
     /// The request's cash.
@@ -125,6 +141,7 @@ pub struct StitchedMetrics {
 
 /// How a parameter's winning value moved across folds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ParamStability {
     /// Parameter (an axis).
@@ -142,6 +159,7 @@ pub struct ParamStability {
 
 /// One pass/fail criterion.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CriterionCheck {
     /// `wfe`, `profitableFolds`, `foldProfitShare` or `maxDrawdown`.
@@ -158,6 +176,7 @@ pub struct CriterionCheck {
 
 /// The outcome of a walk-forward (complete, or partial when cancelled).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WalkForwardReport {
     /// Strategy name.

@@ -59,6 +59,50 @@ pub(super) fn ratio_pct(oos: Option<f64>, is: Option<f64>) -> Option<f64> {
     }
 }
 
+/// Where each fold's in-sample optimization runs: this process's threads
+/// ([`run`]), or the scale-out workers (the run service's coordinator) —
+/// the same trials either way, so the same report.
+pub trait FoldOptimizer {
+    /// Optimizes `job`'s grid over fold `window`'s in-sample `data`,
+    /// reporting into `progress` (which cancels it): the report, `None`
+    /// when it was cancelled.
+    ///
+    /// # Errors
+    /// [`WalkForwardError`] naming the fold.
+    fn optimize(
+        &self,
+        job: &WalkForwardJob,
+        window: &FoldWindow,
+        data: &MarketData,
+        progress: &OptimizationProgress,
+    ) -> Result<Option<OptimizationReport>, WalkForwardError>;
+}
+
+/// A fold optimized here, on `threads` threads.
+struct LocalFolds {
+    threads: usize,
+}
+
+impl FoldOptimizer for LocalFolds {
+    fn optimize(
+        &self,
+        job: &WalkForwardJob,
+        window: &FoldWindow,
+        data: &MarketData,
+        progress: &OptimizationProgress,
+    ) -> Result<Option<OptimizationReport>, WalkForwardError> {
+        let t = &job.target;
+        let report = t
+            .strategy
+            .optimize(data, &t.config, &job.spec, progress, self.threads)
+            .map_err(|source| WalkForwardError::Optimize {
+                fold: window.fold,
+                source,
+            })?;
+        Ok((!report.cancelled).then_some(report))
+    }
+}
+
 /// Runs the walk-forward of `job` over `bars` (the period's bars at the
 /// dataset's resolution, as `Catalog::load` returns them) on `threads`
 /// threads, reporting into `progress`.
@@ -75,6 +119,19 @@ pub fn run(
     bars: &Bars,
     progress: &WalkForwardProgress,
     threads: usize,
+) -> Result<WalkForwardReport, WalkForwardError> {
+    run_with(job, bars, progress, &LocalFolds { threads })
+}
+
+/// [`run`] with each fold's in-sample optimization done by `folds`.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_with(
+    job: &WalkForwardJob,
+    bars: &Bars,
+    progress: &WalkForwardProgress,
+    folds_by: &dyn FoldOptimizer,
 ) -> Result<WalkForwardReport, WalkForwardError> {
     let t = &job.target;
     let strategy = &t.strategy;
@@ -111,16 +168,10 @@ pub fn run(
             continue;
         };
         let op = progress.start_fold();
-        let report = strategy
-            .optimize(&is_data, &t.config, &job.spec, &op, threads)
-            .map_err(|source| WalkForwardError::Optimize {
-                fold: w.fold,
-                source,
-            })?;
-        if report.cancelled {
+        let Some(report) = folds_by.optimize(job, w, &is_data, &op)? else {
             cancelled = true;
             break;
-        }
+        };
         let start_equity = carried;
         let winner = match report.top.first() {
             None => None,

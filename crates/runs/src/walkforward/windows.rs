@@ -5,6 +5,7 @@ use super::*;
 
 /// One fold's windows, `[from, to)` in epoch ms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FoldWindow {
     /// 1 = first.
@@ -249,4 +250,25 @@ pub fn check_walkforward(
         criteria,
         total,
     })
+}
+
+/// Plans a walk-forward for the run service: [`check_walkforward`] (whole
+/// units, as the API trades) and its run key, which covers the windows and
+/// the criteria besides everything an optimization's key does.
+///
+/// # Errors
+/// The first refused field.
+pub fn plan_walkforward(
+    registry: &Registry,
+    req: &WalkForwardRequest,
+    dataset: DatasetInfo,
+    limits: GridLimits,
+) -> Result<plan::Plan, FieldError> {
+    let job = check_walkforward(registry, req, dataset, limits, None)?;
+    Ok(plan::Job {
+        total: job.total,
+        target: job.target.clone(),
+        work: Work::WalkForward(Box::new(job)),
+    }
+    .into_plan())
 }
