@@ -347,6 +347,15 @@ const scenarios = {
     await listed.locator('a.run-link').click();
     await page.waitForURL(new RegExp(`#/walkforwards/${id}$`));
     await page.waitForSelector('[data-testid="walkforward-report"]');
+    // "Run again with changes" starts from its windows, criteria and grid
+    await page.click('text=Run again with changes');
+    await page.waitForSelector('form.run-form');
+    assert.equal(await page.isChecked('#kind-walkforward'), true);
+    assert.equal(await page.inputValue('input[name="folds"]'), '6');
+    assert.equal(await page.inputValue('input[name="oosFraction"]'), '0.25');
+    assert.equal(await page.inputValue('input[name="criteria.maxDrawdownPct"]'), '30');
+    assert.equal(await page.inputValue('input[name="criteria.minWfePct"]'), '');
+    await page.locator('[data-testid="grid-size"]', { hasText: '4 × 3 = 12 combinations per fold × 6 folds = 72' }).waitFor();
     await page.context().close();
   },
 
