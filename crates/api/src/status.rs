@@ -553,3 +553,46 @@ pub enum OptimizationRun {
     /// Pending or running: its status.
     InFlight(Box<OptimizationStatus>),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A client reads each submission answer as its own kind: a
+    /// walk-forward's has every field of an optimization's too.
+    #[test]
+    fn submissions_read_back_as_their_kind() {
+        let opt = json!({"id": "o", "runKey": "k", "totalCombinations": 6,
+            "status": "Pending", "existing": false});
+        let wf = json!({"id": "w", "runKey": "k", "totalFolds": 3, "combinationsPerFold": 2,
+            "totalCombinations": 6, "status": "Pending", "existing": false});
+        let bt = json!({"id": "b", "runKey": "k", "totalBars": 6,
+            "status": "Pending", "existing": false});
+        assert!(matches!(
+            serde_json::from_value(opt).unwrap(),
+            Submission::Optimization(_)
+        ));
+        let Submission::WalkForward(w) = serde_json::from_value(wf.clone()).unwrap() else {
+            panic!("{wf} read as another kind");
+        };
+        assert_eq!((w.total_folds, w.combinations_per_fold), (3, 2));
+        assert!(matches!(
+            serde_json::from_value(bt).unwrap(),
+            Submission::Backtest(_)
+        ));
+        let s = Submission::of(
+            RunKind::WalkForward,
+            Submitted {
+                id: "w".into(),
+                run_key: "k".into(),
+                status: RunStatus::Pending,
+                total: 6,
+                folds: Some(3),
+                existing: false,
+            },
+        );
+        assert_eq!(serde_json::to_value(&s).unwrap(), wf);
+        assert_eq!(s.total(), 6);
+    }
+}

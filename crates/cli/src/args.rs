@@ -144,7 +144,8 @@ pub struct ServeArgs {
     /// Backtests running at once (the rest wait as Pending).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub backtest_slots: u16,
-    /// Optimizations running at once (the rest wait as Pending).
+    /// Optimizations and walk-forwards running at once (one queue; the
+    /// rest wait as Pending).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
     pub optimization_slots: u16,
     /// Threads of each optimization [default: every core].

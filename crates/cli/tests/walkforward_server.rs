@@ -7,7 +7,7 @@
 mod common;
 
 use atf_testkit::server::{Backend, Options, TestServer};
-use common::{atf, json, ok, stderr, stdout, usage_error};
+use common::{atf, json, ok, on_terminal, stderr, stdout, usage_error};
 
 const WF: [&str; 18] = [
     "walkforward",
@@ -120,4 +120,26 @@ fn a_remote_walkforward_sends_its_token_and_refusals_name_the_flag() {
         line.contains("--threads applies to local runs only"),
         "{line}"
     );
+}
+
+#[test]
+fn a_remote_walkforward_draws_the_local_progress_bar_on_a_terminal() {
+    let data = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(data.path(), Backend::Memory);
+    let dir = tempfile::tempdir().unwrap();
+    let (status, text) = on_terminal(
+        dir.path(),
+        &format!(
+            "walkforward --dataset spy-1m --axis fast=2..40:2 --axis slow=50..300:25 \
+             --in-sample 20d --out-of-sample 10d --server {}",
+            srv.url
+        ),
+    );
+    assert!(status.success(), "{text}");
+    assert!(text.contains("submitted to"), "{text}");
+    assert!(
+        text.contains("Processed") && text.contains("combinations") && text.contains("fold "),
+        "no progress bar on a terminal: {text:?}"
+    );
+    assert!(text.contains("Overall: "), "{text}");
 }

@@ -352,3 +352,59 @@ fn a_stopping_server_saves_its_walkforwards_cancelled_with_their_finished_folds(
     assert_eq!(queued["result"], Value::Null);
     assert_eq!(queued["foldsProcessed"], 0);
 }
+
+#[test]
+fn a_winner_failing_out_of_sample_fails_the_walkforward_with_message_and_stack_trace() {
+    for backend in backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let srv = TestServer::start(dir.path(), backend);
+        // in-sample windows of 20 bars never reach the fault at bar 100; the
+        // year out of sample does
+        let body = json!({
+            "strategy": "fault-injection",
+            "dataset": "spy-1d",
+            "from": "2010-01-01",
+            "to": "2013-12-31",
+            "axes": {"period": [5, 10]},
+            "params": {"fault": "error", "fault_bar": 100},
+            "inSample": "28d",
+            "outOfSample": "364d",
+        });
+        let (code, sub) = srv.post("/api/walkforwards", &body);
+        assert_eq!(code, 202, "{backend:?}: {sub}");
+        let id = sub["id"].as_str().unwrap().to_owned();
+        let done = srv.wait_terminal("walkforwards", &id);
+        assert_eq!(status_of(&done), "Failed", "{backend:?}: {done}");
+        let msg = done["errorMessage"].as_str().unwrap();
+        assert!(
+            msg.starts_with("fold 1: the out-of-sample backtest of the winner failed"),
+            "{msg}"
+        );
+        assert!(msg.contains("bar 100"), "{msg}");
+        let trace = done["errorStackTrace"].as_str().unwrap();
+        assert!(!trace.is_empty());
+        assert_eq!(done["result"], Value::Null);
+        let (db_msg, db_trace, db_status): (String, String, String) =
+            rusqlite::Connection::open_with_flags(
+                srv.dir.join("runs.db"),
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            )
+            .unwrap()
+            .query_row(
+                "SELECT error_message, error_stack_trace, status FROM walkforward_runs WHERE id = ?1",
+                [&id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!((db_msg.as_str(), db_trace.as_str()), (msg, trace));
+        assert_eq!(db_status, "Failed");
+        // a failed run is no answer to the same request: it runs again
+        // (once the failed one has let go of its key, just after its end)
+        let again = eventually(PATIENCE, || match srv.post("/api/walkforwards", &body) {
+            (202, again) => Ok(again),
+            (code, other) => Err(format!("{code}: {other}")),
+        });
+        assert_ne!(again["id"], json!(id));
+        srv.wait_terminal("walkforwards", again["id"].as_str().unwrap());
+    }
+}

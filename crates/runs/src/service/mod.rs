@@ -5,9 +5,11 @@
 //!   ([`crate::plan`]), deduplicates by run key (a run in flight holds its
 //!   key in the cache; a completed one is found in SQLite), publishes a
 //!   `Pending` snapshot and queues the job. It never reads bars.
-//! - **Lanes**: backtests and optimizations wait in two queues, each worked
-//!   by a fixed number of threads (defaults 2 and 1), so extra runs stay
-//!   `Pending`. An optimization fans out on its own rayon pool.
+//! - **Lanes**: backtests in one queue, optimizations and walk-forwards
+//!   (a walk-forward is one optimization per fold, each over every core)
+//!   in the other, each worked by a fixed number of threads (defaults 2
+//!   and 1), so extra runs stay `Pending`. An optimization fans out on its
+//!   own rayon pool.
 //! - **Progress**: the engine bumps atomic counters; a publisher thread
 //!   copies them into the cache every [`ServiceConfig::publish_every`]
 //!   (never per bar or per trial).

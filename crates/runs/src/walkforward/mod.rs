@@ -44,6 +44,12 @@
 //! as a success). With in-sample > 0 and out-of-sample ≤ 0 it is defined and
 //! ≤ 0. Each fold's own WFE follows the same rule.
 //!
+//! **Where folds run.** [`run`] optimizes each fold on this process's
+//! threads; [`run_with`] takes a [`FoldOptimizer`], which the run service
+//! uses to hand each fold's in-sample optimization to the scale-out
+//! workers as an ordinary distributed optimization of that window. The
+//! trials, and so the report, are the same either way.
+//!
 //! **Criteria** (defaults in [`Criteria::default`]): WFE ≥ `minWfePct`
 //! (an undefined WFE fails); the share of folds whose out-of-sample net
 //! profit is > 0 ≥ `minProfitableFoldsPct`; no fold's out-of-sample profit

@@ -123,7 +123,7 @@ pub fn run(
     run_with(job, bars, progress, &LocalFolds { threads })
 }
 
-/// [`run`] with each fold's in-sample optimization done by `folds`.
+/// [`run`] with each fold's in-sample optimization done by `folds_by`.
 ///
 /// # Errors
 /// As [`run`].

@@ -341,3 +341,40 @@ fn the_in_sample_curve_is_thinned_to_every_kth_point_and_the_last() {
     assert_eq!(long.last().unwrap().equity, 100_999.0);
     assert!(thin(&EquityCurve::default(), 5).is_empty());
 }
+
+/// What a walk-forward keeps — each fold's winner and the stitched curve,
+/// both within the period — is bounded like an optimization's kept trials,
+/// the refusal naming the timeframe (a walk-forward has no `top`).
+#[test]
+fn what_a_walkforward_keeps_is_bounded_by_the_kept_points() {
+    let reg = Registry::builtin();
+    let ds = DatasetInfo {
+        id: 1,
+        name: "d".into(),
+        symbol: "D".into(),
+        timeframe: Timeframe::M1,
+        first_ts_ms: 0,
+        last_ts_ms: 999 * 60_000,
+        rows: 1_000,
+        price_decimals: 2,
+        volume_decimals: 0,
+        sha256: "00".into(),
+        file: "x".into(),
+        imported_at_ms: 0,
+        source_name: "x".into(),
+    };
+    let req = WalkForwardRequest::from_json(&json!({
+        "strategy": "sma-cross", "dataset": "d", "axes": {"fast": [5, 10]},
+        "inSample": "100m", "outOfSample": "100m"
+    }))
+    .unwrap();
+    let limits = |max_kept_points| GridLimits {
+        max_combinations: 100,
+        max_kept_points,
+    };
+    let job = check_walkforward(&reg, &req, ds.clone(), limits(1_000), None).unwrap();
+    assert_eq!((job.windows.len(), job.total), (9, 18));
+    let e = check_walkforward(&reg, &req, ds, limits(999), None).unwrap_err();
+    assert_eq!(e.field, "timeframe", "{e}");
+    assert!(e.reason.contains("999 equity points"), "{e}");
+}

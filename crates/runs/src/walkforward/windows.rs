@@ -217,7 +217,25 @@ pub fn check_walkforward(
     // the request says, which also keeps the kept-curve bound out of the way
     let mut optimization = req.optimization.clone();
     optimization.top = Some(1);
-    let job = plan::check_optimization(registry, &optimization, dataset, limits, qty_decimals)?;
+    let job = plan::check_optimization(registry, &optimization, dataset, limits, qty_decimals)
+        .map_err(|e| {
+            if e.field == "top" {
+                // one kept trial over the period's bars: the bound on what a
+                // run keeps (each fold's winner, the stitched curve, both
+                // within the period) is the period's length at the timeframe
+                FieldError::new(
+                    "timeframe",
+                    format!(
+                        "the period holds more bars at this timeframe than the {} equity \
+                         points a run may keep: use a coarser timeframe or a shorter period \
+                         (or raise --max-kept-points)",
+                        limits.max_kept_points
+                    ),
+                )
+            } else {
+                e
+            }
+        })?;
     let Work::Optimization(mut spec) = job.work else {
         return Err(FieldError::new("axes", "not an optimization"));
     };
