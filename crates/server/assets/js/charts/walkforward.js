@@ -2,7 +2,8 @@
 // on the same time axis each fold's winner's in-sample equity. Every fold
 // has a colour: its out-of-sample window is a band of that colour in both
 // charts (so fold k's in-sample line ends where its band begins) and is
-// labelled F1, F2, … where it starts.
+// labelled F1, F2, … where it starts. Both charts share one even time grid,
+// so the axis reads as time and their views move together.
 
 import { AreaSeries, COLORS, LineSeries, byTime, createSeriesMarkers, makeChart, seconds, syncTimeScales } from './lwc.js';
 
@@ -19,18 +20,58 @@ function alpha(hex, a) {
   return `rgba(${(v >> 16) & 255}, ${(v >> 8) & 255}, ${v & 255}, ${a})`;
 }
 
-/** The fold (1 = first) whose out-of-sample window holds `ms`, or null. */
-function foldAt(folds, ms) {
-  for (const f of folds) if (ms >= f.oosFromMs && ms < f.oosToMs) return f.fold;
-  return null;
+/**
+ * The fold (1 = first) whose out-of-sample window holds each of `times`
+ * (UTC seconds, ascending), or null: one walk over both, as the folds'
+ * windows follow each other in time.
+ */
+function foldsAt(folds, times) {
+  const out = new Array(times.length).fill(null);
+  let k = 0;
+  for (let i = 0; i < times.length; i += 1) {
+    const ms = times[i] * 1000;
+    while (k < folds.length && ms >= folds[k].oosToMs) k += 1;
+    if (k < folds.length && ms >= folds[k].oosFromMs) out[i] = folds[k].fold;
+  }
+  return out;
+}
+
+/** Columns of the shared time grid: about one per pixel and a half of a wide chart. */
+const COLUMNS = 1500;
+
+/**
+ * An even time grid over [first, last] (UTC seconds): the library spaces
+ * points evenly whatever their times, so the curves are put on one grid
+ * for the axis to read as time. Without it the thinned in-sample curves
+ * would be squeezed beside the stitched curve's every bar.
+ */
+function timeGrid(first, last) {
+  const step = Math.max(1, Math.ceil((last - first) / COLUMNS));
+  const n = Math.floor((last - first) / step) + 1;
+  return { first, step, n, times: Array.from({ length: n }, (_, i) => first + i * step) };
 }
 
 /**
- * Whitespace points at every time either chart shows: with the same
- * timeline under both, their logical ranges match and can be kept in step.
+ * `points` (ascending) on grid `g`: at each column from the first point's
+ * to the last one's, the last value at or before the column's end — equity
+ * holds between bars (nights, gaps, a fold spent flat).
  */
-function timeline(times) {
-  return [...new Set(times)].sort((a, b) => a - b).map((time) => ({ time }));
+function onGrid(points, g) {
+  if (!points.length) return [];
+  const from = Math.floor((points[0].time - g.first) / g.step);
+  const to = Math.floor((points[points.length - 1].time - g.first) / g.step);
+  const out = [];
+  let j = 0;
+  let value = points[0].value;
+  for (let i = from; i <= to; i += 1) {
+    const end = g.first + (i + 1) * g.step;
+    while (j < points.length && points[j].time < end) {
+      value = points[j].value;
+      j += 1;
+    }
+    out.push({ time: g.times[i], value });
+  }
+  return out;
 }
 
 /**
@@ -49,28 +90,24 @@ function addBands(chart, folds, times) {
     autoscaleInfoProvider: () => ({ priceRange: { minValue: 0, maxValue: 1 } }),
   });
   chart.priceScale('bands').applyOptions({ scaleMargins: { top: 0, bottom: 0 }, visible: false });
-  const data = [];
-  for (const t of times) {
-    const fold = foldAt(folds, t * 1000);
-    if (fold == null) data.push({ time: t });
-    else {
-      const c = alpha(foldColor(fold), 0.1);
-      data.push({ time: t, value: 1, topColor: c, bottomColor: c, lineColor: c });
-    }
-  }
-  bands.setData(data);
+  const at = foldsAt(folds, times);
+  bands.setData(times.map((time, i) => {
+    if (at[i] == null) return { time };
+    const c = alpha(foldColor(at[i]), 0.1);
+    return { time, value: 1, topColor: c, bottomColor: c, lineColor: c };
+  }));
   return bands;
 }
 
 /** F1, F2, … at the first point of each fold's out-of-sample window (every k-th when there are many). */
 function foldMarkers(folds, times) {
   const every = Math.max(1, Math.ceil(folds.length / 25));
+  const at = foldsAt(folds, times);
   const markers = [];
-  for (const f of folds) {
-    if ((f.fold - 1) % every) continue;
-    const t = times.find((x) => x * 1000 >= f.oosFromMs && x * 1000 < f.oosToMs);
-    if (t != null) markers.push({ time: t, position: 'aboveBar', shape: 'arrowDown', color: foldColor(f.fold), text: `F${f.fold}` });
-  }
+  at.forEach((fold, i) => {
+    if (fold == null || (fold - 1) % every || at[i - 1] === fold) return;
+    markers.push({ time: times[i], position: 'aboveBar', shape: 'arrowDown', color: foldColor(fold), text: `F${fold}` });
+  });
   return markers;
 }
 
@@ -80,12 +117,18 @@ function foldMarkers(folds, times) {
  * (`folds`: the report's fold rows). Returns a function that removes both.
  */
 export function walkForwardCharts(oosBox, isBox, equityCurve, folds) {
-  const oos = byTime(equityCurve.map((p) => ({ time: seconds(p.time), value: p.equity })));
-  const isCurves = folds
+  const toPoints = (curve) => byTime(curve.map((p) => ({ time: seconds(p.time), value: p.equity })));
+  const stitchedPoints = toPoints(equityCurve);
+  const isPoints = folds
     .filter((f) => f.winner?.isEquityCurve?.length)
-    .map((f) => ({ fold: f.fold, data: byTime(f.winner.isEquityCurve.map((p) => ({ time: seconds(p.time), value: p.equity }))) }));
-  const all = timeline([...oos.map((p) => p.time), ...isCurves.flatMap((c) => c.data.map((p) => p.time))]);
-  const times = all.map((p) => p.time);
+    .map((f) => ({ fold: f.fold, points: toPoints(f.winner.isEquityCurve) }));
+  const ends = [stitchedPoints, ...isPoints.map((c) => c.points)].filter((p) => p.length).flatMap((p) => [p[0].time, p[p.length - 1].time]);
+  const g = timeGrid(Math.min(...ends), Math.max(...ends));
+  const oos = onGrid(stitchedPoints, g);
+  const isCurves = isPoints.map((c) => ({ fold: c.fold, data: onGrid(c.points, g) }));
+  // the whole grid under both charts: their logical ranges match and are kept in step
+  const all = g.times.map((time) => ({ time }));
+  const times = g.times;
   const money = { type: 'price', precision: 2, minMove: 0.01 };
 
   const top = makeChart(oosBox);
