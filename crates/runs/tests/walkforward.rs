@@ -10,7 +10,9 @@ use atf_engine::optimize::OptimizationProgress;
 use atf_engine::{PerformanceMetrics, Registry};
 use atf_runs::plan::{self, GridLimits, Work};
 use atf_runs::request::{BacktestRequest, OptimizationRequest};
-use atf_runs::walkforward::{self, WalkForwardProgress, WalkForwardReport, WalkForwardRequest};
+use atf_runs::walkforward::{
+    self, WalkForwardProgress, WalkForwardReport, WalkForwardRequest, IS_CURVE_POINTS,
+};
 use atf_runs::warmup;
 use serde_json::{json, Value};
 
@@ -100,6 +102,27 @@ fn assert_exact(catalog: &Catalog, body: &Value, report: &WalkForwardReport) {
         );
         assert_eq!(win.params, best.report.params);
         assert_eq!(win.is_metrics, untimed(best.report.metrics.clone()));
+        // the chart's in-sample curve: the ordinary winner's, thinned
+        let full: std::collections::BTreeMap<i64, u64> = best
+            .report
+            .equity_curve
+            .points()
+            .map(|p| (p.time, p.equity.to_bits()))
+            .collect();
+        let thin = &win.is_equity_curve;
+        assert!(
+            thin.len() <= IS_CURVE_POINTS.min(full.len()),
+            "fold {}",
+            w.fold
+        );
+        assert_eq!(thin.first().map(|p| p.time), full.keys().next().copied());
+        assert_eq!(thin.last().map(|p| p.time), full.keys().last().copied());
+        assert!(
+            thin.iter()
+                .all(|p| full.get(&p.time) == Some(&p.equity.to_bits())),
+            "fold {}: a point not on the winner's curve",
+            w.fold
+        );
 
         // the out-of-sample backtest, ordinary, with the carried cash
         let mut bt = opt.clone();

@@ -72,7 +72,7 @@ use crate::settings::FieldError;
 use atf_data::{time, DatasetInfo};
 use atf_engine::metrics::{compute_trial, MetricsInput, RunCommon};
 use atf_engine::optimize::{OptimizationProgress, OptimizationReport, OptimizeError, OptimizeSpec};
-use atf_engine::report::{EquityPoint, OpenPosition, RunFailure};
+use atf_engine::report::{EquityCurve, EquityPoint, OpenPosition, RunFailure};
 use atf_engine::{Bars, MarketData, Money, ParamMap, ParamScalar, PerformanceMetrics, Progress};
 use atf_engine::{Registry, Timeframe};
 use serde::{Deserialize, Serialize};

@@ -70,6 +70,11 @@ pub struct FoldWinner {
     pub closed_at_end: Option<OpenPosition>,
     /// This fold's walk-forward efficiency, % (see the module doc).
     pub wfe_pct: Option<f64>,
+    /// The winner's in-sample equity (from the request's cash), thinned to
+    /// at most [`IS_CURVE_POINTS`] points for the dashboard's chart: every
+    /// k-th bar and the last. Absent from reports stored before it existed.
+    #[serde(default)]
+    pub is_equity_curve: Vec<EquityPoint>,
 }
 
 /// One fold of the report.

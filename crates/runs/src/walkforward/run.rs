@@ -44,6 +44,27 @@ pub(super) fn window_data(
     (data, range)
 }
 
+/// Most points of a fold winner's in-sample equity curve in the report:
+/// enough for a chart as wide as a screen, and the report stays small when
+/// a fold spans years of minute bars (anchored windows grow every fold).
+pub const IS_CURVE_POINTS: usize = 500;
+
+/// Every k-th point of `curve` and its last, at most `most` points in all
+/// (`most` ≥ 2).
+pub(super) fn thin(curve: &EquityCurve, most: usize) -> Vec<EquityPoint> {
+    let n = curve.len();
+    // one slot is kept for the last point
+    let step = if n <= most { 1 } else { n.div_ceil(most - 1) };
+    let mut out: Vec<EquityPoint> = (0..n)
+        .step_by(step)
+        .filter_map(|i| curve.point(i))
+        .collect();
+    if step > 1 && !(n - 1).is_multiple_of(step) {
+        out.extend(curve.point(n - 1));
+    }
+    out
+}
+
 pub(super) fn ratio_pct(oos: Option<f64>, is: Option<f64>) -> Option<f64> {
     match (oos, is) {
         (Some(o), Some(i)) if i > 0.0 && o.is_finite() && i.is_finite() => Some(o / i * 100.0),
@@ -221,6 +242,7 @@ pub fn run_with(
                     is_metrics,
                     oos_metrics,
                     closed_at_end: oos.open_position,
+                    is_equity_curve: thin(&top.report.equity_curve, IS_CURVE_POINTS),
                 })
             }
         };
