@@ -42,10 +42,10 @@ impl Rng {
 /// `n` one-minute bars whose per-bar log returns follow
 /// `r_t = φ·r_{t−1} + σ·ε_t` (φ = 0: a random walk), prices in cents
 /// from 1,000.00.
-fn series(n: usize, phi: f64, seed: u64) -> MarketData {
+fn bars(n: usize, phi: f64, seed: u64) -> Vec<Bar> {
     let mut rng = Rng(seed);
     let sigma = 0.001;
-    let mut bars = Bars::with_capacity(n);
+    let mut bars = Vec::with_capacity(n);
     let (mut log_p, mut r) = (100_000f64.ln(), 0.0);
     let mut prev = 100_000i64;
     for i in 0..n {
@@ -63,11 +63,34 @@ fn series(n: usize, phi: f64, seed: u64) -> MarketData {
         });
         prev = close;
     }
-    MarketData::new(
+    bars
+}
+
+fn series(n: usize, phi: f64, seed: u64) -> MarketData {
+    let mut all = Bars::with_capacity(n);
+    for b in bars(n, phi, seed) {
+        all.push(b);
+    }
+    MarketData::new(Instrument::new("GEN", 2), all, Timeframe::M1, Timeframe::M1).unwrap()
+}
+
+/// The same bars, the first `warmup` of them as warm-up before the window.
+fn series_with_warmup(n: usize, warmup: usize, phi: f64, seed: u64) -> MarketData {
+    let (mut before, mut window) = (Bars::with_capacity(warmup), Bars::with_capacity(n));
+    for (i, b) in bars(n, phi, seed).into_iter().enumerate() {
+        if i < warmup {
+            before.push(b);
+        } else {
+            window.push(b);
+        }
+    }
+    MarketData::with_warmup(
         Instrument::new("GEN", 2),
-        bars,
+        &before,
+        window,
         Timeframe::M1,
         Timeframe::M1,
+        warmup,
     )
     .unwrap()
 }
@@ -180,9 +203,8 @@ fn a_planted_persistent_edge_is_significant() {
     }
 }
 
-#[test]
-fn block_sums_are_those_of_the_trials_own_equity_curve() {
-    let report = optimize(&series(5_000, PHI, 3), 2);
+/// Checks each best trial's block sums against its equity curve.
+fn block_sums_match_the_curves(report: &OptimizationReport) {
     for top in &report.top {
         let raw = top
             .report
@@ -212,6 +234,20 @@ fn block_sums_are_those_of_the_trials_own_equity_curve() {
         // a trading strategy's blocks differ from one another
         assert!(got.cells().iter().any(|c| c[0] != got.cells()[0][0]));
     }
+}
+
+#[test]
+fn block_sums_are_those_of_the_trials_own_equity_curve() {
+    block_sums_match_the_curves(&optimize(&series(5_000, PHI, 3), 2));
+}
+
+/// With warm-up bars in front, the blocks cut the window alone.
+#[test]
+fn block_sums_cover_the_window_after_a_warm_up() {
+    let report = optimize(&series_with_warmup(5_000, 1_000, PHI, 3), 2);
+    assert_eq!(report.top[0].report.equity_curve.len(), 4_000);
+    assert_eq!(report.common.main_bars, 4_000);
+    block_sums_match_the_curves(&report);
 }
 
 #[test]

@@ -205,6 +205,7 @@ pub(crate) mod contract {
                     "mainBars": 10, "subBars": 10}
             }))
             .unwrap()],
+            folds: None,
         }
     }
 
