@@ -86,6 +86,7 @@ fn robustness_of(data: &MarketData, threads: usize) -> Robustness {
         fitness: Fitness::Sharpe,
         top: 10,
         assess: true,
+        search: None,
     };
     let cfg = BacktestConfig {
         initial_cash: Money::from_raw(10_000_000),

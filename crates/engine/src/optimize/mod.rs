@@ -26,6 +26,7 @@ mod fitness;
 mod progress;
 mod report;
 mod runner;
+pub mod search;
 
 pub use fitness::{Fitness, UnknownFitness};
 pub use progress::{Leader, OptimizationProgress};
@@ -60,6 +61,9 @@ pub struct OptimizeSpec {
     /// ([`crate::robustness`]: it re-runs a sample of trials). A
     /// walk-forward fold needs only its winner and turns it off.
     pub assess: bool,
+    /// A search of the grid within a budget instead of every combination
+    /// (`None`: the whole grid).
+    pub search: Option<search::Search>,
 }
 
 impl OptimizeSpec {

@@ -254,6 +254,7 @@ fn an_optimization_keeps_every_trial_and_its_best_in_full() {
         fitness: atf_engine::optimize::Fitness::NetProfit,
         top: 3,
         assess: true,
+        search: None,
     };
     let cfg = cfg();
     let report = entry
@@ -374,6 +375,7 @@ fn saved_optimization(store: &RunStore, id: &str) {
         fitness: atf_engine::optimize::Fitness::NetProfit,
         top: 2,
         assess: true,
+        search: None,
     };
     let report = entry
         .optimize(&data, &cfg(), &spec, &OptimizationProgress::new(), 2)
