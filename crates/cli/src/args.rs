@@ -441,6 +441,20 @@ pub struct OptimizeArgs {
     // range checked by the planner (`top`), as for the API
     #[arg(long, default_value_t = DEFAULT_TOP, value_name = "K")]
     pub top: u32,
+    /// How combinations are picked: `grid` (every one, within
+    /// --max-combinations), or a search of the axes' space within --budget
+    /// trials: `random` (a seeded sample without repeats) or `genetic`
+    /// (generations bred from the best trials so far).
+    #[arg(long, default_value = "grid", value_parser = parse_method)]
+    pub method: atf_runs::request::Method,
+    /// Trials a search evaluates (required by --method random|genetic;
+    /// constraint-skipped combinations do not count).
+    #[arg(long, value_name = "N")]
+    pub budget: Option<u64>,
+    /// Seed of a search's generator [default: one chosen at random, printed
+    /// with the result]; the same seed repeats the same search.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
     /// Worker threads [default: all cores] (local runs only: a server uses
     /// its own `atf serve --threads`).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -480,6 +494,11 @@ pub struct OptimizeArgs {
     pub no_progress: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
+}
+
+fn parse_method(s: &str) -> Result<atf_runs::request::Method, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|_| format!("unknown method '{s}' (grid, random, genetic)"))
 }
 
 fn parse_fitness(s: &str) -> Result<atf_engine::optimize::Fitness, String> {

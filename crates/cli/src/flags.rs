@@ -21,7 +21,7 @@ pub struct FieldNames<'a> {
 }
 
 /// Top-level request fields and their flags.
-const FLAGS: [(&str, &str); 25] = [
+const FLAGS: [(&str, &str); 28] = [
     ("strategy", "--strategy"),
     ("dataset", "--dataset"),
     ("timeframe", "--timeframe"),
@@ -38,6 +38,9 @@ const FLAGS: [(&str, &str); 25] = [
     ("constraints", "--constraint"),
     ("maximize", "--maximize"),
     ("top", "--top"),
+    ("method", "--method"),
+    ("budget", "--budget"),
+    ("seed", "--seed"),
     ("mode", "--mode"),
     ("inSample", "--in-sample"),
     ("outOfSample", "--out-of-sample"),

@@ -7,7 +7,7 @@
 
 use crate::args::{Global, WalkForwardArgs};
 use crate::exit::{CliError, CliResult};
-use crate::flags::{describe, FieldNames};
+use crate::flags::FieldNames;
 use crate::output::DatasetRef;
 use crate::progress::Watcher;
 use crate::render;
@@ -31,16 +31,7 @@ struct WalkForwardOutput<'a> {
     report: &'a WalkForwardReport,
 }
 
-fn refused(e: &FieldError, names: &FieldNames<'_>) -> CliError {
-    let line = describe(e, names);
-    CliError::Usage(
-        if e.field == "axes" && e.reason.contains("exceeds the limit") {
-            format!("{line} (raise it with --max-combinations or ATF_MAX_COMBINATIONS)")
-        } else {
-            line
-        },
-    )
-}
+use crate::optimize_cmd::refused;
 
 /// The walk-forward request of the flags.
 fn walkforward_request(a: &WalkForwardArgs) -> Result<WalkForwardRequest, FieldError> {

@@ -99,6 +99,7 @@ fn key_spec(kind: RunKind, strategy: &str) -> RunSpec {
         constraints: Vec::new(),
         maximize: (kind == RunKind::Optimization).then(|| "net-profit".into()),
         top: (kind == RunKind::Optimization).then_some(2),
+        search: None,
         cash_raw: 1,
         commission_rate_raw: 0,
         commission_fixed_raw: 0,
