@@ -27,12 +27,10 @@ use std::sync::Arc;
 /// command's.
 pub(crate) fn refused(e: &FieldError, names: &FieldNames<'_>) -> CliError {
     let line = describe(e, names);
-    CliError::Usage(match line.strip_suffix(plan::SEARCH_HINT) {
-        Some(line) if e.field == "axes" => format!(
-            "{line} (raise it with --max-combinations or ATF_MAX_COMBINATIONS, or search it \
-             within a budget: --method random|genetic --budget N)"
-        ),
-        _ => line,
+    CliError::Usage(if e.field == "axes" && line.ends_with(plan::SEARCH_HINT) {
+        format!("{line} (--method, --budget), or raise the limit with --max-combinations or ATF_MAX_COMBINATIONS")
+    } else {
+        line
     })
 }
 

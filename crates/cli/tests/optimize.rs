@@ -271,7 +271,8 @@ fn a_search_beyond_the_grid_limit_is_identical_on_one_and_two_threads() {
     let refusal = usage_error(d, &space);
     assert!(
         refusal.contains("exceeds the limit of 1000000")
-            && refusal.contains("--method random|genetic --budget N"),
+            && refusal.contains("search it instead with method random or genetic")
+            && refusal.contains("--max-combinations"),
         "{refusal}"
     );
     for method in ["random", "genetic"] {

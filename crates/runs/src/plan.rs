@@ -19,7 +19,8 @@ use atf_engine::{BacktestConfig, Instrument, Params, Sizing, Timeframe};
 
 /// What the refusal of a grid above the limit adds: a search is limited by
 /// its budget instead (the CLI puts its flags in its place).
-pub const SEARCH_HINT: &str = "; method random or genetic can search it within a budget instead";
+pub const SEARCH_HINT: &str =
+    ": search it instead with method random or genetic, limited by budget";
 
 /// Default number of best trials kept in full.
 pub const DEFAULT_TOP: usize = 20;
@@ -539,11 +540,7 @@ mod tests {
         // 10^8 combinations: a grid is refused, and told how to search it
         let e = check(json!({})).unwrap_err();
         assert_eq!(e.field, "axes");
-        assert!(
-            e.reason
-                .ends_with("method random or genetic can search it within a budget instead"),
-            "{e}"
-        );
+        assert!(e.reason.ends_with(SEARCH_HINT), "{e}");
         let job = check(json!({"method": "genetic", "budget": 500, "seed": 7})).unwrap();
         assert_eq!(job.total, 500, "progress counts the budget");
         let Work::Optimization(spec) = &job.work else {
