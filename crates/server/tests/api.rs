@@ -301,6 +301,69 @@ fn an_optimization_with_failing_trials_completes_and_keeps_every_failure() {
     }
 }
 
+/// Issue 17: a search through the API — a space the grid limit refuses,
+/// progress in trials of the budget with the generation, the chosen seed
+/// reported, and the same search with that seed answered by the same run.
+#[test]
+fn a_search_reports_trials_of_its_budget_its_generation_and_its_seed() {
+    for backend in backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let srv = TestServer::start(dir.path(), backend);
+        // 4,000,000 combinations
+        let grid = json!({
+            "strategy": "sma-cross", "dataset": "spy-1m", "timeframe": "1h",
+            "axes": {"fast": {"min": 1, "max": 2000, "step": 1},
+                     "slow": {"min": 1, "max": 2000, "step": 1}},
+            "constraints": ["fast < slow"], "top": 2
+        });
+        let (code, p) = srv.post("/api/optimizations", &grid);
+        assert_eq!(code, 422, "{p}");
+        assert_eq!(p["field"], "axes");
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("search it instead with method random or genetic"),
+            "{p}"
+        );
+        let mut body = grid.clone();
+        body["method"] = json!("genetic");
+        body["budget"] = json!(64);
+        let (code, sub) = srv.post("/api/optimizations", &body);
+        assert_eq!(code, 202, "{sub}");
+        assert_eq!(sub["totalCombinations"], 64, "the budget is the work");
+        let id = sub["id"].as_str().unwrap().to_owned();
+        let ev = srv.events("optimizations", &id);
+        let (last, data) = ev.last().unwrap();
+        assert_eq!(last, "completed", "{ev:?}");
+        for (_, p) in &ev {
+            assert!(p["processedCombinations"].as_u64() <= Some(64), "{p}");
+        }
+        assert_eq!(data["processedCombinations"], 64, "{data}");
+        assert!(data["generation"].as_u64().unwrap() >= 2, "{data}");
+        let search = &data["result"]["search"];
+        assert_eq!(search["method"], "genetic", "{data}");
+        assert_eq!(search["budget"], 64);
+        assert!(
+            search["seed"].is_u64(),
+            "a seed chosen and reported: {search}"
+        );
+        assert_eq!(data["result"]["trialCount"], 64);
+        // read back from SQLite alike
+        let (_, stored) = srv.get(&format!("/api/optimizations/{id}"));
+        assert_eq!(&stored["result"]["search"], search);
+        // the same search with its seed: the same run
+        body["seed"] = search["seed"].clone();
+        let (code, again) = srv.post("/api/optimizations", &body);
+        assert_eq!((code, &again["id"]), (200, &json!(id)), "{again}");
+        // another seed, another run
+        body["seed"] = json!(search["seed"].as_u64().unwrap().wrapping_add(1));
+        let (code, other) = srv.post("/api/optimizations", &body);
+        assert_eq!(code, 202, "{other}");
+        assert_ne!(other["id"], json!(id));
+    }
+}
+
 #[test]
 fn finished_runs_survive_a_restart() {
     for backend in backends() {

@@ -135,7 +135,11 @@ impl RunService {
                     Err(e) => Err((e.to_string(), trace_here())),
                 }
             }
-            Work::Optimization(_) if self.inner.coordinator.is_some() => {
+            // a search runs here, on the coordinator's threads: its batches
+            // are not yet handed to the workers (issue 17, increment 4)
+            Work::Optimization(spec)
+                if self.inner.coordinator.is_some() && spec.search.is_none() =>
+            {
                 self.compute_distributed(run, &data)
             }
             Work::Optimization(spec) => {

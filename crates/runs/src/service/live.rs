@@ -111,6 +111,10 @@ impl LiveRun {
             error_message: st.error.as_ref().map(|e| e.0.clone()),
             error_stack_trace: st.error.as_ref().map(|e| e.1.clone()),
             leaders,
+            generation: match &self.plan.work {
+                Work::Optimization(spec) if spec.search.is_some() => Some(self.trials.generation()),
+                _ => None,
+            },
         }
     }
 
