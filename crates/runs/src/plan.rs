@@ -22,6 +22,10 @@ use atf_engine::{BacktestConfig, Instrument, Params, Sizing, Timeframe};
 pub const SEARCH_HINT: &str =
     ": search it instead with method random or genetic, limited by budget";
 
+/// Largest seed a search takes: 2^53 - 1, the largest integer every JSON
+/// client (JavaScript's numbers) reads exactly.
+pub const MAX_SEED: u64 = (1 << 53) - 1;
+
 /// Default number of best trials kept in full.
 pub const DEFAULT_TOP: usize = 20;
 /// Most best trials kept in full: each keeps its whole equity curve and
@@ -397,9 +401,17 @@ fn search_of(
             format!("must be between 1 and {most}"),
         ));
     }
-    let seed = req
-        .seed
-        .unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0);
+    // within 2^53: a seed a JSON client reads back exactly can repeat the search
+    let seed = match req.seed {
+        Some(seed) if seed > MAX_SEED => {
+            return Err(FieldError::new(
+                "seed",
+                format!("must be at most {MAX_SEED} (2^53 - 1, exact in every JSON client)"),
+            ))
+        }
+        Some(seed) => seed,
+        None => uuid::Uuid::new_v4().as_u64_pair().0 >> 11,
+    };
     Ok(Some(Search {
         method,
         budget,
@@ -563,7 +575,7 @@ mod tests {
         );
         // no seed: one is chosen, and shown in the key's spec
         let chosen = check(json!({"method": "random", "budget": 5})).unwrap();
-        assert!(chosen.spec().search.is_some());
+        assert!(chosen.spec().search.is_some_and(|s| s.seed <= MAX_SEED));
         for (extra, field, reason) in [
             (
                 json!({"method": "random"}),

@@ -290,10 +290,14 @@ pub(crate) struct GridFields {
         schema(minimum = 1, maximum = 1000000, example = 20000)
     )]
     pub(crate) budget: Option<u64>,
-    /// Seed of a search's generator (default: one chosen at random and
-    /// reported in the result); the same seed repeats the same search.
+    /// Seed of a search's generator, 0 to 2^53 − 1 (default: one chosen at
+    /// random and reported in the result); the same seed repeats the same
+    /// search.
     #[serde(default, deserialize_with = "whole")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 0, example = 42))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 0, maximum = 9007199254740991_u64, example = 42)
+    )]
     pub(crate) seed: Option<u64>,
 }
 

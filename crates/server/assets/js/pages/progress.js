@@ -1,4 +1,4 @@
-// A run's progress panel: "Processed X / Total Bars|Combinations" (and
+// A run's progress panel: "Processed X / Total Bars|Combinations|Trials" (and
 // failed trials), a bar, elapsed time and ETA, the live-update mode, and a
 // Cancel button (with confirmation) while the run is in flight.
 
@@ -78,9 +78,11 @@ export function progressPanel(kind, initial, { onCancel }) {
     const s = last;
     const c = counters(kind, s);
     replace(badge, statusBadge(s.status));
-    text.textContent = `Processed ${int(c.processed)} / ${int(c.total)} ${unit}`;
+    // a search (method random or genetic) counts trials of its budget
+    const searching = kind === 'optimization' && s.generation != null;
+    text.textContent = `Processed ${int(c.processed)} / ${int(c.total)} ${searching ? 'Trials' : unit}`;
     extra.textContent = kind === 'optimization'
-      ? `Failed: ${int(c.failed)} · Skipped by constraints: ${int(c.skipped)}`
+      ? `${searching ? `Generation ${int(s.generation)} · ` : ''}Failed: ${int(c.failed)} · Skipped by constraints: ${int(c.skipped)}`
       : '';
     extra.hidden = kind !== 'optimization';
     setProgress(bar, c.processed, c.total);
