@@ -228,3 +228,67 @@ fn a_cancelled_search_says_so() {
     assert!(r.cancelled);
     assert!(r.trials.is_empty());
 }
+
+/// Issue 17, resume: an interrupted grid or search, resumed from the
+/// trials it recorded, runs only the rest and ends exactly as the
+/// uninterrupted run.
+#[test]
+fn a_resumed_run_ends_as_the_uninterrupted_one() {
+    use atf_engine::optimize::resume;
+    let data = walk(3_000);
+    for search in [
+        None,
+        Some(SearchMethod::Random),
+        Some(SearchMethod::Genetic),
+    ] {
+        let search = search.map(|method| Search {
+            method,
+            budget: 300,
+            seed: 5,
+        });
+        let s = spec(&AXES, &["fast<slow"], search);
+        let full = run(&data, &s, 2);
+        // what an interrupted run recorded: a part of the trials (for a
+        // search, the first batches and some of a later one)
+        let recorded: Vec<_> = match &full.search {
+            None => full
+                .trials
+                .iter()
+                .filter(|t| t.index % 3 != 0)
+                .cloned()
+                .collect(),
+            Some(o) => {
+                let kept: HashSet<u64> = o.order[..120]
+                    .iter()
+                    .chain(o.order[200..].iter().step_by(7))
+                    .copied()
+                    .collect();
+                full.trials
+                    .iter()
+                    .filter(|t| kept.contains(&t.index))
+                    .cloned()
+                    .collect()
+            }
+        };
+        let progress = OptimizationProgress::new();
+        let resumed = resume::<atf_engine::strategies::SmaCross>(
+            &data,
+            &cfg(),
+            &s,
+            recorded.clone(),
+            &progress,
+            2,
+        )
+        .unwrap();
+        let label = format!("{:?}", search.map(|s| s.method));
+        assert_eq!(
+            progress.completed() + progress.failed(),
+            (full.trials.len() - recorded.len()) as u64,
+            "{label}: only the trials not recorded ran"
+        );
+        assert_eq!(resumed.trials, full.trials, "{label}");
+        assert_eq!(resumed.search, full.search, "{label}");
+        assert_eq!(json(&resumed), json(&full), "{label}");
+        assert!(!resumed.cancelled);
+    }
+}

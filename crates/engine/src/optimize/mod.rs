@@ -25,6 +25,7 @@
 mod fitness;
 mod progress;
 mod report;
+mod resume;
 mod runner;
 pub mod search;
 
@@ -34,6 +35,7 @@ pub use report::{
     KeptTrial, OptimizationOutcome, OptimizationReport, OptimizationSummary, RankedTrials,
     TopTrial, Trial, TrialFailure, TrialOutcome, TrialRecord, TrialStatus,
 };
+pub use resume::resume;
 pub use runner::{assemble, optimize, run_range};
 
 use crate::grid::{numeric, Constraint, Grid};

@@ -251,7 +251,7 @@ impl Shared<'_> {
 /// Combinations per chunk: enough chunks for every thread to stay busy to
 /// the end, few enough that handing them out costs nothing.
 /// The thread pool and the shared state of one run over `spec`.
-fn setup<'a>(
+pub(super) fn setup<'a>(
     data: &'a MarketData,
     cfg: &'a BacktestConfig,
     spec: &'a OptimizeSpec,
@@ -297,7 +297,7 @@ fn common_of(data: &MarketData, cfg: &BacktestConfig) -> RunCommon {
     }
 }
 
-fn slots_of(spec: &OptimizeSpec) -> Result<Vec<usize>, OptimizeError> {
+pub(super) fn slots_of(spec: &OptimizeSpec) -> Result<Vec<usize>, OptimizeError> {
     spec.grid
         .axes()
         .iter()
@@ -640,7 +640,8 @@ pub fn optimize<S: Strategy>(
             false,
         ),
         Some(s) => {
-            let (trials, outcome, cancelled) = super::search::run_search::<S>(&pool, &shared, s);
+            let (trials, outcome, cancelled) =
+                super::search::run_search::<S>(&pool, &shared, s, &[]);
             (trials, Some(outcome), cancelled)
         }
     };

@@ -12,10 +12,14 @@ use std::sync::atomic::Ordering;
 
 /// Runs `search` over `shared`'s spec on `pool`: every trial evaluated (in
 /// index order), what the search did, and whether a cancel cut it short.
+/// Trials of `recorded` (sorted by index: an interrupted run's) are taken
+/// as they are instead of run again — the search replays the same batches,
+/// its results being the same.
 pub(in crate::optimize) fn run_search<S: Strategy>(
     pool: &rayon::ThreadPool,
     shared: &Shared<'_>,
     search: Search,
+    recorded: &[Trial],
 ) -> (Vec<Trial>, SearchOutcome, bool) {
     let mut planner = Planner::new(shared.spec, search);
     let mut trials: Vec<Trial> = Vec::new();
@@ -39,15 +43,37 @@ pub(in crate::optimize) fn run_search<S: Strategy>(
             cancelled = true;
             break;
         }
-        let ran = run_trials::<S>(pool, shared, Batch::List(&batch));
+        let known = |i: u64| {
+            recorded
+                .binary_search_by_key(&i, |t| t.index)
+                .ok()
+                .map(|at| &recorded[at])
+        };
+        let todo: Vec<u64> = batch
+            .iter()
+            .copied()
+            .filter(|&i| known(i).is_none())
+            .collect();
+        let mut fresh = run_trials::<S>(pool, shared, Batch::List(&todo)).into_iter();
+        let cut = fresh.len() < todo.len();
+        // the batch's trials in the batch's order, recorded or just run
+        let mut ran = Vec::with_capacity(batch.len());
+        for &i in &batch {
+            match known(i) {
+                Some(t) => ran.push(t.clone()),
+                None => match fresh.next() {
+                    Some(t) => ran.push(t),
+                    None => break,
+                },
+            }
+        }
         keys = ran
             .iter()
             .map(|t| RankKey::of(t, shared.spec.fitness, &shared.common))
             .collect();
         order.extend(ran.iter().map(|t| t.index));
-        let short = ran.len() < batch.len();
         trials.extend(ran);
-        if short {
+        if cut {
             cancelled = true;
             break;
         }
