@@ -428,7 +428,11 @@ pub struct OptimizeArgs {
     #[arg(long, default_value = "sma-cross")]
     pub strategy: String,
     /// Parameter axis, repeatable: a range `fast=5..50:5` or a list `fast=5,8,13`.
-    #[arg(long = "axis", value_name = "NAME=MIN..MAX:STEP", required = true)]
+    #[arg(
+        long = "axis",
+        value_name = "NAME=MIN..MAX:STEP",
+        required_unless_present = "resume"
+    )]
     pub axes: Vec<String>,
     /// Skip combinations that break a relation, repeatable: `fast<slow`
     /// (also <=, >, >=, !=). Skipped combinations are counted, not failed.
@@ -455,6 +459,11 @@ pub struct OptimizeArgs {
     /// with the result]; the same seed repeats the same search.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Resume the cancelled optimization ID on the --server: its own
+    /// request, keeping the trials it recorded and running only the rest
+    /// (the request flags are not used).
+    #[arg(long, value_name = "ID")]
+    pub resume: Option<String>,
     /// Worker threads [default: all cores] (local runs only: a server uses
     /// its own `atf serve --threads`).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]

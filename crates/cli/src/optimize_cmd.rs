@@ -38,6 +38,12 @@ pub fn run(registry: &Registry, global: &Global, a: &OptimizeArgs) -> CliResult 
     if let Some(url) = a.remote.server() {
         return crate::remote::optimize(registry, url, a);
     }
+    if a.resume.is_some() {
+        return Err(CliError::Usage(
+            "--resume needs --server: a server keeps cancelled runs to resume (a local run keeps nothing)"
+                .to_owned(),
+        ));
+    }
     let names = FieldNames {
         constraints: &a.constraints,
     };

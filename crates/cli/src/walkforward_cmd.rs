@@ -76,6 +76,11 @@ pub fn run(registry: &Registry, global: &Global, a: &WalkForwardArgs) -> CliResu
                 .to_owned(),
         ));
     }
+    if o.resume.is_some() {
+        return Err(CliError::Usage(
+            "--resume: only for atf optimize --server".to_owned(),
+        ));
+    }
     if o.csv.is_some() {
         return Err(CliError::Usage(
             "--csv: not available for walkforward (use --json)".to_owned(),

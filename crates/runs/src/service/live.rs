@@ -47,6 +47,9 @@ pub(super) struct LiveRun {
     pub(super) common: OnceLock<RunCommon>,
     /// When a cancel reached it while running (logged: how fast it stopped).
     pub(super) cancelled_at: OnceLock<Instant>,
+    /// A resumed optimization's trials recorded by the run it resumes
+    /// (taken when it starts).
+    pub(super) recorded: Mutex<Vec<atf_engine::optimize::Trial>>,
 }
 
 pub(super) use crate::lock;

@@ -43,6 +43,7 @@ mod shutdown;
 mod submit;
 
 pub use save::{DEFAULT_SAVE_ATTEMPTS, DEFAULT_SAVE_BACKOFF};
+pub use submit::ResumeError;
 
 use lanes::log_failed_trials;
 use live::{lock, LiveRun, LiveState, Phase};
