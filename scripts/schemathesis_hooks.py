@@ -24,6 +24,9 @@ _RUN = (
 DATA_DEPENDENT = {
     "POST /api/backtests": _RUN,
     "POST /api/optimizations": _RUN + ("axes", "constraints"),
+    # the windows must fit the period (and be sized one way, in whole bars)
+    "POST /api/walkforwards": _RUN
+    + ("axes", "constraints", "inSample", "outOfSample", "folds", "oosFraction"),
     # a timeframe must be a multiple of the dataset's; `to` after `from`
     "GET /api/datasets/{id}/bars": ("from", "to", "timeframe"),
     # `params.<name>` must be one of the optimization's parameters

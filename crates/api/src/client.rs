@@ -78,6 +78,7 @@ pub fn runs_path(kind: RunKind) -> &'static str {
     match kind {
         RunKind::Backtest => "/api/backtests",
         RunKind::Optimization => "/api/optimizations",
+        RunKind::WalkForward => "/api/walkforwards",
     }
 }
 
@@ -324,6 +325,15 @@ impl Client {
     /// [`ClientError`].
     pub fn backtest(&self, id: &str) -> Result<BacktestRun, ClientError> {
         self.get(&format!("/api/backtests/{id}"))
+    }
+
+    /// `GET /api/walkforwards/{id}`: the stored walk-forward, or its status
+    /// while in flight.
+    ///
+    /// # Errors
+    /// [`ClientError`].
+    pub fn walkforward(&self, id: &str) -> Result<crate::status::WalkForwardRun, ClientError> {
+        self.get(&format!("/api/walkforwards/{id}"))
     }
 
     /// An optimization: stored once ended, its status while in flight.

@@ -20,5 +20,5 @@ pub use problem::Problem;
 pub use status::{
     AnyStatus, BacktestRun, BacktestStatus, BacktestSubmission, CancelResponse, ChartBar,
     DatasetBars, Health, Limits, OptimizationRun, OptimizationStatus, OptimizationSubmission,
-    Submission,
+    Submission, WalkForwardRun, WalkForwardStatus, WalkForwardSubmission,
 };

@@ -4,13 +4,15 @@
 //! (`processedBars / totalBars`), an optimization counts combinations
 //! (`completedCombinations`, `failedCombinations`, `skippedCombinations`,
 //! `processedCombinations / totalCombinations`) and carries its live
-//! leaderboard. Both carry `errorMessage`, `errorStackTrace` and a nullable
+//! leaderboard, a walk-forward counts folds (`foldsProcessed / totalFolds`,
+//! `currentFold`) and combinations over every fold. All carry `errorMessage`, `errorStackTrace` and a nullable
 //! `result`.
 
 use atf_engine::optimize::TrialRecord;
 use atf_engine::BacktestReport;
 use atf_runs::service::{RunResult, RunState, Submitted};
 use atf_runs::store::OptimizationResult;
+use atf_runs::walkforward::WalkForwardReport;
 use atf_runs::{RunKind, RunSnapshot, RunStatus};
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +44,27 @@ pub struct OptimizationSubmission {
     /// Deduplication key.
     pub run_key: String,
     /// Combinations in the grid.
+    pub total_combinations: u64,
+    /// `Pending`, or the existing run's status.
+    pub status: RunStatus,
+    /// Whether an identical run answered instead of a new one.
+    pub existing: bool,
+}
+
+/// `202` (or `200`) to `POST /api/walkforwards`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct WalkForwardSubmission {
+    /// Run id.
+    pub id: String,
+    /// Deduplication key (it covers the windows and the criteria).
+    pub run_key: String,
+    /// Folds planned.
+    pub total_folds: u64,
+    /// Combinations in each fold's grid.
+    pub combinations_per_fold: u64,
+    /// Total work: folds × combinations per fold.
     pub total_combinations: u64,
     /// `Pending`, or the existing run's status.
     pub status: RunStatus,
@@ -140,7 +163,55 @@ pub struct OptimizationStatus {
     pub result: Option<OptimizationResult>,
 }
 
-/// Either status shape.
+/// `GET /api/walkforwards/{id}/status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct WalkForwardStatus {
+    /// Run id.
+    pub id: String,
+    /// Deduplication key.
+    pub run_key: String,
+    /// `Pending`, `Running`, `Completed`, `Failed` or `Cancelled`.
+    pub status: RunStatus,
+    /// Strategy name.
+    pub strategy: String,
+    /// Dataset name.
+    pub dataset: String,
+    /// Folds finished (in-sample optimization and out-of-sample backtest).
+    pub folds_processed: u64,
+    /// Folds planned.
+    pub total_folds: u64,
+    /// The fold working now (1 = first), while running.
+    #[cfg_attr(feature = "server", schema(required = true))]
+    pub current_fold: Option<u64>,
+    /// Combinations processed over every fold (completed, failed or skipped).
+    pub processed_combinations: u64,
+    /// Folds × combinations per fold.
+    pub total_combinations: u64,
+    /// In-sample trials that failed, over every fold.
+    pub failed_trials: u64,
+    /// Accepted at (ms since epoch).
+    pub submitted_at_ms: i64,
+    /// Started at.
+    #[cfg_attr(feature = "server", schema(required = true))]
+    pub started_at_ms: Option<i64>,
+    /// Ended at.
+    #[cfg_attr(feature = "server", schema(required = true))]
+    pub finished_at_ms: Option<i64>,
+    /// Why the walk-forward failed.
+    #[cfg_attr(feature = "server", schema(required = true))]
+    pub error_message: Option<String>,
+    /// Where.
+    #[cfg_attr(feature = "server", schema(required = true))]
+    pub error_stack_trace: Option<String>,
+    /// The report once ended (partial when cancelled: the folds that
+    /// finished).
+    #[cfg_attr(feature = "server", schema(required = true))]
+    pub result: Option<WalkForwardReport>,
+}
+
+/// Any status shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum AnyStatus {
@@ -148,6 +219,8 @@ pub enum AnyStatus {
     Backtest(Box<BacktestStatus>),
     /// An optimization's.
     Optimization(Box<OptimizationStatus>),
+    /// A walk-forward's.
+    WalkForward(Box<WalkForwardStatus>),
 }
 
 impl AnyStatus {
@@ -173,6 +246,13 @@ impl AnyStatus {
                     _ => None,
                 },
             ))),
+            RunKind::WalkForward => Self::WalkForward(Box::new(walkforward_status(
+                s,
+                match result {
+                    Some(RunResult::WalkForward(r)) => Some(*r),
+                    _ => None,
+                },
+            ))),
         }
     }
 
@@ -182,7 +262,31 @@ impl AnyStatus {
         match self {
             Self::Backtest(b) => b.status,
             Self::Optimization(o) => o.status,
+            Self::WalkForward(w) => w.status,
         }
+    }
+}
+
+fn walkforward_status(s: RunSnapshot, result: Option<WalkForwardReport>) -> WalkForwardStatus {
+    let folds = s.folds.unwrap_or_default();
+    WalkForwardStatus {
+        processed_combinations: s.processed(),
+        total_combinations: s.total,
+        failed_trials: s.failed,
+        folds_processed: folds.processed,
+        total_folds: folds.total,
+        current_fold: folds.current,
+        id: s.id,
+        run_key: s.run_key,
+        status: s.status,
+        strategy: s.strategy,
+        dataset: s.dataset,
+        submitted_at_ms: s.submitted_at_ms,
+        started_at_ms: s.started_at_ms,
+        finished_at_ms: s.finished_at_ms,
+        error_message: s.error_message,
+        error_stack_trace: s.error_stack_trace,
+        result,
     }
 }
 
@@ -233,6 +337,9 @@ fn optimization_status(s: RunSnapshot, result: Option<OptimizationResult>) -> Op
 pub enum Submission {
     /// To `POST /api/backtests`.
     Backtest(BacktestSubmission),
+    /// To `POST /api/walkforwards` (before the optimization's, whose
+    /// fields it has too: untagged variants are tried in order).
+    WalkForward(WalkForwardSubmission),
     /// To `POST /api/optimizations`.
     Optimization(OptimizationSubmission),
 }
@@ -256,6 +363,18 @@ impl Submission {
                 status: s.status,
                 existing: s.existing,
             }),
+            RunKind::WalkForward => {
+                let folds = s.folds.unwrap_or(0);
+                Self::WalkForward(WalkForwardSubmission {
+                    id: s.id,
+                    run_key: s.run_key,
+                    total_folds: folds,
+                    combinations_per_fold: s.total.checked_div(folds).unwrap_or(0),
+                    total_combinations: s.total,
+                    status: s.status,
+                    existing: s.existing,
+                })
+            }
         }
     }
 
@@ -265,6 +384,7 @@ impl Submission {
         match self {
             Self::Backtest(b) => &b.id,
             Self::Optimization(o) => &o.id,
+            Self::WalkForward(w) => &w.id,
         }
     }
 
@@ -274,6 +394,7 @@ impl Submission {
         match self {
             Self::Backtest(b) => b.total_bars,
             Self::Optimization(o) => o.total_combinations,
+            Self::WalkForward(w) => w.total_combinations,
         }
     }
 
@@ -283,6 +404,7 @@ impl Submission {
         match self {
             Self::Backtest(b) => b.status,
             Self::Optimization(o) => o.status,
+            Self::WalkForward(w) => w.status,
         }
     }
 
@@ -292,6 +414,7 @@ impl Submission {
         match self {
             Self::Backtest(b) => b.existing,
             Self::Optimization(o) => o.existing,
+            Self::WalkForward(w) => w.existing,
         }
     }
 }
@@ -414,6 +537,18 @@ pub enum BacktestRun {
     InFlight(Box<BacktestStatus>),
 }
 
+/// `GET /api/walkforwards/{id}`: the stored run once it has ended, its
+/// status while pending or running.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub enum WalkForwardRun {
+    /// Ended: the stored run.
+    Stored(Box<atf_runs::store::StoredWalkForward>),
+    /// Pending or running: its status.
+    InFlight(Box<WalkForwardStatus>),
+}
+
 /// `GET /api/optimizations/{id}`: the stored run once it has ended, its
 /// status while pending or running.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -424,4 +559,47 @@ pub enum OptimizationRun {
     Stored(Box<atf_runs::store::StoredOptimization>),
     /// Pending or running: its status.
     InFlight(Box<OptimizationStatus>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A client reads each submission answer as its own kind: a
+    /// walk-forward's has every field of an optimization's too.
+    #[test]
+    fn submissions_read_back_as_their_kind() {
+        let opt = json!({"id": "o", "runKey": "k", "totalCombinations": 6,
+            "status": "Pending", "existing": false});
+        let wf = json!({"id": "w", "runKey": "k", "totalFolds": 3, "combinationsPerFold": 2,
+            "totalCombinations": 6, "status": "Pending", "existing": false});
+        let bt = json!({"id": "b", "runKey": "k", "totalBars": 6,
+            "status": "Pending", "existing": false});
+        assert!(matches!(
+            serde_json::from_value(opt).unwrap(),
+            Submission::Optimization(_)
+        ));
+        let Submission::WalkForward(w) = serde_json::from_value(wf.clone()).unwrap() else {
+            panic!("{wf} read as another kind");
+        };
+        assert_eq!((w.total_folds, w.combinations_per_fold), (3, 2));
+        assert!(matches!(
+            serde_json::from_value(bt).unwrap(),
+            Submission::Backtest(_)
+        ));
+        let s = Submission::of(
+            RunKind::WalkForward,
+            Submitted {
+                id: "w".into(),
+                run_key: "k".into(),
+                status: RunStatus::Pending,
+                total: 6,
+                folds: Some(3),
+                existing: false,
+            },
+        );
+        assert_eq!(serde_json::to_value(&s).unwrap(), wf);
+        assert_eq!(s.total(), 6);
+    }
 }

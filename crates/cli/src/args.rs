@@ -144,7 +144,8 @@ pub struct ServeArgs {
     /// Backtests running at once (the rest wait as Pending).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub backtest_slots: u16,
-    /// Optimizations running at once (the rest wait as Pending).
+    /// Optimizations and walk-forwards running at once (one queue; the
+    /// rest wait as Pending).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
     pub optimization_slots: u16,
     /// Threads of each optimization [default: every core].
@@ -362,6 +363,10 @@ pub struct RunSettings {
     /// Strategy timeframe (1m, 5m, 15m, 1h, 4h, 1d, …) [default: the dataset's].
     #[arg(long, value_name = "TF")]
     pub timeframe: Option<String>,
+    /// Bars (at the timeframe) before --from the strategy warms up on; no
+    /// order placed on them is filled [default: 0, at most 100000].
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub warmup: Option<String>,
     /// Strategy parameter, repeatable: --param fast=10.
     #[arg(long = "param", value_name = "NAME=VALUE")]
     pub params: Vec<String>,

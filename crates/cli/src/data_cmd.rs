@@ -2,6 +2,7 @@
 
 use crate::args::{Global, ImportArgs, ListArgs};
 use crate::exit::CliResult;
+use crate::out::outln;
 use crate::render::print_json;
 use crate::setup::open_catalog;
 use atf_data::{time::format_iso, ImportOptions};
@@ -21,7 +22,7 @@ pub fn import(global: &Global, a: &ImportArgs) -> CliResult {
         return print_json(&r.dataset);
     }
     let d = &r.dataset;
-    println!(
+    outln!(
         "imported '{}' (id {}): {} {} bars of {}, {} → {}, {} price decimals, {:?} format",
         d.name,
         d.id,
@@ -34,12 +35,13 @@ pub fn import(global: &Global, a: &ImportArgs) -> CliResult {
         r.format
     );
     if r.gaps > 0 {
-        println!(
+        outln!(
             "note: {} gaps in time ({} missing bars); gaps are kept as they are, not filled",
-            r.gaps, r.missing_bars
+            r.gaps,
+            r.missing_bars
         );
     }
-    println!("sha256 {}", d.sha256);
+    outln!("sha256 {}", d.sha256);
     Ok(())
 }
 
@@ -50,12 +52,19 @@ pub fn list(global: &Global, a: &ListArgs) -> CliResult {
         return print_json(&list);
     }
     let w = list.iter().map(|d| d.name.len()).max().unwrap_or(4).max(4);
-    println!(
+    outln!(
         "{:>4}  {:<w$}  {:<8} {:>4} {:>9}  {:<20}  {:<20}  {:>3}",
-        "id", "name", "symbol", "tf", "rows", "first", "last", "dp"
+        "id",
+        "name",
+        "symbol",
+        "tf",
+        "rows",
+        "first",
+        "last",
+        "dp"
     );
     for d in list {
-        println!(
+        outln!(
             "{:>4}  {:<w$}  {:<8} {:>4} {:>9}  {:<20}  {:<20}  {:>3}",
             d.id,
             d.name,

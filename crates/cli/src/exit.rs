@@ -17,6 +17,9 @@ pub enum CliError {
     /// The user interrupted (Ctrl-C) a run they were following: exit 130,
     /// the message as it is (what became of the run).
     Interrupted(String),
+    /// Stdout's reader has gone (`atf … | head -1`): exit 141 quietly
+    /// (see `crate::out`).
+    StdoutClosed,
 }
 
 impl CliError {
@@ -38,6 +41,7 @@ impl CliError {
                 eprintln!("{m}");
                 ExitCode::from(130)
             }
+            Self::StdoutClosed => ExitCode::from(crate::out::CLOSED_PIPE),
         }
     }
 
@@ -67,7 +71,21 @@ impl From<atf_data::DataError> for CliError {
 
 impl From<std::io::Error> for CliError {
     fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Self::StdoutClosed;
+        }
         Self::failed(e)
+    }
+}
+
+impl From<serde_json::Error> for CliError {
+    /// A write that failed while serializing: its I/O error (a closed
+    /// stdout ends quietly); anything else a failure.
+    fn from(e: serde_json::Error) -> Self {
+        match e.io_error_kind() {
+            Some(kind) => std::io::Error::from(kind).into(),
+            None => Self::failed(e),
+        }
     }
 }
 

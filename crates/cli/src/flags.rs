@@ -21,12 +21,13 @@ pub struct FieldNames<'a> {
 }
 
 /// Top-level request fields and their flags.
-const FLAGS: [(&str, &str); 28] = [
+const FLAGS: [(&str, &str); 29] = [
     ("strategy", "--strategy"),
     ("dataset", "--dataset"),
     ("timeframe", "--timeframe"),
     ("from", "--from"),
     ("to", "--to"),
+    ("warmupBars", "--warmup"),
     ("params", "--param"),
     ("cash", "--cash"),
     ("commissionPct", "--commission-pct"),

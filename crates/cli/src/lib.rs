@@ -22,6 +22,7 @@ mod exit;
 mod flags;
 mod new_cmd;
 mod optimize_cmd;
+mod out;
 mod output;
 mod progress;
 mod remote;

@@ -10,6 +10,7 @@
 
 use crate::args::NewArgs;
 use crate::exit::{CliError, CliResult};
+use crate::out::outln;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -72,8 +73,8 @@ pub fn run(a: &NewArgs) -> CliResult {
         fs::write(&path, text).map_err(|e| CliError::failed(format!("{}: {e}", path.display())))?;
     }
     let dir = a.dir.display();
-    println!("created {dir} (crate {name}, strategy rsi-dip)");
-    println!("next:   cd {dir} && cargo test && cargo run --release -- backtest --strategy rsi-dip --dataset spy-1d");
+    outln!("created {dir} (crate {name}, strategy rsi-dip)");
+    outln!("next:   cd {dir} && cargo test && cargo run --release -- backtest --strategy rsi-dip --dataset spy-1d");
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! Human and machine output: tables, JSON, CSV.
 
-use crate::exit::{CliError, CliResult};
+use crate::exit::CliResult;
+use crate::out::outln;
 use atf_data::time::format_iso;
 use atf_engine::report::{Direction, OpenPosition, Trade};
 use atf_engine::{BacktestReport, ExitReason, PerformanceMetrics};
@@ -14,7 +15,7 @@ pub use crate::output::{BacktestOutput, DatasetRef};
 pub fn print_json<T: Serialize>(value: &T) -> CliResult {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    serde_json::to_writer(&mut out, value).map_err(CliError::failed)?;
+    serde_json::to_writer(&mut out, value)?;
     writeln!(out)?;
     out.flush()?;
     Ok(())
@@ -40,6 +41,7 @@ struct BacktestTable<'a> {
     pub sub_timeframe: &'a str,
     pub from_ms: i64,
     pub to_ms: i64,
+    pub warmup_bars: u32,
     pub metrics: &'a PerformanceMetrics,
     pub open_position: Option<OpenPosition>,
     pub rejected_orders: u64,
@@ -62,6 +64,7 @@ pub fn print_backtest(dataset: &str, r: &BacktestReport) {
         sub_timeframe: &r.sub_timeframe,
         from_ms: r.from_ms,
         to_ms: r.to_ms,
+        warmup_bars: r.warmup_bars,
         metrics: &r.metrics,
         open_position: r.open_position,
         rejected_orders: u64::from(r.rejected_orders),
@@ -93,10 +96,15 @@ fn print_backtest_table(r: &BacktestTable<'_>) {
         (
             "Period",
             format!(
-                "{} → {} at {}",
+                "{} → {} at {}{}",
                 format_iso(r.from_ms),
                 format_iso(r.to_ms),
-                r.timeframe
+                r.timeframe,
+                if r.warmup_bars > 0 {
+                    format!(", after {} warm-up bars", r.warmup_bars)
+                } else {
+                    String::new()
+                }
             ),
         ),
         ("Initial equity", money(m.initial_equity)),
@@ -157,16 +165,16 @@ fn print_backtest_table(r: &BacktestTable<'_>) {
     ];
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (k, v) in rows {
-        println!("{k:<width$}  {v}");
+        outln!("{k:<width$}  {v}");
     }
     if r.rejected_orders > 0 {
-        println!(
+        outln!(
             "note: {} orders were rejected as unaffordable or of zero size",
             r.rejected_orders
         );
     }
     if r.ambiguous_bracket_fills > 0 {
-        println!(
+        outln!(
             "note: in {} sub-bars both stop-loss and take-profit were reachable; the stop-loss was assumed to fill first",
             r.ambiguous_bracket_fills
         );

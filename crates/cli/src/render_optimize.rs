@@ -2,6 +2,7 @@
 //! from an optimization's summary and trials as the API reports them
 //! (so a local run and a `--server` run print the same way).
 
+use crate::out::outln;
 use atf_data::time::format_iso;
 use atf_engine::optimize::{Fitness, OptimizationSummary, TrialRecord, TrialStatus};
 use atf_engine::robustness::{Neighbourhood, Robustness};
@@ -29,6 +30,7 @@ struct OptimizationTable<'a> {
     strategy_version: &'a str,
     symbol: &'a str,
     main_bars: u64,
+    warmup_bars: u32,
     timeframe: &'a str,
     from_ms: i64,
     to_ms: i64,
@@ -153,6 +155,7 @@ pub fn print_table(
         strategy_version: &s.strategy_version,
         symbol: &s.symbol,
         main_bars: s.main_bars,
+        warmup_bars: s.warmup_bars,
         timeframe: &s.timeframe,
         from_ms: s.from_ms,
         to_ms: s.to_ms,
@@ -193,8 +196,8 @@ pub fn print_table(
 /// Prints an [`OptimizationTable`]: two summary lines, then the ranked
 /// rows with the ranked-by column marked.
 fn print_optimization_table(r: &OptimizationTable<'_>) {
-    println!(
-        "{} {} on {} ({}, {} main bars at {}, {} → {}), maximize {}",
+    outln!(
+        "{} {} on {} ({}, {} main bars at {}, {} → {}{}), maximize {}",
         r.strategy,
         r.strategy_version,
         r.dataset,
@@ -203,11 +206,16 @@ fn print_optimization_table(r: &OptimizationTable<'_>) {
         r.timeframe,
         format_iso(r.from_ms),
         format_iso(r.to_ms),
+        if r.warmup_bars > 0 {
+            format!(", after {} warm-up bars", r.warmup_bars)
+        } else {
+            String::new()
+        },
         r.fitness
     );
     let secs = r.wall_secs.max(1e-9);
     let ran = r.completed + r.failed;
-    println!(
+    outln!(
         "{} combinations: {} completed, {} failed, {} skipped{} in {:.3} s ({:.0} combinations/s on {} threads)",
         r.total,
         r.completed,
@@ -222,9 +230,9 @@ fn print_optimization_table(r: &OptimizationTable<'_>) {
         println!("{line}");
     }
     for line in &r.robustness {
-        println!("{line}");
+        outln!("{line}");
     }
-    println!();
+    outln!();
     let mut header: Vec<String> = vec!["rank".into()];
     header.extend(r.axes.iter().cloned());
     // The ranked-by column is marked with brackets.
@@ -295,13 +303,13 @@ fn print_optimization_table(r: &OptimizationTable<'_>) {
         }
         out
     };
-    println!("{}", line(&header));
+    outln!("{}", line(&header));
     for row in &rows {
-        println!("{}", line(row));
+        outln!("{}", line(row));
     }
     if r.failed > 0 {
         if let Some((combo, message)) = &r.first_failed {
-            println!(
+            outln!(
                 "\n{} trials failed; first by rank ({}): {}\n(messages and stack traces of all of them: --csv FILE or --json)",
                 r.failed,
                 combo.join(" "),

@@ -80,6 +80,7 @@ fn target(strategy: &str, s: &RunSettings) -> Result<RunTarget, FieldError> {
         timeframe: s.timeframe.clone(),
         from: s.from.clone(),
         to: s.to.clone(),
+        warmup_bars: s.warmup.as_deref().map(warmup).transpose()?,
         params,
         cash: Some(number("cash", &s.cash)?),
         commission_pct: Some(number("commissionPct", &s.commission_pct)?),
@@ -103,6 +104,15 @@ fn scalar(text: &str) -> Value {
             _ => Value::String(t.to_owned()),
         },
     }
+}
+
+/// `--warmup N` as the body's `warmupBars`: a whole number (one beyond
+/// `u32` reads as `u32::MAX`, which the planner refuses with its bound).
+fn warmup(text: &str) -> Result<u32, FieldError> {
+    text.trim()
+        .parse::<u64>()
+        .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+        .map_err(|_| FieldError::new("warmupBars", format!("'{text}' is not a whole number")))
 }
 
 /// A number field (`cash`, `commissionPct`, …) from its flag's text.
@@ -187,6 +197,16 @@ mod tests {
         assert_eq!(axis("fast").unwrap_err().field, "axes");
         assert_eq!(axis("=1,2").unwrap_err().field, "axes");
         assert_eq!(axis("fast=a..5:1").unwrap_err().field, "axes.fast");
+    }
+
+    #[test]
+    fn warm_up_is_a_whole_number() {
+        assert_eq!(warmup(" 60 ").unwrap(), 60);
+        assert_eq!(warmup("99999999999").unwrap(), u32::MAX);
+        for bad in ["-1", "1.5", "many"] {
+            let e = warmup(bad).unwrap_err();
+            assert_eq!(e.field, "warmupBars", "{bad}");
+        }
     }
 
     #[test]

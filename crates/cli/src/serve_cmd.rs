@@ -4,6 +4,7 @@
 
 use crate::args::{Global, ServeArgs};
 use crate::exit::{CliError, CliResult};
+use crate::out::outln;
 use crate::setup::data_dir;
 use atf_engine::Registry;
 use atf_server::serve::{shutdown_signal, ScaleOutConfig, ServeConfig, ServeError, Server};
@@ -31,7 +32,7 @@ pub fn run(registry: &Arc<Registry>, global: &Global, a: &ServeArgs) -> CliResul
     let dir = cfg.data_dir.clone();
     let server = Server::start(cfg, Arc::clone(registry)).map_err(cli_error)?;
     // the first line on stdout: scripts and tests read the port from it
-    println!(
+    outln!(
         "atf serve: listening on http://{} (data dir {}, cache {})",
         server.local_addr(),
         dir.display(),

@@ -55,14 +55,14 @@ pub fn dataset(catalog: &Catalog, name_or_id: &str) -> Result<DatasetInfo, CliEr
     })
 }
 
-/// The target's bars at its timeframe. The planner saw from the catalog
+/// The target's bars at its timeframe, with the warm-up bars before them
+/// it asks for (`--warmup`). The planner saw from the catalog
 /// entry alone that the period overlaps the data; a period that still
 /// holds no bar (inside a gap of the data) is refused the same way.
 pub fn load(catalog: &Catalog, t: &Target) -> Result<MarketData, CliError> {
-    let bars = catalog.load(&t.dataset, t.period.from_ms, t.period.to_ms)?;
+    let (before, bars) = atf_runs::warmup::load(t, catalog.data_dir())?;
     if bars.is_empty() {
         return Err(refused(&t.period.empty(&t.dataset), &FieldNames::default()));
     }
-    MarketData::new(t.instrument.clone(), bars, t.dataset.timeframe, t.timeframe)
-        .map_err(CliError::usage)
+    atf_runs::warmup::market_data(t, &before, bars).map_err(CliError::usage)
 }

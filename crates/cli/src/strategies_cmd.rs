@@ -2,6 +2,7 @@
 
 use crate::args::StrategiesArgs;
 use crate::exit::CliResult;
+use crate::out::outln;
 use crate::render::print_json;
 use atf_engine::{ParamKind, Registry};
 
@@ -11,7 +12,7 @@ pub fn run(registry: &Registry, a: &StrategiesArgs) -> CliResult {
         return print_json(&infos);
     }
     for s in infos {
-        println!("{} {} — {}", s.name, s.version, s.description);
+        outln!("{} {} — {}", s.name, s.version, s.description);
         for p in &s.params.0 {
             let kind = match &p.kind {
                 ParamKind::Int {
@@ -25,9 +26,9 @@ pub fn run(registry: &Registry, a: &StrategiesArgs) -> CliResult {
                     format!("choice default {default} of {}", options.join("|"))
                 }
             };
-            println!("    {:<16} {kind:<44} {}", p.name, p.description);
+            outln!("    {:<16} {kind:<44} {}", p.name, p.description);
         }
-        println!();
+        outln!();
     }
     Ok(())
 }

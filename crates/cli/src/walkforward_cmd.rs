@@ -3,11 +3,14 @@
 //! checked by the same planner the optimization uses, then run here: each
 //! fold's in-sample window optimized on `--threads`, its winner backtested
 //! on the out-of-sample window after it, with one progress bar over every
-//! fold's combinations. Local only for now.
+//! fold's combinations. With `--server` the same request goes to
+//! `POST /api/walkforwards` ([`crate::remote::walkforward`]) and the same
+//! table (or `--json`) is printed from the stored report.
 
 use crate::args::{Global, WalkForwardArgs};
 use crate::exit::{CliError, CliResult};
 use crate::flags::FieldNames;
+use crate::out::outln;
 use crate::output::DatasetRef;
 use crate::progress::Watcher;
 use crate::render;
@@ -25,16 +28,16 @@ use std::sync::Arc;
 /// `--json`: the dataset and the report.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct WalkForwardOutput<'a> {
-    dataset: DatasetRef,
+pub(crate) struct WalkForwardOutput<'a> {
+    pub(crate) dataset: DatasetRef,
     #[serde(flatten)]
-    report: &'a WalkForwardReport,
+    pub(crate) report: &'a WalkForwardReport,
 }
 
 use crate::optimize_cmd::refused;
 
 /// The walk-forward request of the flags.
-fn walkforward_request(a: &WalkForwardArgs) -> Result<WalkForwardRequest, FieldError> {
+pub(crate) fn walkforward_request(a: &WalkForwardArgs) -> Result<WalkForwardRequest, FieldError> {
     let folds = a
         .folds
         .map(|n| {
@@ -70,12 +73,6 @@ fn walkforward_request(a: &WalkForwardArgs) -> Result<WalkForwardRequest, FieldE
 
 pub fn run(registry: &Registry, global: &Global, a: &WalkForwardArgs) -> CliResult {
     let o = &a.opt;
-    if o.remote.server().is_some() {
-        return Err(CliError::Usage(
-            "--server: walk-forward runs on a server are not available yet; run it here (drop --server)"
-                .to_owned(),
-        ));
-    }
     if o.resume.is_some() {
         return Err(CliError::Usage(
             "--resume: only for atf optimize --server".to_owned(),
@@ -91,6 +88,9 @@ pub fn run(registry: &Registry, global: &Global, a: &WalkForwardArgs) -> CliResu
             "--curves: not available for walkforward: --json holds the stitched equity curve"
                 .to_owned(),
         ));
+    }
+    if let Some(url) = o.remote.server() {
+        return crate::remote::walkforward(url, a);
     }
     let names = FieldNames {
         constraints: &o.constraints,
@@ -110,9 +110,7 @@ pub fn run(registry: &Registry, global: &Global, a: &WalkForwardArgs) -> CliResu
     )
     .map_err(|e| refused(&e, &names))?;
     let t = &job.target;
-    let bars = catalog
-        .load(&t.dataset, t.period.from_ms, t.period.to_ms)
-        .map_err(CliError::from)?;
+    let bars = job.load(catalog.data_dir()).map_err(CliError::from)?;
     let threads = o.threads.map_or_else(
         || std::thread::available_parallelism().map_or(1, usize::from),
         usize::from,
@@ -169,24 +167,28 @@ fn scalar(v: &ParamScalar) -> String {
     }
 }
 
-fn print_table(dataset: &str, r: &WalkForwardReport) {
+pub(crate) fn print_table(dataset: &str, r: &WalkForwardReport) {
     let mode = match r.mode {
         WindowMode::Rolling => "rolling",
         WindowMode::Anchored => "anchored",
     };
-    println!(
+    outln!(
         "Walk-forward {} on {dataset} ({}), {mode}, {} folds × {} combinations, winners by {}",
-        r.strategy, r.timeframe, r.planned_folds, r.combinations_per_fold, r.maximize
+        r.strategy,
+        r.timeframe,
+        r.planned_folds,
+        r.combinations_per_fold,
+        r.maximize
     );
     if r.cancelled {
-        println!(
+        outln!(
             "CANCELLED after {} of {} folds",
             r.folds.len(),
             r.planned_folds
         );
     }
-    println!();
-    println!(
+    outln!();
+    outln!(
         "{:>4}  {:<23}  {:<23}  {:<28}  {:>8}  {:>8}  {:>9}  {:>8}  {:>6}  {:>13}",
         "fold",
         "in-sample",
@@ -222,7 +224,7 @@ fn print_table(dataset: &str, r: &WalkForwardReport) {
                             .map(|v| format!("{}={}", s.name, scalar(v)))
                     })
                     .collect();
-                println!(
+                outln!(
                     "{:>4}  {:<23}  {:<23}  {:<28}  {:>8}  {:>8}  {:>9.2}  {:>8.2}  {:>6}  {:>13.2}{}",
                     w.fold,
                     is,
@@ -241,46 +243,51 @@ fn print_table(dataset: &str, r: &WalkForwardReport) {
                     }
                 );
             }
-            None if f.no_bars => println!(
+            None if f.no_bars => outln!(
                 "{:>4}  {is:<23}  {oos:<23}  skipped: a window holds no bars (a gap in the data)",
                 w.fold
             ),
-            None => println!(
+            None => outln!(
                 "{:>4}  {is:<23}  {oos:<23}  no winner: all {} trials failed, flat out of sample",
-                w.fold, f.failed
+                w.fold,
+                f.failed
             ),
         }
     }
     let s = &r.stitched;
-    println!();
-    println!(
+    outln!();
+    outln!(
         "Stitched out-of-sample ({} bars, {} trades)",
-        s.bars, s.trade_count
+        s.bars,
+        s.trade_count
     );
-    println!(
+    outln!(
         "  equity        {:.2} → {:.2}  (net {:+.2}, {:+.2} %)",
-        s.initial_equity, s.final_equity, s.net_profit, s.total_return_pct
+        s.initial_equity,
+        s.final_equity,
+        s.net_profit,
+        s.total_return_pct
     );
-    println!(
+    outln!(
         "  annualized    {} %   max drawdown {:.2} %   Sharpe {}   t-stat {}",
         opt(s.annualized_return_pct, 2),
         s.max_drawdown_pct,
         opt(s.sharpe, 3),
         opt(s.sharpe_t_stat, 2)
     );
-    println!("  profitable folds {}/{}", s.profitable_folds, s.folds);
-    println!(
+    outln!("  profitable folds {}/{}", s.profitable_folds, s.folds);
+    outln!(
         "  WFE {} %  (OOS annualized {} % ÷ mean IS annualized {} %; undefined when IS ≤ 0)",
         opt(r.wfe_pct, 1),
         opt(s.annualized_return_pct, 2),
         opt(r.is_annualized_return_pct, 2)
     );
     if !r.stability.is_empty() {
-        println!();
-        println!("Parameter stability across folds");
+        outln!();
+        outln!("Parameter stability across folds");
         for p in &r.stability {
             let values: Vec<String> = p.values.iter().map(scalar).collect();
-            println!(
+            outln!(
                 "  {:<16} {} distinct  cv {}  [{}]",
                 p.name,
                 p.distinct,
@@ -289,17 +296,17 @@ fn print_table(dataset: &str, r: &WalkForwardReport) {
             );
         }
     }
-    println!();
-    println!("Criteria");
+    outln!();
+    outln!("Criteria");
     for c in &r.checks {
-        println!(
+        outln!(
             "  {}  {:<52} {}",
             if c.passed { "PASS" } else { "FAIL" },
             c.rule,
             opt(c.value, 1)
         );
     }
-    println!("Overall: {}", if r.passed { "PASS" } else { "FAIL" });
+    outln!("Overall: {}", if r.passed { "PASS" } else { "FAIL" });
 }
 
 #[cfg(test)]

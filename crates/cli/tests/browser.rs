@@ -2,8 +2,10 @@
 //! loopback port over a temporary data directory, driven by
 //! `tests/browser/dashboard.mjs` (playwright-core in Debian's headless
 //! chromium): submit a backtest from the form and read its report and
-//! charts, watch and cancel an optimization, read a failed run's stack
-//! trace, see validation errors next to their fields, polling when the
+//! charts, watch and cancel an optimization, submit a walk-forward and read
+//! its criteria marks, folds and charts, watch and cancel another, read a
+//! failed run's stack trace, see validation errors next to their fields
+//! (a walk-forward's windows too), polling when the
 //! event stream fails, the runs list, datasets, a phone-width layout,
 //! keyboard access, a server that requires a token (asked for once, kept,
 //! sent to the event stream too), and no console errors. Screenshots go to

@@ -248,6 +248,62 @@ fn backtest_json(dir: &Path, extra: &[&str]) -> Value {
     json(&text)
 }
 
+/// `--warmup N`: sma-cross (slow = 50) needs 50 bars before its first
+/// crossover; warmed up on the 50 bars before `--from` it can trade in the
+/// period's first 50 bars, cold it cannot. The period's own bars, cash and
+/// curve are the same; at the start of the data there is nothing to warm up
+/// on, and the result says so; out of bounds is one line naming the flag.
+#[test]
+fn backtest_warms_up_on_the_bars_before_from_and_says_how_many() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "--dataset",
+            "spy-1d",
+            "--param",
+            "fast=10",
+            "--param",
+            "slow=50",
+            "--to",
+            "2005-12-31",
+        ];
+        args.extend_from_slice(extra);
+        backtest_json(dir.path(), &args)
+    };
+    let cold = run(&["--from", "2005-01-01"]);
+    let warm = run(&["--from", "2005-01-01", "--warmup", "50"]);
+    assert_eq!(
+        (&cold["warmupBars"], &warm["warmupBars"]),
+        (&0.into(), &50.into())
+    );
+    assert_eq!(cold["fromMs"], warm["fromMs"]);
+    let curve = |r: &Value| r["equityCurve"].as_array().unwrap().clone();
+    assert_eq!(curve(&cold).len(), curve(&warm).len());
+    assert_eq!(
+        curve(&warm)[0]["time"],
+        warm["fromMs"],
+        "nothing recorded before"
+    );
+    assert_eq!(warm["metrics"]["initialEquity"], 10_000.0);
+    // the time of the period's 50th bar: the first a cold slow average has
+    let fiftieth = curve(&cold)[49]["time"].as_i64().unwrap();
+    let first_entry = |r: &Value| r["trades"][0]["entryTime"].as_i64().unwrap();
+    assert!(first_entry(&cold) > fiftieth);
+    assert!(first_entry(&warm) < fiftieth, "{}", warm["trades"][0]);
+    // at the data's first bar: no bar before it, 0 used
+    let start = run(&["--warmup", "50"]);
+    assert_eq!(start["warmupBars"], 0);
+    for (n, why) in [
+        ("100001", "must be between 0 and 100000"),
+        ("ten", "'ten' is not a whole number"),
+    ] {
+        assert_eq!(
+            usage_error(dir.path(), &["backtest", "--warmup", n]),
+            format!("error: --warmup: {why}")
+        );
+    }
+}
+
 #[test]
 fn backtest_prints_a_table_when_piped_and_json_is_deterministic() {
     let dir = tempfile::tempdir().unwrap();

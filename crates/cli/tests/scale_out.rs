@@ -137,7 +137,10 @@ fn workers_give_the_single_machine_result_even_when_one_is_killed() {
     );
     let mut doomed = worker(logs, "doomed", &redis.url, &["--reclaim-after", "2"]);
     let other = worker(logs, "other", &redis.url, &["--reclaim-after", "2"]);
-    let body = grid(60, 300);
+    let mut body = grid(60, 300);
+    // workers read the warm-up before `from` as the coordinator does
+    body["from"] = json!("2011-01-05");
+    body["warmupBars"] = json!(300);
     let sub = submit(&api, &body);
     let id = id_of(&sub);
     let total = sub["totalCombinations"].as_u64().unwrap();
@@ -205,6 +208,11 @@ fn workers_give_the_single_machine_result_even_when_one_is_killed() {
         r
     };
     assert_eq!(top(&api, &id), top(&plain, &plain_id));
+    let warmup = |api: &Api, id: &str| {
+        api.ok(&format!("/api/optimizations/{id}"))["result"]["warmupBars"].clone()
+    };
+    assert_eq!(warmup(&api, &id), json!(300));
+    assert_eq!(warmup(&plain, &plain_id), json!(300));
     // and is the winner real: the same DSR, N̂, neighbourhood and spread
     let robustness = |api: &Api, id: &str| {
         api.ok(&format!("/api/optimizations/{id}"))["result"]["robustness"].clone()

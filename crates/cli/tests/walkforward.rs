@@ -79,8 +79,31 @@ fn prints_the_folds_the_stitched_summary_and_the_criteria() {
 /// out-of-sample window, with the equity the previous fold ended with.
 #[test]
 fn every_fold_is_an_ordinary_optimize_then_an_ordinary_backtest() {
+    assert_every_fold_ordinary(&[]);
+}
+
+/// The same with warm-up: each window's runs warm up on the 60 daily bars
+/// before it (data before 2005 exists), as `--warmup 60` does for an
+/// ordinary `atf optimize` / `atf backtest` of that window.
+#[test]
+fn every_fold_with_warm_up_is_an_ordinary_optimize_then_backtest_with_that_warm_up() {
+    let folds = assert_every_fold_ordinary(&["--warmup", "60"]);
+    for f in &folds {
+        assert_eq!(
+            (&f["isWarmupBars"], &f["oosWarmupBars"]),
+            (&60.into(), &60.into())
+        );
+    }
+}
+
+/// Checks every fold of `atf walkforward … extra` against ordinary
+/// `atf optimize` and `atf backtest` runs given `extra` too; returns the
+/// folds.
+fn assert_every_fold_ordinary(extra: &[&str]) -> Vec<Value> {
     let dir = tempfile::tempdir().unwrap();
-    let report = json(&ok(dir.path(), &args(&wf(&["--json"]))));
+    let mut flags = extra.to_vec();
+    flags.push("--json");
+    let report = json(&ok(dir.path(), &args(&wf(&flags))));
     let folds = report["folds"].as_array().unwrap();
     assert_eq!(folds.len(), 12);
     assert_eq!(report["stitched"]["initialEquity"], 25000.0);
@@ -90,30 +113,36 @@ fn every_fold_is_an_ordinary_optimize_then_an_ordinary_backtest() {
         assert_eq!(f["startEquity"].as_f64().unwrap(), carried, "one account");
         carried = f["endEquity"].as_f64().unwrap();
         let (is_from, is_to) = (ms("isFromMs").to_string(), (ms("isToMs") - 1).to_string());
+        let with = |run: &[&'static str]| -> Vec<String> {
+            run.iter().chain(extra).map(|s| (*s).to_owned()).collect()
+        };
         let opt = json(&ok(
             dir.path(),
-            &[
-                "optimize",
-                "--dataset",
-                "spy-1d",
-                "--from",
-                &is_from,
-                "--to",
-                &is_to,
-                "--axis",
-                "fast=5..20:5",
-                "--axis",
-                "slow=20,40,60",
-                "--constraint",
-                "fast<slow",
-                "--commission-pct",
-                "0.1",
-                "--cash",
-                "25000",
-                "--json",
-                "--no-progress",
-            ],
+            &args(&with(&["optimize"]))
+                .into_iter()
+                .chain([
+                    "--dataset",
+                    "spy-1d",
+                    "--from",
+                    &is_from,
+                    "--to",
+                    &is_to,
+                    "--axis",
+                    "fast=5..20:5",
+                    "--axis",
+                    "slow=20,40,60",
+                    "--constraint",
+                    "fast<slow",
+                    "--commission-pct",
+                    "0.1",
+                    "--cash",
+                    "25000",
+                    "--json",
+                    "--no-progress",
+                ])
+                .collect::<Vec<_>>(),
         ));
+        assert_eq!(opt["warmupBars"], f["isWarmupBars"], "fold {}", f["fold"]);
         let best = &opt["trials"][0];
         let win = &f["winner"];
         assert_eq!(win["index"], best["index"], "fold {}", f["fold"]);
@@ -126,26 +155,29 @@ fn every_fold_is_an_ordinary_optimize_then_an_ordinary_backtest() {
         let (fast, slow) = (p("fast"), p("slow"));
         let bt = json(&ok(
             dir.path(),
-            &[
-                "backtest",
-                "--dataset",
-                "spy-1d",
-                "--from",
-                &oos_from,
-                "--to",
-                &oos_to,
-                "--param",
-                &fast,
-                "--param",
-                &slow,
-                "--commission-pct",
-                "0.1",
-                "--cash",
-                &cash,
-                "--json",
-                "--no-progress",
-            ],
+            &args(&with(&["backtest"]))
+                .into_iter()
+                .chain([
+                    "--dataset",
+                    "spy-1d",
+                    "--from",
+                    &oos_from,
+                    "--to",
+                    &oos_to,
+                    "--param",
+                    &fast,
+                    "--param",
+                    &slow,
+                    "--commission-pct",
+                    "0.1",
+                    "--cash",
+                    &cash,
+                    "--json",
+                    "--no-progress",
+                ])
+                .collect::<Vec<_>>(),
         ));
+        assert_eq!(bt["warmupBars"], f["oosWarmupBars"], "fold {}", f["fold"]);
         let mut metrics = bt["metrics"].clone();
         let m = metrics.as_object_mut().unwrap();
         m.remove("wallTimeMs");
@@ -161,6 +193,7 @@ fn every_fold_is_an_ordinary_optimize_then_an_ordinary_backtest() {
     assert_eq!(report["stitched"]["finalEquity"].as_f64().unwrap(), carried);
     let curve = report["equityCurve"].as_array().unwrap();
     assert_eq!(curve.last().unwrap()["equity"].as_f64().unwrap(), carried);
+    folds.clone()
 }
 
 #[test]
@@ -230,15 +263,33 @@ fn refusals_name_the_flag() {
         ]),
         "error: --max-drawdown: must be between 0 and 100"
     );
+    for (n, why) in [
+        ("100001", "must be between 0 and 100000"),
+        ("-5", "'-5' is not a whole number"),
+    ] {
+        assert_eq!(
+            refuse(&[
+                "--in-sample",
+                "180d",
+                "--out-of-sample",
+                "30d",
+                "--warmup",
+                n
+            ]),
+            format!("error: --warmup: {why}")
+        );
+    }
     assert!(refuse(&[
         "--in-sample",
         "180d",
         "--out-of-sample",
         "30d",
         "--server",
-        "http://127.0.0.1:9"
+        "http://127.0.0.1:9",
+        "--threads",
+        "2"
     ])
-    .contains("not available yet"));
+    .contains("--threads applies to local runs only"));
 }
 
 #[test]

@@ -3,6 +3,15 @@
 //! A run steps through *sub-bars* (the data's own resolution, e.g. 1m) and
 //! calls the strategy when a *main* bar (the strategy's timeframe, e.g. 1h)
 //! closes. Main bars are built once, before the loop, by [`MarketData::new`].
+//!
+//! **Warm-up.** [`MarketData::with_warmup`] puts up to N main bars from
+//! before the run's window in front of it: the strategy's indicators are
+//! computed over them and the strategy is called on them, but nothing is
+//! traded or recorded there (see [`crate::run::simulate`]). The warm-up
+//! and the window are resampled apart, so the window's main bars are
+//! exactly those of a run without warm-up: a `from` inside a main bar of
+//! the timeframe splits that bar in two with the same open time, its part
+//! before `from` being the last warm-up bar.
 
 use crate::timeframe::Timeframe;
 use crate::Instrument;
@@ -81,6 +90,56 @@ impl Bars {
         self.low.push(b.low);
         self.close.push(b.close);
         self.volume.push(b.volume);
+    }
+
+    /// Appends every bar of `other`.
+    pub fn extend_from(&mut self, other: &Bars) {
+        self.ts.extend_from_slice(&other.ts);
+        self.open.extend_from_slice(&other.open);
+        self.high.extend_from_slice(&other.high);
+        self.low.extend_from_slice(&other.low);
+        self.close.extend_from_slice(&other.close);
+        self.volume.extend_from_slice(&other.volume);
+    }
+
+    /// The rows from `from` on (a copy).
+    #[must_use]
+    pub fn tail(&self, from: usize) -> Bars {
+        let from = from.min(self.len());
+        Bars {
+            ts: self.ts[from..].to_vec(),
+            open: self.open[from..].to_vec(),
+            high: self.high[from..].to_vec(),
+            low: self.low[from..].to_vec(),
+            close: self.close[from..].to_vec(),
+            volume: self.volume[from..].to_vec(),
+        }
+    }
+
+    /// Where the last `n` bars of timeframe `tf` that [`Bars::resample`]
+    /// would build from the rows before `end` begin: the index of their
+    /// first row (`0` when there are fewer than `n`). With `tf` the data's
+    /// own timeframe, every row is a bar: `end − n`.
+    ///
+    /// Walks back from `end` (O(rows read)), so finding a warm-up never
+    /// resamples what lies before it.
+    #[must_use]
+    pub fn start_of_last(&self, end: usize, n: usize, tf: Timeframe, own: Timeframe) -> usize {
+        let end = end.min(self.len());
+        if tf == own {
+            return end.saturating_sub(n);
+        }
+        let mut i = end;
+        for _ in 0..n {
+            let Some(&last) = i.checked_sub(1).and_then(|j| self.ts.get(j)) else {
+                break;
+            };
+            let bucket = tf.bucket_start(last);
+            while i > 0 && tf.bucket_start(self.ts[i - 1]) == bucket {
+                i -= 1;
+            }
+        }
+        i
     }
 
     /// Bar `i` by value.
@@ -171,6 +230,9 @@ pub enum MarketDataError {
     /// More than 4 billion sub-bars.
     #[error("too many bars for one run ({0})")]
     TooLarge(usize),
+    /// Warm-up bars that do not all come before the window.
+    #[error("warm-up bars must all come before the run's first bar")]
+    WarmupNotBefore,
 }
 
 /// The bars of one run: sub-bars at the data's resolution and main bars at
@@ -187,6 +249,10 @@ pub struct MarketData {
     sub: Bars,
     /// `None` when main == sub timeframe (no copy is made).
     main: Option<(Bars, Vec<u32>)>,
+    /// Main bars before the window: seen by the strategy, never traded.
+    warmup: usize,
+    /// Sub-bars before the window.
+    warmup_sub: usize,
 }
 
 impl MarketData {
@@ -220,7 +286,90 @@ impl MarketData {
             main_timeframe: main_tf,
             sub,
             main,
+            warmup: 0,
+            warmup_sub: 0,
         })
+    }
+
+    /// Prepares `sub` bars (the window) as [`MarketData::new`] does, with
+    /// the last `max_warmup` main bars that `before` (bars of the same
+    /// resolution, all earlier than the window) makes in front of them —
+    /// as many as there are: [`MarketData::warmup_bars`] says how many.
+    /// Warm-up and window are resampled apart, so the window's main bars
+    /// are the same as without warm-up.
+    ///
+    /// # Errors
+    /// As [`MarketData::new`]; [`MarketDataError::WarmupNotBefore`] when a
+    /// bar of `before` is not earlier than the window's first.
+    pub fn with_warmup(
+        instrument: Instrument,
+        before: &Bars,
+        sub: Bars,
+        sub_tf: Timeframe,
+        main_tf: Timeframe,
+        max_warmup: usize,
+    ) -> Result<Self, MarketDataError> {
+        let window = Self::new(instrument, sub, sub_tf, main_tf)?;
+        let start = before.start_of_last(before.len(), max_warmup, main_tf, sub_tf);
+        if start == before.len() {
+            return Ok(window);
+        }
+        if before.ts.last() >= window.sub.ts.first() {
+            return Err(MarketDataError::WarmupNotBefore);
+        }
+        let Self {
+            instrument,
+            sub: window_sub,
+            main: window_main,
+            ..
+        } = window;
+        let warm = before.tail(start);
+        let warmup_sub = warm.len();
+        let warm_main = window_main.is_some().then(|| warm.resample(main_tf));
+        let mut sub = warm;
+        sub.extend_from(&window_sub);
+        if u32::try_from(sub.len()).is_err() {
+            return Err(MarketDataError::TooLarge(sub.len()));
+        }
+        let (main, warmup) = match (window_main, warm_main) {
+            (Some((window_bars, window_ends)), Some((mut bars, mut ends))) => {
+                let warmup = bars.len();
+                bars.extend_from(&window_bars);
+                // checked above: every end fits in u32
+                let offset = u32::try_from(warmup_sub).unwrap_or(u32::MAX);
+                ends.extend(window_ends.iter().map(|&e| e + offset));
+                (Some((bars, ends)), warmup)
+            }
+            _ => (None, warmup_sub),
+        };
+        Ok(Self {
+            instrument,
+            sub_timeframe: sub_tf,
+            main_timeframe: main_tf,
+            sub,
+            main,
+            warmup,
+            warmup_sub,
+        })
+    }
+
+    /// Main bars before the window (warm-up): the strategy sees them,
+    /// nothing is traded or recorded on them. `0` without warm-up.
+    #[must_use]
+    pub fn warmup_bars(&self) -> usize {
+        self.warmup
+    }
+
+    /// Sub-bars before the window (the warm-up's).
+    #[must_use]
+    pub fn warmup_sub_bars(&self) -> usize {
+        self.warmup_sub
+    }
+
+    /// Open times of the window's main bars: the times of the equity curve.
+    #[must_use]
+    pub fn window_times(&self) -> &[i64] {
+        &self.main_bars().ts[self.warmup..]
     }
 
     /// Sub-bars (the data's resolution): what orders fill against.
@@ -242,10 +391,11 @@ impl MarketData {
         self.main.as_ref().map(|(_, e)| e.as_slice())
     }
 
-    /// A backtest's total work: the number of sub-bars.
+    /// A backtest's total work: the number of the window's sub-bars
+    /// (warm-up sub-bars are never read: nothing can fill there).
     #[must_use]
     pub fn total_sub_bars(&self) -> u64 {
-        self.sub.len() as u64
+        (self.sub.len() - self.warmup_sub) as u64
     }
 }
 

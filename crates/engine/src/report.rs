@@ -41,6 +41,11 @@ pub struct BacktestReport {
     pub from_ms: i64,
     /// Last main bar's open time, ms.
     pub to_ms: i64,
+    /// Main bars before `fromMs` the strategy warmed up on (at most the
+    /// run's `warmupBars`; fewer where the data has fewer): its indicators
+    /// and state saw them, nothing was traded or recorded on them.
+    #[serde(default)]
+    pub warmup_bars: u32,
     /// Statistics.
     pub metrics: PerformanceMetrics,
     /// Orders refused as unaffordable or of zero size.
@@ -339,7 +344,7 @@ pub fn backtest<S: Strategy, O: Observer>(
     };
     Ok(build_report::<S>(
         data,
-        Arc::from(data.main_bars().ts.as_slice()),
+        Arc::from(data.window_times()),
         cfg,
         params,
         Finished::capture(&broker, equity, stats, wall),
@@ -388,12 +393,13 @@ pub(crate) fn build_report<S: Strategy>(
 ) -> BacktestReport {
     let inst = &data.instrument;
     let main = data.main_bars();
+    let window = data.window_times();
     let metrics = compute(&MetricsInput {
         instrument: inst,
         initial_cash: cfg.initial_cash.raw(),
         equity: &run.equity,
         curve: Some(&run.stats.curve),
-        times: &main.ts,
+        times: window,
         bar_ms: data.main_timeframe.millis(),
         trades: &run.trades,
         exposure_bars: run.stats.exposure_bars,
@@ -422,8 +428,9 @@ pub(crate) fn build_report<S: Strategy>(
         symbol: inst.symbol.clone(),
         timeframe: data.main_timeframe.to_string(),
         sub_timeframe: data.sub_timeframe.to_string(),
-        from_ms: main.ts.first().copied().unwrap_or(0),
-        to_ms: main.ts.last().copied().unwrap_or(0),
+        from_ms: window.first().copied().unwrap_or(0),
+        to_ms: window.last().copied().unwrap_or(0),
+        warmup_bars: u32::try_from(data.warmup_bars()).unwrap_or(u32::MAX),
         metrics,
         rejected_orders: run.rejected_orders,
         ambiguous_bracket_fills: run.ambiguous_brackets,

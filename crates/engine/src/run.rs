@@ -8,6 +8,18 @@
 //! Sub-bars in which nothing can fill (no pending order, no stop-loss or
 //! take-profit) are skipped without being read: they cannot change the
 //! account, and the strategy only sees main bars.
+//!
+//! **Warm-up.** When the data has warm-up bars in front of the window
+//! ([`MarketData::with_warmup`]), the strategy is called on each of them
+//! (skipping what [`Strategy::quiet_until`] promises to ignore) so its own
+//! state warms up as its indicators did, but the account does not exist
+//! yet: every order it submits there is dropped after the bar (with any
+//! stop-loss or take-profit it set), no sub-bar is read, and no equity,
+//! exposure or trade is recorded. An order placed at the last warm-up bar
+//! is dropped too, though it would have filled inside the window: the
+//! account starts at the window's first bar with the run's cash, and only
+//! decisions taken from there on trade. The equity curve, the progress
+//! counter and the sub-bar count cover the window alone.
 
 use crate::bars::MarketData;
 use crate::broker::{Broker, BrokerEvent, OverflowError};
@@ -114,9 +126,10 @@ pub struct SimStats {
 }
 
 /// Runs `strategy` over `data` on `broker` (already reset), writing the
-/// equity at every main-bar close into `equity` (resized to the main bars,
-/// its contents unspecified when an error is returned; its
-/// capacity is reused).
+/// equity at every main-bar close of the window into `equity` (resized to
+/// the window's main bars, its contents unspecified when an error is
+/// returned; its capacity is reused). Warm-up bars before the window are
+/// shown to the strategy, never traded (see the module doc).
 ///
 /// # Errors
 /// [`SimError`] when the strategy fails, the run is cancelled, or the
@@ -131,23 +144,26 @@ pub fn simulate<S: Strategy, O: Observer>(
     let main = data.main_bars();
     let sub = data.sub_bars();
     let ends = data.main_ends();
+    let n = main.len();
+    // the window: main bars w.., sub-bars sub0..
+    let (w, sub0) = (data.warmup_bars(), data.warmup_sub_bars());
+    let len = n - w;
     // Written by index into a pre-sized buffer: a `push` per bar would
     // store the length back to memory on every iteration.
-    if equity.capacity() < main.len() {
+    if equity.capacity() < len {
         // a zeroed allocation is fresh memory the OS already zeroed: no
         // pass writing zeros over what the loop overwrites anyway
-        *equity = vec![0; main.len()];
-    } else if equity.len() != main.len() {
+        *equity = vec![0; len];
+    } else if equity.len() != len {
         equity.clear();
-        equity.resize(main.len(), 0);
+        equity.resize(len, 0);
     }
-    let out = &mut equity[..main.len()];
-    let mut j = 0usize;
-    let mut next_report = PROGRESS_EVERY;
+    let out = &mut equity[..len];
+    let mut k = warm_up(main, strategy, broker, w)?;
+    let mut j = sub0;
+    let mut next_report = sub0 + PROGRESS_EVERY;
     let mut exposure = 0u64;
     let mut curve = CurveStats::new(broker.cash().raw());
-    let n = main.len();
-    let mut k = 0usize;
     while k < n {
         // Fast-forward: nothing can fill and the strategy promises to do
         // nothing before bar `quiet`, so the account cannot change until
@@ -174,16 +190,19 @@ pub fn simulate<S: Strategy, O: Observer>(
             let pos = broker.position().raw();
             if pos == 0 {
                 let cash = broker.cash().raw();
-                out[k..quiet].fill(cash);
+                out[k - w..quiet - w].fill(cash);
                 curve.push_run(cash, (quiet - k) as u64);
             } else {
                 let done = match broker.linear_equity() {
-                    Some((cash, pos)) => {
-                        curve.push_held(cash, pos, &main.close[k..quiet], &mut out[k..quiet])
-                    }
+                    Some((cash, pos)) => curve.push_held(
+                        cash,
+                        pos,
+                        &main.close[k..quiet],
+                        &mut out[k - w..quiet - w],
+                    ),
                     None => 0,
                 };
-                for (slot, &close) in out[k + done..quiet]
+                for (slot, &close) in out[k - w + done..quiet - w]
                     .iter_mut()
                     .zip(&main.close[k + done..quiet])
                 {
@@ -238,26 +257,57 @@ pub fn simulate<S: Strategy, O: Observer>(
             };
             strategy.on_bar(&mut ctx).map_err(SimError::Strategy)?;
             let e = broker.equity_at(main.close[k]);
-            out[k] = e;
+            out[k - w] = e;
             curve.push(e);
             exposure += u64::from(broker.position().raw() != 0);
             k += 1;
         }
         if O::TRACKS_PROGRESS && j >= next_report {
-            if !obs.progress(j as u64) {
-                return Err(SimError::Cancelled {
-                    processed: j as u64,
-                });
+            let processed = (j - sub0) as u64;
+            if !obs.progress(processed) {
+                return Err(SimError::Cancelled { processed });
             }
             next_report = j + PROGRESS_EVERY;
         }
     }
     if O::TRACKS_PROGRESS {
-        obs.progress(sub.len() as u64);
+        obs.progress(data.total_sub_bars());
     }
     Ok(SimStats {
         exposure_bars: exposure,
-        sub_bars: sub.len() as u64,
+        sub_bars: data.total_sub_bars(),
         curve,
     })
+}
+
+/// Calls `strategy` on the `w` warm-up bars (those it does not promise to
+/// ignore), dropping whatever it orders there: the account starts after
+/// them. Returns the first bar of the window, `w`.
+#[inline]
+fn warm_up<S: Strategy>(
+    main: &crate::bars::Bars,
+    strategy: &mut S,
+    broker: &mut Broker,
+    w: usize,
+) -> Result<usize, SimError> {
+    let mut k = 0;
+    while k < w {
+        // the broker is idle here (everything is dropped), as the promise
+        // of `quiet_until` assumes
+        k = strategy.quiet_until(k).max(k);
+        if k >= w {
+            break;
+        }
+        let mut ctx = Ctx {
+            bars: main,
+            index: k,
+            broker,
+        };
+        strategy.on_bar(&mut ctx).map_err(SimError::Strategy)?;
+        broker.cancel_orders();
+        broker.set_stop_loss(None);
+        broker.set_take_profit(None);
+        k += 1;
+    }
+    Ok(w)
 }

@@ -206,6 +206,7 @@ pub(crate) mod contract {
                     "mainBars": 10, "subBars": 10}
             }))
             .unwrap()],
+            folds: None,
         }
     }
 

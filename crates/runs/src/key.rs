@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// Backtest or optimization.
+/// Backtest, optimization or walk-forward.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -25,6 +25,23 @@ pub enum RunKind {
     Backtest,
     /// Every combination of a grid.
     Optimization,
+    /// A grid optimized fold by fold, each winner tested out of sample.
+    WalkForward,
+}
+
+/// What a walk-forward's result depends on besides its grid: the folds'
+/// windows (they follow from the period, the timeframe and the window
+/// fields, so the key names the windows themselves) and the criteria.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WalkForwardSpec {
+    /// Rolling or anchored.
+    pub mode: crate::walkforward::WindowMode,
+    /// The folds, in order.
+    pub windows: Vec<crate::walkforward::FoldWindow>,
+    /// Pass/fail thresholds.
+    pub criteria: crate::walkforward::Criteria,
 }
 
 /// Everything a run's result depends on, in canonical form (names sorted,
@@ -55,6 +72,11 @@ pub struct RunSpec {
     pub from_ms: Option<i64>,
     /// End of the period, exclusive, ms (`None`: to the end).
     pub to_ms: Option<i64>,
+    /// Most main bars before `from_ms` the strategy warms up on (left out
+    /// of the key's text when 0, so runs without warm-up keep the keys they
+    /// had).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub warmup_bars: u32,
     /// Main timeframe.
     pub timeframe: String,
     /// Every parameter's value (for an optimization: the ones not on an axis).
@@ -85,6 +107,18 @@ pub struct RunSpec {
     pub sizing: String,
     /// Quantity decimals.
     pub qty_decimals: u8,
+    /// A walk-forward's windows and criteria (absent for the other kinds,
+    /// whose keys it thus leaves unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub walk_forward: Option<WalkForwardSpec>,
+}
+
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// What decides a search's trials: its method, budget and seed, and the
@@ -146,12 +180,13 @@ impl RunKey {
 }
 
 impl RunKind {
-    /// `backtest` / `optimization`.
+    /// `backtest` / `optimization` / `walk-forward`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Backtest => "backtest",
             Self::Optimization => "optimization",
+            Self::WalkForward => "walk-forward",
         }
     }
 }
@@ -199,6 +234,7 @@ mod tests {
             dataset_sha256: "ab".repeat(32),
             from_ms: None,
             to_ms: Some(1_700_000_000_000),
+            warmup_bars: 0,
             timeframe: "1h".into(),
             params: [("fast", "10"), ("slow", "30")]
                 .into_iter()
@@ -215,6 +251,7 @@ mod tests {
             slippage_ticks: 0,
             sizing: "pct:1000000000".into(),
             qty_decimals: 0,
+            walk_forward: None,
         }
     }
 
@@ -244,13 +281,29 @@ mod tests {
             b.search = change;
             assert_ne!(searched.key(), b.key(), "{:?}", b.search);
         }
-        let changes: [fn(&mut RunSpec); 17] = [
+        let changes: [fn(&mut RunSpec); 21] = [
+            |s| s.kind = RunKind::WalkForward,
+            |s| {
+                s.walk_forward = Some(WalkForwardSpec {
+                    mode: crate::walkforward::WindowMode::Rolling,
+                    windows: Vec::new(),
+                    criteria: crate::walkforward::Criteria::default(),
+                });
+            },
+            |s| {
+                s.walk_forward = Some(WalkForwardSpec {
+                    mode: crate::walkforward::WindowMode::Anchored,
+                    windows: Vec::new(),
+                    criteria: crate::walkforward::Criteria::default(),
+                });
+            },
             |s| s.build = "4567".into(),
             |s| s.kind = RunKind::Optimization,
             |s| s.strategy_version = "1.0.1".into(),
             |s| s.engine_version = "999".into(),
             |s| s.dataset_sha256 = "cd".repeat(32),
             |s| s.from_ms = Some(0),
+            |s| s.warmup_bars = 60,
             |s| s.timeframe = "4h".into(),
             |s| {
                 s.params.insert("fast".into(), "11".into());
@@ -270,6 +323,14 @@ mod tests {
             change(&mut b);
             assert_ne!(a.key(), b.key(), "change #{i} must change the key");
         }
+    }
+
+    /// Runs stored before walk-forwards existed keep their keys: the field
+    /// is left out of the hashed text when absent.
+    #[test]
+    fn an_absent_walk_forward_leaves_the_key_text_unchanged() {
+        let text = serde_json::to_string(&backtest()).unwrap();
+        assert!(!text.contains("walkForward"), "{text}");
     }
 
     #[test]

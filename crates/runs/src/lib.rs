@@ -14,6 +14,8 @@
 //!   schemas, derived from the same types);
 //! - [`plan`]: submission — a request checked and sized from the dataset's
 //!   catalog entry alone (no bars read), with its key and job;
+//! - [`warmup`]: the bars before a run's period its strategy warms up on
+//!   (`warmupBars`), read across gaps, never from at or after `from`;
 //! - [`cache`]: the progress cache trait, in memory or [`redis_cache`]
 //!   ([`clock`]: where the memory cache reads the time and a save's
 //!   retries wait);
@@ -44,11 +46,12 @@ pub mod snapshot;
 pub mod status;
 pub mod store;
 pub mod walkforward;
+pub mod warmup;
 
 pub use cache::{CacheError, MemoryCache, ProgressCache};
 pub use key::{RunKey, RunKind, RunSpec};
 pub use settings::{engine_config, CostSettings, FieldError};
-pub use snapshot::RunSnapshot;
+pub use snapshot::{FoldCounts, RunSnapshot};
 pub use status::RunStatus;
 
 /// A mutex's guard even when a panicking thread poisoned it: every value

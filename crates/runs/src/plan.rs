@@ -26,6 +26,10 @@ pub const SEARCH_HINT: &str =
 /// client (JavaScript's numbers) reads exactly.
 pub const MAX_SEED: u64 = (1 << 53) - 1;
 
+/// Most warm-up bars a request may ask for: each is read, resampled and
+/// shown to the strategy in every trial.
+pub const MAX_WARMUP_BARS: u32 = 100_000;
+
 /// Default number of best trials kept in full.
 pub const DEFAULT_TOP: usize = 20;
 /// Most best trials kept in full: each keeps its whole equity curve and
@@ -80,6 +84,9 @@ pub struct Target {
     pub timeframe: Timeframe,
     /// Period.
     pub period: Period,
+    /// Most main bars before the period's start to warm up on (at most
+    /// [`MAX_WARMUP_BARS`]; see [`crate::warmup`]).
+    pub warmup_bars: u32,
     /// Costs, cash and sizing.
     pub config: BacktestConfig,
 }
@@ -102,6 +109,9 @@ pub enum Work {
     Backtest(Params),
     /// Every combination of this spec.
     Optimization(OptimizeSpec),
+    /// Each fold's grid optimized in sample, its winner tested out of
+    /// sample (the job's target is the plan's).
+    WalkForward(Box<crate::walkforward::WalkForwardJob>),
 }
 
 /// A checked submission, ready to queue.
@@ -120,10 +130,19 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Backtest or optimization.
+    /// Backtest, optimization or walk-forward.
     #[must_use]
     pub fn kind(&self) -> RunKind {
         self.spec.kind
+    }
+
+    /// A walk-forward's folds (`None` for the other kinds).
+    #[must_use]
+    pub fn folds(&self) -> Option<u64> {
+        match &self.work {
+            Work::WalkForward(w) => Some(w.windows.len() as u64),
+            _ => None,
+        }
     }
 }
 
@@ -156,6 +175,13 @@ fn target(
     }
     let period = Period::parse(t.from.as_deref(), t.to.as_deref())?;
     period.check_overlaps(&dataset)?;
+    let warmup_bars = t.warmup_bars.unwrap_or(0);
+    if warmup_bars > MAX_WARMUP_BARS {
+        return Err(FieldError::new(
+            "warmupBars",
+            format!("must be between 0 and {MAX_WARMUP_BARS}"),
+        ));
+    }
     let instrument = match qty_decimals {
         Some(q) => Instrument::with_qty(dataset.symbol.clone(), dataset.price_decimals, q),
         None => dataset.instrument(),
@@ -169,6 +195,7 @@ fn target(
             instrument,
             timeframe,
             period,
+            warmup_bars,
             config,
         },
         strategy,
@@ -193,12 +220,13 @@ pub struct Job {
 }
 
 impl Job {
-    /// Backtest or optimization.
+    /// Backtest, optimization or walk-forward.
     #[must_use]
     pub fn kind(&self) -> RunKind {
         match self.work {
             Work::Backtest(_) => RunKind::Backtest,
             Work::Optimization(_) => RunKind::Optimization,
+            Work::WalkForward(_) => RunKind::WalkForward,
         }
     }
 
@@ -208,23 +236,13 @@ impl Job {
     pub fn spec(&self) -> RunSpec {
         match &self.work {
             Work::Backtest(params) => spec(RunKind::Backtest, &self.target, params),
-            Work::Optimization(o) => {
-                let mut spec = spec(RunKind::Optimization, &self.target, &o.base);
-                for a in o.grid.axes() {
-                    spec.params.remove(a.name);
-                    spec.axes.push((
-                        a.name.to_owned(),
-                        a.values.iter().map(ToString::to_string).collect(),
-                    ));
-                }
-                spec.constraints = o.constraints.iter().map(ToString::to_string).collect();
-                spec.maximize = Some(o.fitness.name().to_owned());
-                spec.top = Some(o.top);
-                spec.search = o.search.map(|s| SearchKey {
-                    method: s.method,
-                    budget: s.budget,
-                    seed: s.seed,
-                    generator: GENERATOR.to_owned(),
+            Work::Optimization(o) => grid_spec(RunKind::Optimization, &self.target, o),
+            Work::WalkForward(w) => {
+                let mut spec = grid_spec(RunKind::WalkForward, &self.target, &w.spec);
+                spec.walk_forward = Some(crate::key::WalkForwardSpec {
+                    mode: w.mode,
+                    windows: w.windows.clone(),
+                    criteria: w.criteria,
                 });
                 spec
             }
@@ -245,6 +263,29 @@ impl Job {
     }
 }
 
+/// The spec of a grid run: the parameters not on an axis, the axes in
+/// order, the constraints, the fitness and the kept trials.
+fn grid_spec(kind: RunKind, t: &Target, o: &OptimizeSpec) -> RunSpec {
+    let mut spec = spec(kind, t, &o.base);
+    for a in o.grid.axes() {
+        spec.params.remove(a.name);
+        spec.axes.push((
+            a.name.to_owned(),
+            a.values.iter().map(ToString::to_string).collect(),
+        ));
+    }
+    spec.constraints = o.constraints.iter().map(ToString::to_string).collect();
+    spec.maximize = Some(o.fitness.name().to_owned());
+    spec.top = Some(o.top);
+    spec.search = o.search.map(|s| SearchKey {
+        method: s.method,
+        budget: s.budget,
+        seed: s.seed,
+        generator: GENERATOR.to_owned(),
+    });
+    spec
+}
+
 fn spec(kind: RunKind, t: &Target, params: &Params) -> RunSpec {
     let info = t.strategy.info();
     let c = &t.config;
@@ -258,6 +299,7 @@ fn spec(kind: RunKind, t: &Target, params: &Params) -> RunSpec {
         dataset_sha256: t.dataset.sha256.clone(),
         from_ms: t.period.from_ms,
         to_ms: t.period.to_ms,
+        warmup_bars: t.warmup_bars,
         timeframe: t.timeframe.to_string(),
         params: canonical_params(params),
         axes: Vec::new(),
@@ -274,6 +316,7 @@ fn spec(kind: RunKind, t: &Target, params: &Params) -> RunSpec {
             Sizing::EquityFraction(r) => format!("pct:{}", r.raw()),
         },
         qty_decimals: t.instrument.qty_scale.decimals(),
+        walk_forward: None,
     }
 }
 

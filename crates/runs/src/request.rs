@@ -155,6 +155,20 @@ pub struct RunTarget {
     #[cfg_attr(feature = "openapi", schema(example = "2011-03-31"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
+    /// Main bars (at the run's timeframe) before `from` that the strategy
+    /// warms up on (default 0, at most 100000): its indicators are computed
+    /// over them and it is called on them, but orders it places there are
+    /// dropped and nothing is filled or recorded before `from`, where the
+    /// account starts with `cash`. As many as the data has (the result's
+    /// `warmupBars` says how many were used); none before the dataset's
+    /// first bar, never one from after `from`.
+    #[serde(default, deserialize_with = "whole")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 0, maximum = 100_000, example = 0)
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warmup_bars: Option<u32>,
     /// Parameter values by name (default: the strategy's), each within the
     /// range the strategy declares. For an optimization, the parameters
     /// that are not axes.

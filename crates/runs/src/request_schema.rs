@@ -16,10 +16,12 @@
 use crate::request::{
     fitness_spellings, AxisSpec, BacktestRequest, GridFields, OptimizationRequest, RunTarget,
 };
+use crate::walkforward::{WalkForwardRequest, WindowFields};
 use serde_json::{json, Value};
 use std::borrow::Cow;
 use utoipa::openapi::schema::{
-    AdditionalProperties, ArrayBuilder, Object, ObjectBuilder, OneOfBuilder, Schema, Type,
+    AdditionalProperties, AnyOfBuilder, ArrayBuilder, Object, ObjectBuilder, OneOfBuilder, Schema,
+    Type,
 };
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
@@ -91,18 +93,46 @@ impl ToSchema for AxisSpec {
 }
 
 /// A run's request as it was submitted (kept verbatim with the run): a
-/// backtest's body or an optimization's.
-#[derive(ToSchema)]
-#[serde(untagged)]
+/// backtest's body, an optimization's or a walk-forward's — `anyOf`, since
+/// an optimization's body also fits the walk-forward schema (which cannot
+/// say that one way of sizing the windows is required).
 #[allow(
     dead_code,
     reason = "only described: a stored run keeps the body it was submitted with as JSON"
 )]
-pub enum SubmittedRequest {
-    /// `POST /api/backtests`'s body.
-    Backtest(BacktestRequest),
-    /// `POST /api/optimizations`'s body.
-    Optimization(OptimizationRequest),
+pub struct SubmittedRequest;
+
+impl PartialSchema for SubmittedRequest {
+    fn schema() -> RefOr<Schema> {
+        AnyOfBuilder::new()
+            .item(Ref::from_schema_name(BacktestRequest::name()))
+            .item(Ref::from_schema_name(OptimizationRequest::name()))
+            .item(Ref::from_schema_name(WalkForwardRequest::name()))
+            .description(Some(
+                "The request body exactly as submitted: `POST /api/backtests`', \
+                 `POST /api/optimizations`' or `POST /api/walkforwards`'.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for SubmittedRequest {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("SubmittedRequest")
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((BacktestRequest::name().into(), BacktestRequest::schema()));
+        schemas.push((
+            OptimizationRequest::name().into(),
+            OptimizationRequest::schema(),
+        ));
+        schemas.push((
+            WalkForwardRequest::name().into(),
+            WalkForwardRequest::schema(),
+        ));
+        WalkForwardRequest::schemas(schemas);
+    }
 }
 
 /// The object schema a derive made for a struct.
@@ -227,6 +257,50 @@ impl ToSchema for OptimizationRequest {
     fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
         RunTarget::schemas(schemas);
         GridFields::schemas(schemas);
+    }
+}
+
+impl PartialSchema for WalkForwardRequest {
+    fn schema() -> RefOr<Schema> {
+        let mut o = object_of(OptimizationRequest::schema());
+        let windows = object_of(WindowFields::schema());
+        for (name, schema) in windows.properties {
+            o.properties.insert(name, schema);
+        }
+        // each fold keeps only its winner
+        o.properties.shift_remove("top");
+        o.description = Some(
+            "`POST /api/walkforwards`: an optimization's fields (as in `OptimizationRequest`; \
+             each fold keeps only its winner, so there is no `top`) and the windows: \
+             `inSample` and `outOfSample` durations, or `folds` and `oosFraction` (one way \
+             or the other is required; both are refused), `rolling` or `anchored`, and the \
+             pass/fail `criteria`. Absent (or null) fields take their defaults; unknown \
+             fields are refused (`422`)."
+                .into(),
+        );
+        o.examples = vec![json!({
+            "strategy": "sma-cross",
+            "dataset": "spy-1d",
+            "axes": {"fast": {"min": 5, "max": 20, "step": 5}, "slow": [20, 40, 60]},
+            "constraints": ["fast < slow"],
+            "maximize": "sharpe",
+            "mode": "rolling",
+            "inSample": "720d",
+            "outOfSample": "180d",
+            "criteria": {"minWfePct": 50, "maxDrawdownPct": 25}
+        })];
+        Schema::Object(o).into()
+    }
+}
+
+impl ToSchema for WalkForwardRequest {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("WalkForwardRequest")
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        OptimizationRequest::schemas(schemas);
+        WindowFields::schemas(schemas);
     }
 }
 

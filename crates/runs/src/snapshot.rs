@@ -49,6 +49,21 @@ pub struct RunSnapshot {
     /// absent for a grid and a backtest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation: Option<u64>,
+    /// A walk-forward's folds (absent for the other kinds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folds: Option<FoldCounts>,
+}
+
+/// How far a walk-forward is, in folds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FoldCounts {
+    /// Folds finished (in-sample optimization and out-of-sample backtest).
+    pub processed: u64,
+    /// Folds planned.
+    pub total: u64,
+    /// The fold working now (1 = first), while the run is running.
+    pub current: Option<u64>,
 }
 
 impl RunSnapshot {

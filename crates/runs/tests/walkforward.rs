@@ -10,7 +10,10 @@ use atf_engine::optimize::OptimizationProgress;
 use atf_engine::{PerformanceMetrics, Registry};
 use atf_runs::plan::{self, GridLimits, Work};
 use atf_runs::request::{BacktestRequest, OptimizationRequest};
-use atf_runs::walkforward::{self, WalkForwardProgress, WalkForwardReport, WalkForwardRequest};
+use atf_runs::walkforward::{
+    self, WalkForwardProgress, WalkForwardReport, WalkForwardRequest, IS_CURVE_POINTS,
+};
+use atf_runs::warmup;
 use serde_json::{json, Value};
 
 fn catalog() -> (tempfile::TempDir, Catalog) {
@@ -25,10 +28,7 @@ fn run_walkforward(catalog: &Catalog, body: &Value, threads: usize) -> WalkForwa
     let req = WalkForwardRequest::from_json(body).unwrap();
     let ds = catalog.get(&req.optimization.run.dataset).unwrap();
     let job = walkforward::check_walkforward(&reg, &req, ds, GridLimits::default(), None).unwrap();
-    let t = &job.target;
-    let bars = catalog
-        .load(&t.dataset, t.period.from_ms, t.period.to_ms)
-        .unwrap();
+    let bars = job.load(catalog.data_dir()).unwrap();
     let progress = WalkForwardProgress::new();
     let report = walkforward::run(&job, &bars, &progress, threads).unwrap();
     assert_eq!(progress.processed(), job.total, "every fold's combinations");
@@ -78,17 +78,15 @@ fn assert_exact(catalog: &Catalog, body: &Value, report: &WalkForwardReport) {
             panic!("not an optimization")
         };
         let t = &job.target;
-        let bars = catalog
-            .load(&t.dataset, t.period.from_ms, t.period.to_ms)
-            .unwrap();
+        let (before, bars) = warmup::load(t, catalog.data_dir()).unwrap();
         assert_eq!(bars.len(), f.is_bars.to - f.is_bars.from, "fold {}", w.fold);
-        let data = atf_engine::MarketData::new(
-            t.instrument.clone(),
-            bars,
-            t.dataset.timeframe,
-            t.timeframe,
-        )
-        .unwrap();
+        let data = warmup::market_data(t, &before, bars).unwrap();
+        assert_eq!(
+            data.warmup_bars(),
+            f.is_warmup_bars as usize,
+            "fold {}: in-sample warm-up",
+            w.fold
+        );
         let ordinary = t
             .strategy
             .optimize(&data, &t.config, spec, &OptimizationProgress::new(), 1)
@@ -104,6 +102,27 @@ fn assert_exact(catalog: &Catalog, body: &Value, report: &WalkForwardReport) {
         );
         assert_eq!(win.params, best.report.params);
         assert_eq!(win.is_metrics, untimed(best.report.metrics.clone()));
+        // the chart's in-sample curve: the ordinary winner's, thinned
+        let full: std::collections::BTreeMap<i64, u64> = best
+            .report
+            .equity_curve
+            .points()
+            .map(|p| (p.time, p.equity.to_bits()))
+            .collect();
+        let thin = &win.is_equity_curve;
+        assert!(
+            thin.len() <= IS_CURVE_POINTS.min(full.len()),
+            "fold {}",
+            w.fold
+        );
+        assert_eq!(thin.first().map(|p| p.time), full.keys().next().copied());
+        assert_eq!(thin.last().map(|p| p.time), full.keys().last().copied());
+        assert!(
+            thin.iter()
+                .all(|p| full.get(&p.time) == Some(&p.equity.to_bits())),
+            "fold {}: a point not on the winner's curve",
+            w.fold
+        );
 
         // the out-of-sample backtest, ordinary, with the carried cash
         let mut bt = opt.clone();
@@ -132,17 +151,17 @@ fn assert_exact(catalog: &Catalog, body: &Value, report: &WalkForwardReport) {
             panic!("not a backtest")
         };
         let t = &job.target;
-        let bars = catalog
-            .load(&t.dataset, t.period.from_ms, t.period.to_ms)
-            .unwrap();
+        let (before, bars) = warmup::load(t, catalog.data_dir()).unwrap();
         assert_eq!(bars.len(), f.oos_bars.to - f.oos_bars.from);
-        let data = atf_engine::MarketData::new(
-            t.instrument.clone(),
-            bars,
-            t.dataset.timeframe,
-            t.timeframe,
-        )
-        .unwrap();
+        // the out-of-sample warm-up is the end of the in-sample window
+        assert!(before.ts.iter().all(|&ts| ts < w.oos_from_ms));
+        let data = warmup::market_data(t, &before, bars).unwrap();
+        assert_eq!(
+            data.warmup_bars(),
+            f.oos_warmup_bars as usize,
+            "fold {}: out-of-sample warm-up",
+            w.fold
+        );
         let r = t.strategy.backtest(&data, &t.config, p, None).unwrap();
         assert_eq!(
             win.oos_metrics,
@@ -211,21 +230,69 @@ fn every_fold_equals_an_ordinary_optimization_and_backtest_daily() {
 }
 
 #[test]
-fn every_fold_equals_an_ordinary_optimization_and_backtest_minute_anchored() {
+fn every_fold_equals_an_ordinary_optimization_and_backtest_minute_anchored_with_warm_up() {
     let (_dir, catalog) = catalog();
     let body = json!({
         "strategy": "sma-cross", "dataset": "spy-1m", "timeframe": "15m", "from": "2011-02-23",
         "axes": {"fast": [3, 5, 8], "slow": [13, 21]}, "maximize": "net-profit",
-        "mode": "anchored", "folds": 4, "oosFraction": 0.25
+        "mode": "anchored", "folds": 4, "oosFraction": 0.25, "warmupBars": 30
     });
     let report = run_walkforward(&catalog, &body, 2);
     assert_eq!(report.folds.len(), 4);
+    // the data has no February: the first window's warm-up is January's end
+    assert_eq!(report.folds[0].is_warmup_bars, 30);
     assert!(report
         .folds
         .iter()
         .all(|f| f.window.is_from_ms == report.folds[0].window.is_from_ms));
     assert_exact(&catalog, &body, &report);
     assert_stitched(&report, 10_000.0);
+}
+
+#[test]
+fn every_fold_with_warm_up_equals_ordinary_runs_with_the_same_warm_up() {
+    let (_dir, catalog) = catalog();
+    let body = json!({
+        "strategy": "sma-cross", "dataset": "spy-1d", "from": "2005-01-01", "to": "2012-12-31",
+        "axes": {"fast": {"min": 5, "max": 20, "step": 5}, "slow": [20, 40, 60]},
+        "constraints": ["fast < slow"], "commissionPct": 0.1,
+        "inSample": "720d", "outOfSample": "180d", "warmupBars": 60
+    });
+    let report = run_walkforward(&catalog, &body, 2);
+    assert_eq!(report.folds.len(), 12);
+    assert_exact(&catalog, &body, &report);
+    assert_stitched(&report, 10_000.0);
+    // data before 2005: every window warms up on the 60 bars asked for
+    for f in &report.folds {
+        assert_eq!((f.is_warmup_bars, f.oos_warmup_bars), (60, 60), "{f:?}");
+    }
+    // and it matters: the slow averages are ready at each window's start
+    let mut cold = body.clone();
+    cold.as_object_mut().unwrap().remove("warmupBars");
+    let cold = run_walkforward(&catalog, &cold, 2);
+    assert!(cold.folds.iter().all(|f| f.is_warmup_bars == 0));
+    assert_ne!(
+        serde_json::to_string(&cold.folds).unwrap(),
+        serde_json::to_string(&report.folds).unwrap()
+    );
+}
+
+#[test]
+fn a_walkforward_at_the_start_of_the_data_warms_up_only_on_what_came_before() {
+    let (_dir, catalog) = catalog();
+    // no `from`: the first in-sample window starts at the data's first bar
+    let body = json!({
+        "strategy": "sma-cross", "dataset": "spy-1d", "to": "2002-12-31",
+        "axes": {"fast": [5, 10], "slow": [20, 40]},
+        "inSample": "360d", "outOfSample": "180d", "warmupBars": 100
+    });
+    let report = run_walkforward(&catalog, &body, 2);
+    let first = &report.folds[0];
+    assert_eq!(first.is_warmup_bars, 0, "nothing before the data");
+    // its out-of-sample window warms up on the in-sample window's end
+    assert_eq!(first.oos_warmup_bars, 100);
+    assert!(report.folds[1..].iter().all(|f| f.is_warmup_bars == 100));
+    assert_exact(&catalog, &body, &report);
 }
 
 /// xorshift64*: a fixed-seed generator, so the data is the same everywhere.

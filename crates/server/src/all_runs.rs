@@ -1,6 +1,6 @@
-//! `GET /api/runs`: backtests and optimizations in one list, newest first
-//! (runs in flight first), filtered by kind and status — what the
-//! dashboard's runs page shows, one request instead of two lists merged.
+//! `GET /api/runs`: backtests, optimizations and walk-forwards in one list,
+//! newest first (runs in flight first), filtered by kind and status — what
+//! the dashboard's runs page shows, one request instead of lists merged.
 
 use crate::openapi::Unauthorized;
 use crate::problem::Problem;
@@ -29,15 +29,15 @@ pub struct RunsQuery {
     /// `Failed`, `Cancelled`).
     #[param(schema_with = crate::queries::status_schema)]
     pub status: Option<String>,
-    /// Only backtests or only optimizations (default: both).
+    /// Only runs of this kind (default: every kind).
     pub kind: Option<RunKind>,
 }
 
-/// List runs of both kinds
+/// List runs of every kind
 ///
-/// Backtests and optimizations together, newest first (runs in flight
-/// first), one page at a time; backtests kept as an optimization's best
-/// trials are not listed.
+/// Backtests, optimizations and walk-forwards together, newest first (runs
+/// in flight first), one page at a time; backtests kept as an
+/// optimization's best trials are not listed.
 #[utoipa::path(
     get,
     path = "/api/runs",

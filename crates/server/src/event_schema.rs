@@ -79,3 +79,18 @@ impl ToSchema for OptimizationEvent {
         Cow::Borrowed("OptimizationEvent")
     }
 }
+
+/// One event of `GET /api/walkforwards/{id}/events`.
+pub struct WalkForwardEvent;
+
+impl PartialSchema for WalkForwardEvent {
+    fn schema() -> RefOr<Schema> {
+        event("WalkForwardStatus")
+    }
+}
+
+impl ToSchema for WalkForwardEvent {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("WalkForwardEvent")
+    }
+}

@@ -35,6 +35,7 @@ pub mod runs;
 pub mod serve;
 pub mod streams;
 mod upload;
+pub mod walkforwards;
 
 use atf_runs::service::RunService;
 use axum::extract::{DefaultBodyLimit, Query, Request, State};
@@ -143,7 +144,7 @@ async fn require_token(State(app): State<AppState>, req: Request, next: Next) ->
     res
 }
 
-/// The `?access_token=` of a `GET /api/{backtests|optimizations}/{id}/events`
+/// The `?access_token=` of a `GET /api/{backtests|optimizations|walkforwards}/{id}/events`
 /// (browsers' `EventSource` cannot send an `Authorization` header); no
 /// other request may carry the token in its URL.
 fn event_stream_token(req: &Request) -> Option<String> {
@@ -154,7 +155,10 @@ fn event_stream_token(req: &Request) -> Option<String> {
     let mut tail = req.uri().path().rsplit('/');
     let events = tail.next() == Some("events")
         && tail.next().is_some_and(|id| !id.is_empty())
-        && matches!(tail.next(), Some("backtests" | "optimizations"));
+        && matches!(
+            tail.next(),
+            Some("backtests" | "optimizations" | "walkforwards")
+        );
     if req.method() != Method::GET || !events {
         return None;
     }

@@ -15,13 +15,15 @@
 
 use crate::dto::{
     BacktestRun, BacktestStatus, BacktestSubmission, CancelResponse, ChartBar, DatasetBars, Health,
-    OptimizationRun, OptimizationStatus, OptimizationSubmission,
+    OptimizationRun, OptimizationStatus, OptimizationSubmission, WalkForwardRun, WalkForwardStatus,
+    WalkForwardSubmission,
 };
 use crate::problem::Problem;
 use atf_engine::optimize::TrialRecord;
 use atf_runs::request::{AxisSpec, BacktestRequest, OptimizationRequest};
 use atf_runs::request_schema::ParamValue;
-use atf_runs::store::{Page, RunSummary, StoredBacktest, StoredOptimization};
+use atf_runs::store::{Page, RunSummary, StoredBacktest, StoredOptimization, StoredWalkForward};
+use atf_runs::walkforward::{WalkForwardReport, WalkForwardRequest};
 use axum::body::Bytes;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -40,7 +42,7 @@ pub const BEARER: &str = "bearerAuth";
     info(
         title = "AlgoTradeForge API",
         version = env!("CARGO_PKG_VERSION"),
-        description = "Backtests and parameter optimizations over a catalog of market data. \
+        description = "Backtests, parameter optimizations and walk-forward analyses over a catalog of market data. \
 Runs answer `202 Accepted` at once and are followed by polling `…/{id}/status` or by the \
 server-sent events of `…/{id}/events`; an identical submission is answered with the existing \
 run instead of running again. Errors are `application/problem+json` (RFC 9457) naming the \
@@ -55,6 +57,7 @@ set headers); without it no authentication is needed.",
             Problem,
             BacktestRequest,
             OptimizationRequest,
+            WalkForwardRequest,
             AxisSpec,
             ParamValue,
             BacktestSubmission,
@@ -64,8 +67,13 @@ set headers); without it no authentication is needed.",
             CancelResponse,
             BacktestRun,
             OptimizationRun,
+            WalkForwardSubmission,
+            WalkForwardStatus,
+            WalkForwardRun,
             StoredBacktest,
             StoredOptimization,
+            StoredWalkForward,
+            WalkForwardReport,
             Page<RunSummary>,
             Page<TrialRecord>,
             atf_engine::registry::StrategyInfo,
@@ -83,6 +91,7 @@ set headers); without it no authentication is needed.",
     tags(
         (name = "backtests", description = "One strategy, one parameter set, one period."),
         (name = "optimizations", description = "A grid of parameter combinations, ranked by a fitness."),
+        (name = "walkforwards", description = "A grid optimized on rolling or anchored in-sample windows, each winner tested on the out-of-sample window after it."),
         (name = "runs", description = "Runs of every kind, listed together."),
         (name = "catalog", description = "Strategies and datasets."),
         (name = "service", description = "Health and this document."),
@@ -104,8 +113,9 @@ impl Modify for BearerScheme {
                     .description(Some(
                         "The server's `--api-token`. Required on every `/api` request only when \
                          the server runs with `--api-token`; a server started without it accepts \
-                         requests without credentials. A `GET /api/backtests/{id}/events` or \
-                         `GET /api/optimizations/{id}/events` may pass it as the query parameter \
+                         requests without credentials. A `GET /api/backtests/{id}/events`, \
+                         `GET /api/optimizations/{id}/events` or \
+                         `GET /api/walkforwards/{id}/events` may pass it as the query parameter \
                          `?access_token=<token>` instead of the header, for browsers' \
                          `EventSource`, which cannot set headers; every other request (and any \
                          other method) must use the header.",
@@ -408,7 +418,7 @@ mod tests {
     #[test]
     fn events_are_an_event_stream() {
         let d = doc();
-        for kind in ["backtests", "optimizations"] {
+        for kind in ["backtests", "optimizations", "walkforwards"] {
             let ok = &d["paths"][format!("/api/{kind}/{{id}}/events")]["get"]["responses"]["200"];
             assert!(ok["content"]["text/event-stream"].is_object(), "{ok}");
             let text = ok["description"].as_str().unwrap();
@@ -455,7 +465,7 @@ mod tests {
             .into_iter()
             .map(|(m, p)| d["paths"][&p][m.to_ascii_lowercase()]["operationId"].to_string())
             .collect();
-        for path in ["/api/backtests", "/api/optimizations"] {
+        for path in ["/api/backtests", "/api/optimizations", "/api/walkforwards"] {
             for code in ["200", "202"] {
                 let links = d["paths"][path]["post"]["responses"][code]["links"]
                     .as_object()
@@ -481,6 +491,7 @@ mod tests {
         for (path, name) in [
             ("/api/backtests", "BacktestRequest"),
             ("/api/optimizations", "OptimizationRequest"),
+            ("/api/walkforwards", "WalkForwardRequest"),
         ] {
             let body = &d["paths"][path]["post"]["requestBody"];
             assert_eq!(body["required"], true, "{path}");

@@ -11,7 +11,9 @@
 //! registers a group's method router under each of its paths.
 
 use crate::openapi::ApiDoc;
-use crate::{all_runs, backtests, catalog, content, openapi, optimizations, AppState};
+use crate::{
+    all_runs, backtests, catalog, content, openapi, optimizations, walkforwards, AppState,
+};
 use axum::extract::DefaultBodyLimit;
 use utoipa::OpenApi;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
@@ -33,6 +35,11 @@ pub(crate) fn api(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(optimizations::cancel))
         .routes(routes!(optimizations::resume))
         .routes(routes!(optimizations::trials))
+        .routes(routes!(walkforwards::submit, walkforwards::list))
+        .routes(routes!(walkforwards::get))
+        .routes(routes!(walkforwards::status))
+        .routes(routes!(walkforwards::events))
+        .routes(routes!(walkforwards::cancel))
         .routes(routes!(all_runs::list))
         .routes(routes!(catalog::strategies))
         .routes(

@@ -1,9 +1,10 @@
-//! What `/api/backtests` and `/api/optimizations` do, for either kind:
-//! status, events, cancel, get, list (and an optimization's trials, paged).
-//! The handlers that name the kind and carry the OpenAPI description are in
-//! [`crate::backtests`] and [`crate::optimizations`].
+//! What `/api/backtests`, `/api/optimizations` and `/api/walkforwards` do,
+//! for any kind: status, events, cancel, get, list (and an optimization's
+//! trials, paged). The handlers that name the kind and carry the OpenAPI
+//! description are in [`crate::backtests`], [`crate::optimizations`] and
+//! [`crate::walkforwards`].
 
-use crate::dto::{AnyStatus, BacktestRun, CancelResponse, OptimizationRun};
+use crate::dto::{AnyStatus, BacktestRun, CancelResponse, OptimizationRun, WalkForwardRun};
 use crate::problem::Problem;
 use crate::queries::{page_bounds, parse_status, ListQuery, TrialsQuery};
 use crate::streams::EventStreams;
@@ -25,16 +26,14 @@ use std::time::Duration;
 const EVENT_EVERY: Duration = Duration::from_millis(500);
 
 fn kind_name(kind: RunKind) -> &'static str {
-    match kind {
-        RunKind::Backtest => "backtest",
-        RunKind::Optimization => "optimization",
-    }
+    kind.as_str()
 }
 
 fn base(kind: RunKind) -> &'static str {
     match kind {
         RunKind::Backtest => "/api/backtests",
         RunKind::Optimization => "/api/optimizations",
+        RunKind::WalkForward => "/api/walkforwards",
     }
 }
 
@@ -88,6 +87,9 @@ pub async fn get(app: AppState, kind: RunKind, id: String) -> Result<Response, P
             RunKind::Optimization => svc
                 .stored_optimization(&id)?
                 .map(|o| Json(OptimizationRun::Stored(Box::new(o))).into_response()),
+            RunKind::WalkForward => svc
+                .stored_walkforward(&id)?
+                .map(|w| Json(WalkForwardRun::Stored(Box::new(w))).into_response()),
         };
         match store_view {
             Some(r) => Ok(r),
@@ -168,7 +170,7 @@ const STREAM_RETRY_AFTER_SECS: u64 = 5;
 fn queue_retry_after_secs(kind: RunKind) -> u64 {
     match kind {
         RunKind::Backtest => 5,
-        RunKind::Optimization => 30,
+        RunKind::Optimization | RunKind::WalkForward => 30,
     }
 }
 

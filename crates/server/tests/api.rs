@@ -1221,6 +1221,60 @@ fn run_requests_read_numbers_in_any_json_notation() {
     }
 }
 
+/// `warmupBars`: a whole number up to 100000, refused naming the field
+/// otherwise; runs warm up on as many bars as the data has before `from`
+/// and say how many, and the work counted is the period's alone.
+#[test]
+fn warm_up_is_bounded_and_its_result_says_how_many_bars_were_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(dir.path(), Backend::Memory);
+    for value in [json!(100_001), json!(-1), json!(1.5), json!("60")] {
+        let mut body = backtest_body();
+        body["warmupBars"] = value.clone();
+        let (code, p) = srv.post("/api/backtests", &body);
+        assert_eq!(
+            (code, &p["field"]),
+            (422, &json!("warmupBars")),
+            "{value}: {p}"
+        );
+        let mut grid =
+            json!({"strategy": "sma-cross", "dataset": "spy-1m", "axes": {"fast": [5, 10]}});
+        grid["warmupBars"] = value.clone();
+        let (code, p) = srv.post("/api/optimizations", &grid);
+        assert_eq!(
+            (code, &p["field"]),
+            (422, &json!("warmupBars")),
+            "{value}: {p}"
+        );
+    }
+    let run = |kind: &str, mut body: Value, warmup: u32| {
+        body["from"] = json!("2011-03-01");
+        body["timeframe"] = json!("1h");
+        body["warmupBars"] = json!(warmup);
+        let (code, sub) = srv.post(&format!("/api/{kind}"), &body);
+        assert_eq!(code, 202, "{sub}");
+        let done = srv.wait_terminal(kind, sub["id"].as_str().unwrap());
+        assert_eq!(status_of(&done), "Completed", "{done}");
+        done
+    };
+    let warm = run("backtests", backtest_body(), 100_000);
+    let cold = run("backtests", backtest_body(), 0);
+    // all of January before March (the demo has no February), not 100000
+    let used = warm["result"]["warmupBars"].as_u64().unwrap();
+    assert!((100..1_000).contains(&used), "{used}");
+    assert_eq!(cold["result"]["warmupBars"], 0);
+    assert_eq!(warm["processedBars"], cold["processedBars"]);
+    assert_eq!(warm["result"]["fromMs"], cold["result"]["fromMs"]);
+    assert_eq!(
+        warm["result"]["equityCurve"].as_array().unwrap().len(),
+        cold["result"]["equityCurve"].as_array().unwrap().len()
+    );
+    let grid =
+        json!({"strategy": "sma-cross", "dataset": "spy-1m", "axes": {"fast": [5, 10]}, "top": 1});
+    let opt = run("optimizations", grid, 20);
+    assert_eq!(opt["result"]["warmupBars"], 20, "{}", opt["result"]);
+}
+
 /// What the document constrains on its own the server enforces exactly:
 /// `sizePct` even when `sizeQty` overrides it, `maximize` spelled as the
 /// document lists it, no unknown field in an axis range.

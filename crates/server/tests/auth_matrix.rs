@@ -148,7 +148,7 @@ fn every_route_and_method_answers_by_token_host_and_origin_as_documented() {
 
     // the event streams' URL token: right → not 401, wrong → 401; no
     // other route takes it
-    for kind in ["backtests", "optimizations"] {
+    for kind in ["backtests", "optimizations", "walkforwards"] {
         let good = format!("/api/{kind}/no-such-id/events?access_token={TOKEN}");
         let r = request(&addr, "GET", &good, &[("Host", &own_host)], b"");
         assert_eq!(r.status, 404, "{r:?}");

@@ -23,13 +23,14 @@ pub(super) fn noun(kind: RunKind) -> &'static str {
     match kind {
         RunKind::Backtest => "backtest",
         RunKind::Optimization => "optimization",
+        RunKind::WalkForward => "walk-forward",
     }
 }
 
 fn unit(kind: RunKind) -> &'static str {
     match kind {
         RunKind::Backtest => "bars",
-        RunKind::Optimization => "combinations",
+        RunKind::Optimization | RunKind::WalkForward => "combinations",
     }
 }
 
@@ -326,6 +327,22 @@ fn progress_of(v: &AnyStatus) -> (u64, u64, String) {
                 note.join(", "),
             )
         }
+        AnyStatus::WalkForward(w) => {
+            // as a local walk-forward's bar says it
+            let fold = w
+                .current_fold
+                .unwrap_or(w.folds_processed + 1)
+                .min(w.total_folds);
+            note.push(format!("fold {fold}/{}", w.total_folds));
+            if w.failed_trials > 0 {
+                note.push(format!("{} failed", w.failed_trials));
+            }
+            (
+                w.processed_combinations,
+                w.total_combinations,
+                note.join(", "),
+            )
+        }
     }
 }
 
@@ -343,6 +360,12 @@ pub(super) fn completed(client: &Client, status: AnyStatus) -> Result<AnyStatus,
             o.id.clone(),
             o.error_message.clone(),
             o.error_stack_trace.clone(),
+        ),
+        AnyStatus::WalkForward(w) => (
+            RunKind::WalkForward,
+            w.id.clone(),
+            w.error_message.clone(),
+            w.error_stack_trace.clone(),
         ),
     };
     match status.status() {

@@ -1,4 +1,4 @@
-//! `atf backtest|optimize --server URL`: the run is submitted to a running
+//! `atf backtest|optimize|walkforward --server URL`: the run is submitted to a running
 //! `atf serve` through the typed client ([`atf_api::client::Client`]),
 //! followed with the same progress bar as a local run ([`follow`]), and
 //! printed exactly as a local run prints — the same tables, and `--json`
@@ -14,14 +14,14 @@
 
 mod follow;
 
-use crate::args::{BacktestArgs, OptimizeArgs, RemoteArgs};
+use crate::args::{BacktestArgs, OptimizeArgs, RemoteArgs, WalkForwardArgs};
 use crate::exit::{CliError, CliResult};
 use crate::flags::{flag_of, refused, with_flag, FieldNames};
 use crate::output::{BacktestOutput, DatasetRef, OptimizationOutput};
 use crate::render;
 use crate::render_optimize;
 use atf_api::client::{Client, ClientError};
-use atf_api::{AnyStatus, BacktestRun, OptimizationRun, Submission};
+use atf_api::{AnyStatus, BacktestRun, OptimizationRun, Submission, WalkForwardRun};
 use atf_engine::optimize::{OptimizationOutcome, TopTrial, TrialRecord, TrialStatus};
 use atf_engine::Registry;
 use atf_runs::RunKind;
@@ -143,13 +143,63 @@ pub fn backtest(_registry: &Registry, url: &str, a: &BacktestArgs) -> CliResult 
     Ok(())
 }
 
-/// `atf optimize --server URL`.
-pub fn optimize(_registry: &Registry, url: &str, a: &OptimizeArgs) -> CliResult {
-    if a.threads.is_some() {
+/// `--threads` is the server's to decide.
+fn no_threads<T>(threads: Option<T>) -> Result<(), CliError> {
+    if threads.is_some() {
         return Err(CliError::usage(
             "--threads applies to local runs only; with --server the server's own setting is used (atf serve --threads)",
         ));
     }
+    Ok(())
+}
+
+/// `atf walkforward --server URL`: the request a local walk-forward runs
+/// (without `top`: each fold keeps only its winner), followed with the same
+/// bar, printed as the same table or `--json` from the stored report.
+pub fn walkforward(url: &str, a: &WalkForwardArgs) -> CliResult {
+    let o = &a.opt;
+    no_threads(o.threads)?;
+    no_qty_decimals(o.settings.qty_decimals)?;
+    let names = FieldNames {
+        constraints: &o.constraints,
+    };
+    let mut body =
+        crate::walkforward_cmd::walkforward_request(a).map_err(|e| refused(&e, &names))?;
+    body.optimization.top = None;
+    let (client, status) = run(
+        &o.remote,
+        url,
+        RunKind::WalkForward,
+        &body,
+        &names,
+        !o.no_progress,
+        None,
+    )?;
+    let AnyStatus::WalkForward(status) = status else {
+        return Err(unexpected("a walk-forward answered as another kind of run"));
+    };
+    let WalkForwardRun::Stored(stored) =
+        client.walkforward(&status.id).map_err(after_run(&client))?
+    else {
+        return Err(unexpected("the completed walk-forward is not stored"));
+    };
+    let report = stored
+        .result
+        .as_ref()
+        .ok_or_else(|| unexpected("the completed walk-forward has no result"))?;
+    if o.json {
+        return render::print_json(&crate::walkforward_cmd::WalkForwardOutput {
+            dataset: DatasetRef::from(&stored.header),
+            report,
+        });
+    }
+    crate::walkforward_cmd::print_table(&stored.header.dataset, report);
+    Ok(())
+}
+
+/// `atf optimize --server URL`.
+pub fn optimize(_registry: &Registry, url: &str, a: &OptimizeArgs) -> CliResult {
+    no_threads(a.threads)?;
     no_qty_decimals(a.settings.qty_decimals)?;
     let names = FieldNames {
         constraints: &a.constraints,

@@ -149,7 +149,7 @@ async function setRange(page, name, min, max, step) {
 async function chooseRun(page, { kind, strategy = 'sma-cross', dataset = 'spy-1m', timeframe = '' }) {
   await page.goto(`${base}/#/new`);
   await page.waitForSelector('form.run-form');
-  await page.check(kind === 'optimization' ? '#kind-optimization' : '#kind-backtest');
+  await page.check(`#kind-${kind}`);
   await page.selectOption('select[name="strategy"]', strategy);
   await page.selectOption('select[name="dataset"]', dataset);
   await page.selectOption('select[name="timeframe"]', timeframe);
@@ -290,6 +290,105 @@ const scenarios = {
     await page.context().close();
   },
 
+  async 'a walk-forward submitted from the form: folds progress, then criteria marks, folds and equity charts'(browser, name) {
+    const page = await newPage(browser, name);
+    await chooseRun(page, { kind: 'walkforward', dataset: 'spy-1d' });
+    await setRange(page, 'fast', 5, 20, 5);
+    await page.selectOption('select[name="slow.mode"]', 'list');
+    await page.fill('input[name="slow.list"]', '20, 40, 60');
+    await page.fill('textarea[name="constraints"]', 'fast < slow');
+    await page.fill('input[name="folds"]', '6');
+    await page.fill('input[name="oosFraction"]', '0.25');
+    // the folds the windows make, before submitting, and the work they hold
+    await page.locator('[data-testid="folds-plan"]', { hasText: /^6 folds: in-sample \d+ d, out-of-sample \d+ d$/ }).waitFor();
+    await page.locator('[data-testid="grid-size"]', { hasText: '4 × 3 = 12 combinations per fold × 6 folds = 72' }).waitFor();
+    // a criterion changed from its default reaches the report
+    await page.fill('input[name="criteria.maxDrawdownPct"]', '30');
+    await shot(page, 'walkforward-form');
+    await page.click('[data-testid="submit-run"]');
+    await page.waitForURL(/#\/walkforwards\/[\w-]+$/);
+    const id = page.url().split('/').pop();
+    await page.waitForSelector('[data-testid="walkforward-report"]');
+    const texts = await page.evaluate(() => window.__progressTexts);
+    assert.match(texts.at(-1), /^Processed 72 \/ 72 Combinations$/, JSON.stringify(texts));
+    assert.match(await page.locator('[data-testid="progress-extra"]').textContent(), /^Folds: 6 \/ 6 done · Failed trials: 0$/);
+    await page.waitForSelector('[data-testid="progress-panel"] .badge-completed');
+
+    const run = await api('GET', `/api/walkforwards/${id}`);
+    const r = run.result;
+    // one row per fold, each with its windows and its winner's parameters
+    const rows = page.locator('[data-testid="folds-table"] tbody tr');
+    assert.equal(await rows.count(), r.folds.length);
+    assert.equal(r.folds.length, 6);
+    const fast = await columnNumbers(page, 'folds-table', 'fast');
+    assert.deepEqual(fast, r.folds.map((f) => f.winner.params.fast));
+    assert.match(await rows.first().textContent(), /IS\s*\d{4}-\d\d-\d\d → \d{4}-\d\d-\d\dOOS/);
+    // a mark per criterion, as the report measured it; the verdict follows them
+    const marks = page.locator('[data-testid="criterion-mark"]');
+    assert.equal(await marks.count(), 4);
+    assert.deepEqual(await marks.evaluateAll((els) => els.map((e) => e.dataset.passed === 'true')), r.checks.map((c) => c.passed));
+    assert.deepEqual(await marks.allTextContents(), r.checks.map((c) => (c.passed ? '✓ Pass' : '✗ Fail')));
+    await page.locator('[data-testid="criteria-table"] td', { hasText: 'drawdown ≤ 30 %' }).waitFor();
+    assert.match(await page.locator('[data-testid="verdict"]').textContent(), r.passed ? /^✓PASS/ : /^✗FAIL/);
+    const wfe = await page.locator('[data-testid="wfe"] .metric-value').textContent();
+    assert.equal(wfe, r.wfePct == null ? '— (undefined)' : `${r.wfePct.toFixed(1)} %`);
+    await expectDrawn(page, '[data-testid="oos-equity-chart"]', 'the stitched out-of-sample equity');
+    await expectDrawn(page, '[data-testid="is-equity-chart"]', 'the in-sample equity of the winners');
+    await page.locator('[data-testid="stability"] tbody tr', { hasText: 'fast' }).waitFor();
+    await shot(page, 'walkforward-report');
+
+    // listed among the runs, and found by its kind
+    await page.goto(`${base}/#/runs?kind=walkforward`);
+    const listed = page.locator(`[data-testid="runs-table"] tbody tr[data-run-id="${id}"]`);
+    await listed.waitFor();
+    assert.equal(await listed.locator('.kind').textContent(), 'Walk-forward');
+    const kinds = await page.locator('[data-testid="runs-table"] .kind').allTextContents();
+    assert.ok(kinds.every((k) => k === 'Walk-forward'), `kind filter shows ${kinds}`);
+    await listed.locator('a.run-link').click();
+    await page.waitForURL(new RegExp(`#/walkforwards/${id}$`));
+    await page.waitForSelector('[data-testid="walkforward-report"]');
+    // "Run again with changes" starts from its windows, criteria and grid
+    await page.click('text=Run again with changes');
+    await page.waitForSelector('form.run-form');
+    assert.equal(await page.isChecked('#kind-walkforward'), true);
+    assert.equal(await page.inputValue('input[name="folds"]'), '6');
+    assert.equal(await page.inputValue('input[name="oosFraction"]'), '0.25');
+    assert.equal(await page.inputValue('input[name="criteria.maxDrawdownPct"]'), '30');
+    assert.equal(await page.inputValue('input[name="criteria.minWfePct"]'), '');
+    await page.locator('[data-testid="grid-size"]', { hasText: '4 × 3 = 12 combinations per fold × 6 folds = 72' }).waitFor();
+    await page.context().close();
+  },
+
+  async 'a walk-forward is watched fold by fold and cancelled from its page'(browser, name) {
+    // a million trials per fold, three folds: minutes of work
+    const sub = await api('POST', '/api/walkforwards', { ...BIG_GRID, folds: 3, oosFraction: 0.3 });
+    assert.equal(sub.totalFolds, 3);
+    try {
+      const total = sub.totalCombinations.toLocaleString('en-US');
+      const page = await newPage(browser, name);
+      await page.goto(`${base}/#/walkforwards/${sub.id}`);
+      const progress = page.locator('[data-testid="progress-text"]');
+      await progress.filter({ hasText: new RegExp(`^Processed [1-9][\\d,]* / ${total} Combinations$`) }).waitFor();
+      const folds = await page.locator('[data-testid="progress-extra"]').textContent();
+      const m = /^Folds: (\d) \/ 3 done · working on fold (\d) · Failed trials: 0$/.exec(folds);
+      assert.ok(m && Number(m[2]) === Number(m[1]) + 1, `folds line: ${folds}`);
+      await page.locator('[data-testid="update-mode"]', { hasText: 'connected' }).waitFor();
+      await shot(page, 'walkforward-progress');
+      await page.click('[data-testid="cancel-run"]');
+      const dialog = page.locator('[data-testid="confirm-dialog"]');
+      await dialog.locator('h2', { hasText: 'Cancel this walk-forward?' }).waitFor();
+      await dialog.getByRole('button', { name: 'Cancel run' }).click();
+      await page.locator('[data-testid="progress-panel"] [data-testid="status-badge"]', { hasText: 'Cancelled' }).waitFor();
+      await page.locator('.notice', { hasText: 'Cancelled' }).first().waitFor();
+      assert.equal(await page.locator('[data-testid="cancel-run"]').isVisible(), false);
+      assert.equal((await api('GET', `/api/walkforwards/${sub.id}/status`)).status, 'Cancelled');
+      await page.context().close();
+    } finally {
+      // never leave it running: it would hold the optimization lane for the scenarios after it
+      await api('POST', `/api/walkforwards/${sub.id}/cancel`).catch(() => {});
+    }
+  },
+
   async 'a failed run shows its error and, expanded, its stack trace'(browser, name) {
     const sub = await api('POST', '/api/backtests', { strategy: 'fault-injection', dataset: 'spy-1m', params: { fault: 'panic', fault_bar: 100 } });
     await waitForStatus('backtests', sub.id, ['Failed']);
@@ -346,6 +445,18 @@ const scenarios = {
     assert.match(await axis.textContent(), /axes\.fast/);
     assert.equal(await field.locator('.field-error').isVisible(), false, 'an old error stays shown');
     await shot(page, 'validation-error');
+    // a walk-forward's windows refused by the API: next to the window field
+    await page.check('#kind-walkforward');
+    await setRange(page, 'fast', 5, 10, 5);
+    await page.selectOption('select[name="dataset"]', 'spy-1m');
+    await page.check('input[name="wf-by"][value="durations"]');
+    await page.fill('input[name="inSample"]', '300d');
+    await page.fill('input[name="outOfSample"]', '30d');
+    await page.click('[data-testid="submit-run"]');
+    const windows = page.locator('[data-field="inSample"] > .field-error');
+    await windows.waitFor({ state: 'visible' });
+    assert.match(await windows.textContent(), /do not fit the period/);
+    assert.equal(await page.locator('[data-param="fast"] > .field-error').isVisible(), false, 'an old error stays shown');
     await page.context().close();
   },
 
@@ -421,7 +532,8 @@ const scenarios = {
     const page = await newPage(browser, name, PHONE);
     const runs = await api('GET', '/api/backtests?status=Completed&limit=1');
     const opts = await api('GET', '/api/optimizations?status=Completed&limit=1');
-    for (const hash of ['#/runs', '#/new', '#/datasets', `#/backtests/${runs.items[0].id}`, `#/optimizations/${opts.items[0].id}`]) {
+    const wfs = await api('GET', '/api/walkforwards?status=Completed&limit=1');
+    for (const hash of ['#/runs', '#/new', '#/datasets', `#/backtests/${runs.items[0].id}`, `#/optimizations/${opts.items[0].id}`, `#/walkforwards/${wfs.items[0].id}`]) {
       await page.goto(`${base}/${hash}`);
       await page.waitForSelector('.view > *');
       await page.waitForLoadState('networkidle');
@@ -432,6 +544,8 @@ const scenarios = {
     await page.check('#kind-optimization');
     await noHorizontalScroll(page, '#/new (optimization)');
     await shot(page, 'new-run-phone');
+    await page.check('#kind-walkforward');
+    await noHorizontalScroll(page, '#/new (walk-forward)');
     await page.context().close();
   },
 

@@ -131,6 +131,8 @@ pub struct OptimizationReport {
     pub from_ms: i64,
     /// Last main bar's open time, ms.
     pub to_ms: i64,
+    /// Main bars before `from_ms` every trial warmed up on.
+    pub warmup_bars: u32,
     /// Trials that ran to the end.
     pub completed: u64,
     /// Trials that failed.
@@ -223,6 +225,7 @@ impl OptimizationReport {
             timeframe: self.timeframe.clone(),
             from_ms: self.from_ms,
             to_ms: self.to_ms,
+            warmup_bars: self.warmup_bars,
             maximize: self.spec.fitness,
             axes: OrderedMap(
                 self.spec
@@ -443,6 +446,10 @@ pub struct OptimizationSummary {
     pub from_ms: i64,
     /// Last main bar's open time, ms.
     pub to_ms: i64,
+    /// Main bars before `fromMs` every trial warmed up on (see
+    /// `BacktestReport::warmup_bars`).
+    #[serde(default)]
+    pub warmup_bars: u32,
     /// The fitness trials are ranked by.
     pub maximize: Fitness,
     /// Each axis's values, in grid order.

@@ -204,7 +204,7 @@ impl Shared<'_> {
             initial_cash: self.cfg.initial_cash.raw(),
             equity: &w.equity,
             curve: Some(&stats.curve),
-            times: &self.data.main_bars().ts,
+            times: self.data.window_times(),
             bar_ms: self.data.main_timeframe.millis(),
             trades: w.broker.trades(),
             exposure_bars: stats.exposure_bars,
@@ -269,7 +269,6 @@ pub(super) fn setup<'a>(
             threads,
             reason: e.to_string(),
         })?;
-    let main = data.main_bars();
     let shared = Shared {
         data,
         cfg,
@@ -284,7 +283,7 @@ pub(super) fn setup<'a>(
         }),
         backtraces: Backtraces::default(),
         series: SeriesCache::new(series::DEFAULT_BUDGET),
-        times: Arc::from(main.ts.as_slice()),
+        times: Arc::from(data.window_times()),
     };
     Ok((pool, shared))
 }
@@ -292,7 +291,7 @@ pub(super) fn setup<'a>(
 fn common_of(data: &MarketData, cfg: &BacktestConfig) -> RunCommon {
     RunCommon {
         initial_equity: data.instrument.money_f64(cfg.initial_cash),
-        main_bars: data.main_bars().len() as u64,
+        main_bars: data.window_times().len() as u64,
         sub_bars: data.total_sub_bars(),
     }
 }
@@ -500,7 +499,7 @@ pub fn assemble<S: Strategy>(
             })
             .collect()
     });
-    let main = data.main_bars();
+    let window = data.window_times();
     let robustness = robustness_of::<S>(&pool, cancelled, data, cfg, spec, &trials, &common, &top);
     Ok(OptimizationReport {
         strategy: S::NAME,
@@ -509,8 +508,9 @@ pub fn assemble<S: Strategy>(
         common,
         symbol: data.instrument.symbol.clone(),
         timeframe: data.main_timeframe.to_string(),
-        from_ms: main.ts.first().copied().unwrap_or(0),
-        to_ms: main.ts.last().copied().unwrap_or(0),
+        from_ms: window.first().copied().unwrap_or(0),
+        to_ms: window.last().copied().unwrap_or(0),
+        warmup_bars: u32::try_from(data.warmup_bars()).unwrap_or(u32::MAX),
         completed,
         failed,
         skipped,
@@ -545,7 +545,7 @@ fn robustness_of<S: Strategy>(
     if !spec.assess {
         return None;
     }
-    let main = data.main_bars();
+    let window = data.window_times();
     let completed: Vec<u64> = trials
         .iter()
         .filter(|t| matches!(t.outcome, TrialOutcome::Completed(_)))
@@ -589,9 +589,9 @@ fn robustness_of<S: Strategy>(
             .collect(),
         initial_raw: cfg.initial_cash.raw(),
         periods_per_year: crate::metrics::periods_per_year(
-            &main.ts,
+            window,
             data.main_timeframe.millis(),
-            main.len(),
+            window.len(),
         ),
     })
 }
@@ -632,7 +632,7 @@ pub fn optimize<S: Strategy>(
     )?;
     let threads = pool.current_num_threads();
     let total = spec.grid.size();
-    let main = data.main_bars();
+    let window = data.window_times();
     let (trials, search, search_cancelled) = match spec.search {
         None => (
             run_trials::<S>(&pool, &shared, Batch::Range(0..total)),
@@ -686,8 +686,9 @@ pub fn optimize<S: Strategy>(
         common: shared.common,
         symbol: data.instrument.symbol.clone(),
         timeframe: data.main_timeframe.to_string(),
-        from_ms: main.ts.first().copied().unwrap_or(0),
-        to_ms: main.ts.last().copied().unwrap_or(0),
+        from_ms: window.first().copied().unwrap_or(0),
+        to_ms: window.last().copied().unwrap_or(0),
+        warmup_bars: u32::try_from(data.warmup_bars()).unwrap_or(u32::MAX),
         completed: progress.completed(),
         failed: progress.failed(),
         skipped: progress.skipped(),

@@ -523,7 +523,7 @@ fn common_of(run: &DistRun<'_>) -> RunCommon {
     let t = &run.plan.target;
     RunCommon {
         initial_equity: t.instrument.money_scale.to_f64(t.config.initial_cash.raw()),
-        main_bars: run.data.main_bars().len() as u64,
+        main_bars: run.data.window_times().len() as u64,
         sub_bars: run.data.total_sub_bars(),
     }
 }

@@ -561,11 +561,18 @@ impl Worker {
         let bars = self
             .source
             .bars(&job.dataset, t.period.from_ms, t.period.to_ms)?;
-        let data = MarketData::new(t.instrument.clone(), bars, t.dataset.timeframe, t.timeframe)
+        let before = crate::warmup::load_before(
+            t.period.from_ms,
+            t.warmup_bars,
+            t.timeframe,
+            (t.dataset.first_ts_ms, t.dataset.timeframe),
+            |a, b| self.source.bars(&job.dataset, Some(a), Some(b)),
+        )?;
+        let data = crate::warmup::market_data(t, &before, bars)
             .map_err(|e| Refusal::Job(format!("no data to run on: {e}")))?;
         let common = RunCommon {
             initial_equity: t.instrument.money_scale.to_f64(t.config.initial_cash.raw()),
-            main_bars: data.main_bars().len() as u64,
+            main_bars: data.window_times().len() as u64,
             sub_bars: data.total_sub_bars(),
         };
         info!(worker = %self.cfg.name, run = %job.run, dataset = %job.dataset.name, sub_bars = common.sub_bars, "job prepared");

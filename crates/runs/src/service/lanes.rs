@@ -76,14 +76,7 @@ impl RunService {
                 ended,
                 None,
             ),
-            Err(e) => (
-                RunStatus::Failed,
-                match run.kind() {
-                    RunKind::Backtest => Ended::Backtest(None),
-                    RunKind::Optimization => Ended::Optimization(None),
-                },
-                Some(e),
-            ),
+            Err(e) => (RunStatus::Failed, Ended::none(run.kind()), Some(e)),
         };
         self.finish(run, status, ended, error);
         self.inner.running.fetch_sub(1, Ordering::Relaxed);
@@ -108,11 +101,17 @@ impl RunService {
         let t = &run.plan.target;
         let catalog =
             Catalog::open(&self.inner.cfg.data_dir).map_err(|e| (e.to_string(), trace_here()))?;
-        let bars = catalog
-            .load(&t.dataset, t.period.from_ms, t.period.to_ms)
+        let (mut before, bars) = crate::warmup::load(t, catalog.data_dir())
             .map_err(|e| (e.to_string(), trace_here()))?;
         drop(catalog);
-        let data = MarketData::new(t.instrument.clone(), bars, t.dataset.timeframe, t.timeframe)
+        if let Work::WalkForward(job) = &run.plan.work {
+            // each window is resampled on its own (the period never is) and
+            // warms up on the bars before it: those of the period's warm-up
+            // and the earlier windows'
+            before.extend_from(&bars);
+            return self.compute_walkforward(run, job, &before);
+        }
+        let data = crate::warmup::market_data(t, &before, bars)
             .map_err(|e| (format!("no data to run on: {e}"), trace_here()))?;
         info!(run = %run.id, sub_bars = data.total_sub_bars(), "data loaded");
         if run.kind() == RunKind::Backtest {
@@ -120,7 +119,7 @@ impl RunService {
         }
         let _ = run.common.set(RunCommon {
             initial_equity: t.instrument.money_scale.to_f64(t.config.initial_cash.raw()),
-            main_bars: data.main_bars().len() as u64,
+            main_bars: data.window_times().len() as u64,
             sub_bars: data.total_sub_bars(),
         });
         match &run.plan.work {
@@ -145,6 +144,10 @@ impl RunService {
             {
                 self.compute_distributed(run, &data)
             }
+            Work::WalkForward(_) => Err((
+                "internal error: a walk-forward ran as an optimization".into(),
+                trace_here(),
+            )),
             Work::Optimization(spec) => {
                 // a resumed run starts from the trials its original recorded
                 let recorded = std::mem::take(&mut *lock(&run.recorded));

@@ -44,6 +44,8 @@ pub(super) struct LiveRun {
     pub(super) state: Mutex<LiveState>,
     pub(super) bars: Progress,
     pub(super) trials: OptimizationProgress,
+    /// A walk-forward's folds and combinations.
+    pub(super) folds: crate::walkforward::WalkForwardProgress,
     pub(super) common: OnceLock<RunCommon>,
     /// When a cancel reached it while running (logged: how fast it stopped).
     pub(super) cancelled_at: OnceLock<Instant>,
@@ -75,7 +77,20 @@ impl LiveRun {
                 self.trials.failed(),
                 self.trials.skipped(),
             ),
+            RunKind::WalkForward => {
+                let failed = self.folds.failed();
+                (self.folds.processed().saturating_sub(failed), failed, 0)
+            }
         };
+        let folds = self.plan.folds().map(|total| {
+            let processed = self.folds.folds_done();
+            crate::snapshot::FoldCounts {
+                processed,
+                total,
+                current: (status == RunStatus::Running && processed < total)
+                    .then_some(processed + 1),
+            }
+        });
         let leaders = match (&self.plan.work, self.common.get()) {
             (Work::Optimization(spec), Some(common)) => self
                 .trials
@@ -118,6 +133,7 @@ impl LiveRun {
                 Work::Optimization(spec) if spec.search.is_some() => Some(self.trials.generation()),
                 _ => None,
             },
+            folds,
         }
     }
 
@@ -150,5 +166,6 @@ impl LiveRun {
     pub(super) fn cancel_engine(&self) {
         self.bars.cancel();
         self.trials.cancel();
+        self.folds.cancel();
     }
 }

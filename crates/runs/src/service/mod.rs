@@ -5,9 +5,11 @@
 //!   ([`crate::plan`]), deduplicates by run key (a run in flight holds its
 //!   key in the cache; a completed one is found in SQLite), publishes a
 //!   `Pending` snapshot and queues the job. It never reads bars.
-//! - **Lanes**: backtests and optimizations wait in two queues, each worked
-//!   by a fixed number of threads (defaults 2 and 1), so extra runs stay
-//!   `Pending`. An optimization fans out on its own rayon pool.
+//! - **Lanes**: backtests in one queue, optimizations and walk-forwards
+//!   (a walk-forward is one optimization per fold, each over every core)
+//!   in the other, each worked by a fixed number of threads (defaults 2
+//!   and 1), so extra runs stay `Pending`. An optimization fans out on its
+//!   own rayon pool.
 //! - **Progress**: the engine bumps atomic counters; a publisher thread
 //!   copies them into the cache every [`ServiceConfig::publish_every`]
 //!   (never per bar or per trial).
@@ -32,7 +34,8 @@
 //! `lanes` (execution and the hand-over to SQLite), `save` (retries and
 //! the durable record of a save that failed), `shutdown` (cancel and
 //! drain), `queries` (states,
-//! trials, lists), `distributed_run` (an optimization on the workers).
+//! trials, lists), `distributed_run` (an optimization on the workers),
+//! `walkforward_run` (a walk-forward, its folds here or on the workers).
 
 mod distributed_run;
 mod lanes;
@@ -41,6 +44,7 @@ mod queries;
 mod save;
 mod shutdown;
 mod submit;
+mod walkforward_run;
 
 pub use save::{DEFAULT_SAVE_ATTEMPTS, DEFAULT_SAVE_BACKOFF};
 pub use submit::ResumeError;
@@ -65,7 +69,7 @@ use atf_engine::metrics::RunCommon;
 use atf_engine::optimize::{
     OptimizationProgress, OptimizationReport, TrialOutcome, TrialRecord, TrialStatus,
 };
-use atf_engine::{BacktestReport, MarketData, Progress, Registry, RunFailure};
+use atf_engine::{BacktestReport, Progress, Registry, RunFailure};
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
@@ -92,7 +96,7 @@ pub struct ServiceConfig {
     pub registry: Arc<Registry>,
     /// Backtests running at once.
     pub backtest_slots: usize,
-    /// Optimizations running at once.
+    /// Optimizations and walk-forwards running at once (one lane).
     pub optimization_slots: usize,
     /// Threads of each optimization.
     pub optimizer_threads: usize,
@@ -210,6 +214,8 @@ pub struct Submitted {
     pub status: RunStatus,
     /// Its total work.
     pub total: u64,
+    /// A walk-forward's folds (`None` for the other kinds).
+    pub folds: Option<u64>,
     /// Whether an identical run answered instead of a new one.
     pub existing: bool,
 }
@@ -231,6 +237,8 @@ pub enum RunResult {
     Backtest(Box<atf_engine::BacktestReport>),
     /// An optimization's summary, first ranked trials and kept best trials.
     Optimization(Box<crate::store::OptimizationResult>),
+    /// A walk-forward's report (partial when cancelled).
+    WalkForward(Box<crate::walkforward::WalkForwardReport>),
 }
 
 /// The answer to a cancel request.
@@ -296,12 +304,26 @@ impl std::fmt::Debug for RunService {
 enum Ended {
     Backtest(Option<Box<BacktestReport>>),
     Optimization(Option<Box<OptimizationReport>>),
+    WalkForward(Option<Box<crate::walkforward::WalkForwardReport>>),
 }
 
+impl Ended {
+    /// The end of a run of `kind` that has no result.
+    fn none(kind: RunKind) -> Self {
+        match kind {
+            RunKind::Backtest => Self::Backtest(None),
+            RunKind::Optimization => Self::Optimization(None),
+            RunKind::WalkForward => Self::WalkForward(None),
+        }
+    }
+}
+
+/// Walk-forwards share the optimizations' lane: each fold is an
+/// optimization over every core, so one at a time of either.
 fn lane_of(kind: RunKind) -> usize {
     match kind {
         RunKind::Backtest => 0,
-        RunKind::Optimization => 1,
+        RunKind::Optimization | RunKind::WalkForward => 1,
     }
 }
 

@@ -47,6 +47,26 @@ impl RunService {
     pub(super) fn stored(&self, kind: RunKind, id: &str) -> Result<Option<RunState>, ServiceError> {
         let store = &self.inner.store;
         Ok(match kind {
+            RunKind::WalkForward => store.walkforward(id)?.map(|w| {
+                let mut snapshot = snapshot_of(
+                    &w.header,
+                    kind,
+                    w.processed_combinations.saturating_sub(w.failed_trials),
+                    w.failed_trials,
+                    0,
+                    Vec::new(),
+                    None,
+                );
+                snapshot.folds = Some(crate::snapshot::FoldCounts {
+                    processed: w.folds_processed,
+                    total: w.total_folds,
+                    current: None,
+                });
+                RunState {
+                    snapshot,
+                    result: w.result.map(|r| RunResult::WalkForward(Box::new(r))),
+                }
+            }),
             RunKind::Backtest => store.backtest(id)?.map(|b| RunState {
                 snapshot: snapshot_of(&b.header, kind, b.processed, 0, 0, Vec::new(), None),
                 result: b.result.map(|r| RunResult::Backtest(Box::new(r))),
@@ -226,6 +246,7 @@ pub(super) fn snapshot_of(
         error_stack_trace: h.error_stack_trace.clone(),
         leaders,
         generation,
+        folds: None,
     }
 }
 
@@ -239,6 +260,17 @@ impl RunService {
         id: &str,
     ) -> Result<Option<crate::store::StoredBacktest>, ServiceError> {
         Ok(self.inner.store.backtest(id)?)
+    }
+
+    /// A finished walk-forward as stored (with its report), if any.
+    ///
+    /// # Errors
+    /// [`ServiceError`] when storage fails.
+    pub fn stored_walkforward(
+        &self,
+        id: &str,
+    ) -> Result<Option<crate::store::StoredWalkForward>, ServiceError> {
+        Ok(self.inner.store.walkforward(id)?)
     }
 
     /// A finished optimization as stored (summary and its first

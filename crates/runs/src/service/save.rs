@@ -50,10 +50,7 @@ impl RunService {
         error!(run = %run.id, error = %e, "cannot save the run's result; recording it as Failed");
         lock(&run.state).error = Some((reason, trace_here()));
         let header = run.header(RunStatus::Failed);
-        let bare = match ended {
-            Ended::Backtest(_) => Ended::Backtest(None),
-            Ended::Optimization(_) => Ended::Optimization(None),
-        };
+        let bare = Ended::none(run.kind());
         match self.with_retries(&run.id, || self.write_end(run, &header, &bare)) {
             Ok(()) => Saved::Failed,
             Err(e) => {
@@ -76,6 +73,7 @@ impl RunService {
                 let params = match &run.plan.work {
                     Work::Backtest(p) => p.clone(),
                     Work::Optimization(s) => s.base.clone(),
+                    Work::WalkForward(w) => w.spec.base.clone(),
                 };
                 let report = report
                     .as_deref()
@@ -95,6 +93,18 @@ impl RunService {
                 skipped: run.trials.skipped(),
                 report: report.as_deref(),
             }),
+            Ended::WalkForward(report) => {
+                self.inner
+                    .store
+                    .save_walkforward(&crate::store::WalkForwardEnd {
+                        header,
+                        total_folds: run.plan.folds().unwrap_or(0),
+                        folds_processed: run.folds.folds_done(),
+                        processed: run.folds.processed(),
+                        failed: run.folds.failed(),
+                        report: report.as_deref(),
+                    })
+            }
         }
     }
 

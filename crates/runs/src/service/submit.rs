@@ -97,6 +97,30 @@ impl RunService {
         Ok(self.submit_with(plan, body, recorded)?)
     }
 
+    /// Accepts a walk-forward (or answers with the identical one), held to
+    /// the optimizations' limits: each fold's grid to
+    /// [`ServiceConfig::max_combinations`], its one kept winner to
+    /// [`ServiceConfig::max_kept_points`], waiting runs to
+    /// [`ServiceConfig::max_pending`] (with the optimizations: one lane).
+    ///
+    /// # Errors
+    /// As [`RunService::submit_optimization`]; windows that do not fit the
+    /// period name their field (`inSample`, `outOfSample`, `folds`, …).
+    pub fn submit_walkforward(
+        &self,
+        req: &crate::walkforward::WalkForwardRequest,
+        body: Value,
+    ) -> Result<Submitted, SubmitError> {
+        let ds = self.dataset(&req.optimization.run.dataset)?;
+        let cfg = &self.inner.cfg;
+        let limits = plan::GridLimits {
+            max_combinations: cfg.max_combinations,
+            max_kept_points: cfg.max_kept_points,
+        };
+        let plan = crate::walkforward::plan_walkforward(&cfg.registry, req, ds, limits)?;
+        self.submit(plan, body)
+    }
+
     pub(super) fn submit(&self, plan: Plan, body: Value) -> Result<Submitted, SubmitError> {
         self.submit_with(plan, body, Vec::new())
     }
@@ -125,6 +149,7 @@ impl RunService {
                     run_key: key,
                     status: snap.status,
                     total: snap.total,
+                    folds: snap.folds.map(|f| f.total),
                     existing: true,
                 });
             }
@@ -140,14 +165,16 @@ impl RunService {
             .map_err(ServiceError::from)?
         {
             inner.cache.release(&key, &id).map_err(ServiceError::from)?;
-            let total = self
-                .state(kind, &done)?
-                .map_or(plan.total, |s| s.snapshot.total);
+            let snap = self.state(kind, &done)?.map(|s| s.snapshot);
             return Ok(Submitted {
                 id: done,
                 run_key: key,
                 status: RunStatus::Completed,
-                total,
+                total: snap.as_ref().map_or(plan.total, |s| s.total),
+                folds: snap
+                    .and_then(|s| s.folds)
+                    .map(|f| f.total)
+                    .or_else(|| plan.folds()),
                 existing: true,
             });
         }
@@ -179,6 +206,7 @@ impl RunService {
             }),
             bars: Progress::new(),
             trials: OptimizationProgress::new(),
+            folds: crate::walkforward::WalkForwardProgress::new(),
             common: OnceLock::new(),
             cancelled_at: OnceLock::new(),
             recorded: Mutex::new(recorded),
@@ -204,6 +232,7 @@ impl RunService {
             run_key: key,
             status: RunStatus::Pending,
             total: snap.total,
+            folds: snap.folds.map(|f| f.total),
             existing: false,
         })
     }
@@ -224,11 +253,7 @@ impl RunService {
                     let lane = &self.inner.lanes[lane_of(kind)];
                     lock(&lane.queue).retain(|r| r.id != run.id);
                     info!(run = %run.id, "pending run cancelled");
-                    let ended = match kind {
-                        RunKind::Backtest => Ended::Backtest(None),
-                        RunKind::Optimization => Ended::Optimization(None),
-                    };
-                    self.finish(&run, RunStatus::Cancelled, ended, None);
+                    self.finish(&run, RunStatus::Cancelled, Ended::none(kind), None);
                     return Ok(CancelOutcome::Cancelled);
                 }
                 Phase::Running => {

@@ -12,7 +12,9 @@
 //!   those runs;
 //! - `optimization_runs`, and `optimization_trials`: every trial of every
 //!   optimization — parameters (JSON, queryable with SQLite's JSON
-//!   functions), fitness, every metric, or the error and stack trace.
+//!   functions), fitness, every metric, or the error and stack trace;
+//! - `walkforward_runs`: every walk-forward, its report as one JSON value
+//!   (folds are few — 500 at most — and always read together).
 //!
 //! All SQL is parameterized. Rows map to the result types of the engine
 //! and of `model` (the API's types); metric and trade columns follow the
@@ -35,7 +37,7 @@ mod tests;
 
 pub use model::{
     BacktestEnd, OptimizationEnd, OptimizationResult, Page, RunHeader, RunSummary, StoredBacktest,
-    StoredOptimization,
+    StoredOptimization, StoredWalkForward, WalkForwardEnd,
 };
 pub use sort::{SortOrder, TrialOrder, TrialSort};
 
@@ -134,6 +136,7 @@ fn table(kind: RunKind) -> &'static str {
     match kind {
         RunKind::Backtest => "backtest_runs",
         RunKind::Optimization => "optimization_runs",
+        RunKind::WalkForward => "walkforward_runs",
     }
 }
 

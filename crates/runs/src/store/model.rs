@@ -3,6 +3,7 @@
 
 use crate::key::{RunKind, RunSpec};
 use crate::status::RunStatus;
+use crate::walkforward::WalkForwardReport;
 use atf_engine::optimize::{KeptTrial, OptimizationReport, OptimizationSummary, TrialRecord};
 use atf_engine::{BacktestReport, PerformanceMetrics};
 use serde::{Deserialize, Serialize};
@@ -114,6 +115,26 @@ pub struct StoredOptimization {
     pub result: Option<OptimizationResult>,
 }
 
+/// A stored walk-forward.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StoredWalkForward {
+    /// Common fields (`total`: folds × combinations per fold).
+    #[serde(flatten)]
+    pub header: RunHeader,
+    /// Folds planned.
+    pub total_folds: u64,
+    /// Folds finished.
+    pub folds_processed: u64,
+    /// Combinations processed over every fold (completed, failed or skipped).
+    pub processed_combinations: u64,
+    /// In-sample trials that failed, over every fold.
+    pub failed_trials: u64,
+    /// The report (partial when cancelled: the folds that finished).
+    pub result: Option<WalkForwardReport>,
+}
+
 /// One line of a runs list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -121,7 +142,7 @@ pub struct StoredOptimization {
 pub struct RunSummary {
     /// Run id.
     pub id: String,
-    /// Backtest or optimization.
+    /// Backtest, optimization or walk-forward.
     pub kind: RunKind,
     /// Terminal status.
     pub status: RunStatus,
@@ -133,9 +154,10 @@ pub struct RunSummary {
     pub timeframe: String,
     /// Total work.
     pub total: u64,
-    /// Work done (bars, or completed + failed + skipped combinations).
+    /// Work done (bars, or completed + failed + skipped combinations, over
+    /// every fold of a walk-forward).
     pub processed: u64,
-    /// Failed trials (optimizations).
+    /// Failed trials (optimizations, walk-forwards).
     pub failed: u64,
     /// Why it failed.
     pub error_message: Option<String>,
@@ -173,6 +195,23 @@ pub struct BacktestEnd<'a> {
     pub params: &'a atf_engine::Params,
     /// The report, if it completed.
     pub report: Option<&'a BacktestReport>,
+}
+
+/// What to write for a finished walk-forward.
+#[derive(Debug)]
+pub struct WalkForwardEnd<'a> {
+    /// Common fields.
+    pub header: &'a RunHeader,
+    /// Folds planned.
+    pub total_folds: u64,
+    /// Folds finished.
+    pub folds_processed: u64,
+    /// Combinations processed.
+    pub processed: u64,
+    /// Failed trials.
+    pub failed: u64,
+    /// The report (partial when cancelled), if the run produced one.
+    pub report: Option<&'a WalkForwardReport>,
 }
 
 /// What to write for a finished optimization.

@@ -3,6 +3,7 @@
 use super::columns;
 use super::model::{
     OptimizationResult, Page, RunHeader, RunSummary, StoredBacktest, StoredOptimization,
+    StoredWalkForward,
 };
 use super::sort::TrialOrder;
 use super::{i, parse_status, status_text, table, u, RunStore, StoreError};
@@ -209,6 +210,52 @@ impl RunStore {
         }))
     }
 
+    /// A stored walk-forward with its report.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn walkforward(&self, id: &str) -> Result<Option<StoredWalkForward>, StoreError> {
+        let row = self.read(|c| {
+            c.query_row(
+                &format!(
+                    "SELECT {HEADER_COLUMNS}, total_combinations, processed_combinations,
+                        failed_trials, total_folds, folds_processed, report_json
+                     FROM walkforward_runs WHERE id = ?1"
+                ),
+                [id],
+                |r| {
+                    Ok((
+                        header_parts(r)?,
+                        [
+                            r.get::<_, i64>(HEADER_LEN)?,
+                            r.get::<_, i64>(HEADER_LEN + 1)?,
+                            r.get::<_, i64>(HEADER_LEN + 2)?,
+                            r.get::<_, i64>(HEADER_LEN + 3)?,
+                            r.get::<_, i64>(HEADER_LEN + 4)?,
+                        ],
+                        r.get::<_, Option<String>>(HEADER_LEN + 5)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(self.err())
+        })?;
+        let Some((parts, [total, processed, failed, folds, folds_done], report)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(StoredWalkForward {
+            header: self.header(parts, u(total))?,
+            total_folds: u(folds),
+            folds_processed: u(folds_done),
+            processed_combinations: u(processed),
+            failed_trials: u(failed),
+            result: match report {
+                Some(text) => Some(self.parse("report_json", &text)?),
+                None => None,
+            },
+        }))
+    }
+
     /// The best trials kept in full.
     fn top(&self, id: &str) -> Result<Vec<KeptTrial>, StoreError> {
         self.read(|c| {
@@ -320,7 +367,7 @@ impl RunStore {
         })
     }
 
-    /// Finished runs of `kind` (of both kinds when `None`), newest first,
+    /// Finished runs of `kind` (of every kind when `None`), newest first,
     /// optionally of one status. Backtests kept as an optimization's best
     /// trials are not listed.
     ///
@@ -364,6 +411,16 @@ impl RunStore {
              WHERE (?1 IS NULL OR o.status = ?1)",
             prefixed("t.")
         );
+        // a walk-forward's headline is its stitched curve, not one
+        // backtest's metrics: none in the list
+        let walkforwards = format!(
+            "SELECT 'walkforward' AS kind, id, status, strategy, dataset_name, timeframe,
+                total_combinations, processed_combinations, failed_trials, error_message,
+                submitted_at_ms, finished_at_ms, 0, {}
+             FROM walkforward_runs
+             WHERE (?1 IS NULL OR status = ?1)",
+            vec!["NULL"; metric_cols.columns.len()].join(", ")
+        );
         let (rows, count) = match kind {
             Some(RunKind::Backtest) => (
                 backtests,
@@ -374,11 +431,17 @@ impl RunStore {
                 optimizations,
                 "SELECT COUNT(*) FROM optimization_runs WHERE (?1 IS NULL OR status = ?1)",
             ),
+            Some(RunKind::WalkForward) => (
+                walkforwards,
+                "SELECT COUNT(*) FROM walkforward_runs WHERE (?1 IS NULL OR status = ?1)",
+            ),
             None => (
-                format!("{backtests} UNION ALL {optimizations}"),
+                format!("{backtests} UNION ALL {optimizations} UNION ALL {walkforwards}"),
                 "SELECT (SELECT COUNT(*) FROM backtest_runs
                          WHERE optimization_id IS NULL AND (?1 IS NULL OR status = ?1))
                       + (SELECT COUNT(*) FROM optimization_runs
+                         WHERE (?1 IS NULL OR status = ?1))
+                      + (SELECT COUNT(*) FROM walkforward_runs
                          WHERE (?1 IS NULL OR status = ?1))",
             ),
         };
@@ -394,10 +457,10 @@ impl RunStore {
             let items = stmt
                 .query_map(params![status, i(limit), i(offset)], |r| {
                     let has_metrics: Option<bool> = r.get(12)?;
-                    let kind = if r.get::<_, String>(0)? == "optimization" {
-                        RunKind::Optimization
-                    } else {
-                        RunKind::Backtest
+                    let kind = match r.get::<_, String>(0)?.as_str() {
+                        "optimization" => RunKind::Optimization,
+                        "walkforward" => RunKind::WalkForward,
+                        _ => RunKind::Backtest,
                     };
                     Ok(RunSummary {
                         kind,

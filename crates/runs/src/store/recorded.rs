@@ -1,6 +1,6 @@
 //! The trials a cancelled optimization recorded, kept exactly (the
 //! scale-out codec's compact form) so a resume continues from them
-//! (`optimization_recorded_trials`, migration 3).
+//! (`optimization_recorded_trials`, migration 4).
 
 use super::{RunStore, StoreError};
 use crate::distributed::codec;

@@ -93,6 +93,7 @@ fn key_spec(kind: RunKind, strategy: &str) -> RunSpec {
         dataset_sha256: "ab".repeat(32),
         from_ms: None,
         to_ms: None,
+        warmup_bars: 0,
         timeframe: "1m".into(),
         params: Default::default(),
         axes: Vec::new(),
@@ -106,6 +107,7 @@ fn key_spec(kind: RunKind, strategy: &str) -> RunSpec {
         slippage_ticks: 0,
         sizing: "pct:1".into(),
         qty_decimals: 0,
+        walk_forward: None,
     }
 }
 
@@ -608,4 +610,103 @@ fn an_optimizations_robustness_reads_back_and_older_rows_read_without_it() {
             ..got
         }
     );
+}
+
+/// A walk-forward cancelled before its first fold ended: its (empty)
+/// partial report.
+fn cancelled_walkforward_report() -> crate::walkforward::WalkForwardReport {
+    serde_json::from_value(json!({
+        "strategy": "sma-cross", "strategyVersion": "1", "symbol": "W", "timeframe": "1m",
+        "mode": "anchored", "maximize": "sharpe", "combinationsPerFold": 12, "plannedFolds": 4,
+        "folds": [],
+        "stitched": {"initialEquity": 10000.0, "finalEquity": 10000.0, "netProfit": 0.0,
+            "totalReturnPct": 0.0, "annualizedReturnPct": null, "maxDrawdown": 0.0,
+            "maxDrawdownPct": 0.0, "sharpe": null, "sharpeTStat": null, "bars": 0,
+            "tradeCount": 0, "profitableFolds": 0, "folds": 0},
+        "equityCurve": [], "isAnnualizedReturnPct": null, "wfePct": null, "stability": [],
+        "criteria": {"minWfePct": 50.0, "minProfitableFoldsPct": 50.0,
+            "maxFoldProfitSharePct": 50.0, "maxDrawdownPct": 25.0},
+        "checks": [], "passed": false, "cancelled": true
+    }))
+    .unwrap()
+}
+
+#[test]
+fn walkforwards_read_back_with_their_report_or_their_error_and_list_with_the_others() {
+    let (_d, store) = open();
+    let report = cancelled_walkforward_report();
+    let mut h = header("w1", RunStatus::Cancelled);
+    h.spec.kind = RunKind::WalkForward;
+    h.total = 48;
+    h.submitted_at_ms = 7;
+    store
+        .save_walkforward(&WalkForwardEnd {
+            header: &h,
+            total_folds: 4,
+            folds_processed: 0,
+            processed: 5,
+            failed: 1,
+            report: Some(&report),
+        })
+        .unwrap();
+    let w = store.walkforward("w1").unwrap().unwrap();
+    assert_eq!(w.header, h);
+    assert_eq!(
+        (
+            w.total_folds,
+            w.folds_processed,
+            w.processed_combinations,
+            w.failed_trials
+        ),
+        (4, 0, 5, 1)
+    );
+    assert_eq!(w.result.as_ref(), Some(&report));
+
+    // a failed one keeps its error and stack trace, and is no dedup hit
+    let mut f = header("w2", RunStatus::Failed);
+    f.spec.kind = RunKind::WalkForward;
+    f.submitted_at_ms = 9;
+    f.error_message = Some("fold 2: the out-of-sample backtest of the winner failed: boom".into());
+    f.error_stack_trace = Some("at strategy.rs:1".into());
+    store
+        .save_walkforward(&WalkForwardEnd {
+            header: &f,
+            total_folds: 4,
+            folds_processed: 1,
+            processed: 24,
+            failed: 0,
+            report: None,
+        })
+        .unwrap();
+    let w = store.walkforward("w2").unwrap().unwrap();
+    assert_eq!(w.header.error_message, f.error_message);
+    assert_eq!(w.header.error_stack_trace, f.error_stack_trace);
+    assert_eq!(w.result, None);
+    assert_eq!(
+        store
+            .find_completed(RunKind::WalkForward, &"k".repeat(64))
+            .unwrap(),
+        None
+    );
+    assert!(store.walkforward("nope").unwrap().is_none());
+
+    saved_optimization(&store, "o1");
+    let all = store.list(None, None, 0, 10).unwrap();
+    let seen: Vec<(&str, RunKind)> = all.items.iter().map(|r| (r.id.as_str(), r.kind)).collect();
+    assert_eq!(
+        seen,
+        [
+            ("w2", RunKind::WalkForward),
+            ("w1", RunKind::WalkForward),
+            ("o1", RunKind::Optimization)
+        ]
+    );
+    assert_eq!((all.items[1].processed, all.items[1].failed), (5, 1));
+    assert_eq!(all.items[0].metrics, None);
+    let only = store.list(Some(RunKind::WalkForward), None, 0, 10).unwrap();
+    assert_eq!(only.total, 2);
+    let failed = store
+        .list(Some(RunKind::WalkForward), Some(RunStatus::Failed), 0, 10)
+        .unwrap();
+    assert_eq!((failed.total, failed.items[0].id.as_str()), (1, "w2"));
 }

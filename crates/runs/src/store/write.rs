@@ -1,7 +1,7 @@
 //! Writing a finished run: one transaction per run.
 
 use super::columns;
-use super::model::{BacktestEnd, OptimizationEnd, RunHeader};
+use super::model::{BacktestEnd, OptimizationEnd, RunHeader, WalkForwardEnd};
 use super::{i, lock, status_text, RunStore, StoreError};
 use crate::key::{RunKind, RunSpec};
 use crate::status::RunStatus;
@@ -103,6 +103,60 @@ impl RunStore {
                 super::recorded::save(&tx, &h.id, &report.trials).map_err(self.err())?;
             }
         }
+        tx.commit().map_err(self.err())
+    }
+}
+
+impl RunStore {
+    /// Writes a finished walk-forward: one row, its report as JSON.
+    ///
+    /// # Errors
+    /// [`StoreError`]; nothing is written then.
+    pub fn save_walkforward(&self, end: &WalkForwardEnd<'_>) -> Result<(), StoreError> {
+        let h = end.header;
+        let report = end
+            .report
+            .map(|r| serde_json::to_string(r).unwrap_or_default());
+        let mut conn = lock(&self.writer);
+        let tx = begin(&mut conn).map_err(self.err())?;
+        tx.execute(
+            "INSERT INTO walkforward_runs (id, run_key, status, strategy, strategy_version,
+                dataset_id, dataset_name, dataset_sha256, timeframe, from_ms, to_ms, spec_json,
+                request_json, total_combinations, processed_combinations, failed_trials,
+                total_folds, folds_processed, passed, wfe_pct, error_message, error_stack_trace,
+                submitted_at_ms, started_at_ms, finished_at_ms, report_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
+            params![
+                h.id,
+                h.run_key,
+                status_text(h.status),
+                h.strategy,
+                h.strategy_version,
+                h.dataset_id,
+                h.dataset,
+                h.dataset_sha256,
+                h.timeframe,
+                h.from_ms,
+                h.to_ms,
+                spec_text(&h.spec),
+                h.request.to_string(),
+                i(h.total),
+                i(end.processed),
+                i(end.failed),
+                i(end.total_folds),
+                i(end.folds_processed),
+                end.report.map(|r| r.passed),
+                end.report.and_then(|r| r.wfe_pct),
+                h.error_message,
+                h.error_stack_trace,
+                h.submitted_at_ms,
+                h.started_at_ms,
+                h.finished_at_ms,
+                report,
+            ],
+        )
+        .map_err(self.err())?;
         tx.commit().map_err(self.err())
     }
 }

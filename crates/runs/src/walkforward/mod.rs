@@ -18,13 +18,22 @@
 //! timeframe.
 //!
 //! **Warm-up.** Each window is run exactly as an ordinary backtest or
-//! optimization with `from`/`to` set to that window is: the strategy
-//! starts at the window's first bar and its indicators warm up on the
-//! window's own first bars (the engine has no look-back warm-up today), so
-//! no bar from before the window — and none from after it — is seen. A
+//! optimization with `from`/`to` set to that window and the request's
+//! `warmupBars` is: the strategy starts trading at the window's first bar,
+//! and before it sees up to `warmupBars` main bars from *before* the
+//! window (its indicators computed over them, `on_bar` called on them,
+//! every order it places there dropped — see `atf_engine::run`) — never a
+//! bar from after the window's start. An out-of-sample window's warm-up is
+//! therefore the end of its in-sample window; a window at the start of the
+//! data gets what exists before it (the fold says how many it got,
+//! `isWarmupBars` / `oosWarmupBars`). The run reads the period's bars with
+//! the warm-up an ordinary run from the period's start would take
+//! ([`WalkForwardJob::load`]), which covers every later window's too. A
 //! fold's winner is therefore the best trial of `atf optimize --from
-//! <isFrom> --to <isTo>`, and its out-of-sample metrics those of `atf
-//! backtest --from <oosFrom> --to <oosTo> --cash <carried equity>`.
+//! <isFrom> --to <isTo> --warmup N`, and its out-of-sample metrics those
+//! of `atf backtest --from <oosFrom> --to <oosTo> --warmup N --cash
+//! <carried equity>`. Without `warmupBars` (0) a window's indicators
+//! warm up on its own first bars, as before.
 //!
 //! **Stitching.** Fold 1's out-of-sample backtest starts with the request's
 //! cash; each later one with the equity the previous one ended with. A
@@ -44,6 +53,12 @@
 //! as a success). With in-sample > 0 and out-of-sample ≤ 0 it is defined and
 //! ≤ 0. Each fold's own WFE follows the same rule.
 //!
+//! **Where folds run.** [`run`] optimizes each fold on this process's
+//! threads; [`run_with`] takes a [`FoldOptimizer`], which the run service
+//! uses to hand each fold's in-sample optimization to the scale-out
+//! workers as an ordinary distributed optimization of that window. The
+//! trials, and so the report, are the same either way.
+//!
 //! **Criteria** (defaults in [`Criteria::default`]): WFE ≥ `minWfePct`
 //! (an undefined WFE fails); the share of folds whose out-of-sample net
 //! profit is > 0 ≥ `minProfitableFoldsPct`; no fold's out-of-sample profit
@@ -56,8 +71,8 @@ use crate::request::{read, split_fields, OptimizationRequest};
 use crate::settings::FieldError;
 use atf_data::{time, DatasetInfo};
 use atf_engine::metrics::{compute_trial, MetricsInput, RunCommon};
-use atf_engine::optimize::{OptimizationProgress, OptimizeError, OptimizeSpec};
-use atf_engine::report::{EquityPoint, OpenPosition, RunFailure};
+use atf_engine::optimize::{OptimizationProgress, OptimizationReport, OptimizeError, OptimizeSpec};
+use atf_engine::report::{EquityCurve, EquityPoint, OpenPosition, RunFailure};
 use atf_engine::{Bars, MarketData, Money, ParamMap, ParamScalar, PerformanceMetrics, Progress};
 use atf_engine::{Registry, Timeframe};
 use serde::{Deserialize, Serialize};

@@ -14,6 +14,17 @@ pub enum WalkForwardError {
         /// Why.
         source: OptimizeError,
     },
+    /// The fold's optimization on the scale-out workers failed (Redis
+    /// lost, a chunk that kept failing, no progress).
+    #[error("fold {fold}: {message}")]
+    Workers {
+        /// 1 = first.
+        fold: u32,
+        /// Why.
+        message: String,
+        /// Where, when known.
+        backtrace: String,
+    },
     /// The winner's out-of-sample backtest failed.
     #[error("fold {fold}: the out-of-sample backtest of the winner failed: {message}")]
     Backtest {
@@ -26,8 +37,10 @@ pub enum WalkForwardError {
     },
 }
 
-/// A range of the period's bars (at the dataset's resolution), `[from, to)`.
+/// A range of the period's bars (at the dataset's resolution), `[from, to)`;
+/// warm-up bars loaded before the period are not counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BarRange {
     /// First bar's index.
@@ -38,11 +51,13 @@ pub struct BarRange {
 
 /// A fold's winner: its in-sample result and its out-of-sample backtest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FoldWinner {
     /// Combination index in the grid.
     pub index: u64,
     /// Its parameters.
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, ParamScalar>))]
     pub params: ParamMap,
     /// In-sample fitness (`None`: undefined).
     pub is_fitness: Option<f64>,
@@ -55,10 +70,16 @@ pub struct FoldWinner {
     pub closed_at_end: Option<OpenPosition>,
     /// This fold's walk-forward efficiency, % (see the module doc).
     pub wfe_pct: Option<f64>,
+    /// The winner's in-sample equity (from the request's cash), thinned to
+    /// at most [`IS_CURVE_POINTS`] points for the dashboard's chart: every
+    /// k-th bar and the last. Absent from reports stored before it existed.
+    #[serde(default)]
+    pub is_equity_curve: Vec<EquityPoint>,
 }
 
 /// One fold of the report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FoldReport {
     /// The windows.
@@ -68,6 +89,14 @@ pub struct FoldReport {
     pub is_bars: BarRange,
     /// Out-of-sample bars.
     pub oos_bars: BarRange,
+    /// Main bars before the in-sample window its trials warmed up on (at
+    /// most the request's `warmupBars`).
+    #[serde(default)]
+    pub is_warmup_bars: u32,
+    /// Main bars before the out-of-sample window its backtest warmed up on
+    /// (the end of the in-sample window: before it, never after).
+    #[serde(default)]
+    pub oos_warmup_bars: u32,
     /// Whether a window held no bars (a gap in the data): the fold was
     /// skipped, equity carried unchanged, and it counts in no criterion.
     pub no_bars: bool,
@@ -87,6 +116,7 @@ pub struct FoldReport {
 
 /// Statistics of the stitched out-of-sample equity curve.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StitchedMetrics {
     /// The request's cash.
@@ -120,6 +150,7 @@ pub struct StitchedMetrics {
 
 /// How a parameter's winning value moved across folds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ParamStability {
     /// Parameter (an axis).
@@ -137,6 +168,7 @@ pub struct ParamStability {
 
 /// One pass/fail criterion.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CriterionCheck {
     /// `wfe`, `profitableFolds`, `foldProfitShare` or `maxDrawdown`.
@@ -153,6 +185,7 @@ pub struct CriterionCheck {
 
 /// The outcome of a walk-forward (complete, or partial when cancelled).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WalkForwardReport {
     /// Strategy name.

@@ -8,6 +8,7 @@ pub const MAX_FOLDS: u32 = 500;
 
 /// How in-sample windows move from fold to fold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum WindowMode {
     /// A fixed-length in-sample window sliding by the out-of-sample length.
@@ -19,24 +20,30 @@ pub enum WindowMode {
 
 /// Pass/fail thresholds of a request, in % (absent: the defaults).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CriteriaFields {
     /// Least walk-forward efficiency (default 50).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1e9, example = 50))]
     pub min_wfe_pct: Option<f64>,
     /// Least share of profitable out-of-sample folds (default 50).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100, example = 50))]
     pub min_profitable_folds_pct: Option<f64>,
     /// A fold's share of the stitched profit must stay below this (default 50).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100, example = 50))]
     pub max_fold_profit_share_pct: Option<f64>,
     /// Largest stitched maximum drawdown (default 25).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100, example = 25))]
     pub max_drawdown_pct: Option<f64>,
 }
 
 /// The walk-forward fields of a request: the windows and the criteria.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WindowFields {
     /// `rolling` (default) or `anchored`.
@@ -44,15 +51,22 @@ pub struct WindowFields {
     pub mode: WindowMode,
     /// In-sample length, a duration (`180d`, `12w`, `6h`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "720d"))]
     pub in_sample: Option<String>,
     /// Out-of-sample length (and the step), a duration.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "180d"))]
     pub out_of_sample: Option<String>,
     /// Number of folds (instead of the durations).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 500, example = 8))]
     pub folds: Option<u32>,
     /// Out-of-sample share of each fold's in-sample + out-of-sample span, in (0, 1).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(exclusive_minimum = 0, exclusive_maximum = 1, example = 0.2)
+    )]
     pub oos_fraction: Option<f64>,
     /// Pass/fail thresholds.
     #[serde(default, skip_serializing_if = "is_default")]
@@ -63,7 +77,8 @@ pub(super) fn is_default(c: &CriteriaFields) -> bool {
     *c == CriteriaFields::default()
 }
 
-pub(super) const WINDOW_KEYS: [&str; 6] = [
+/// The fields a walk-forward body has besides its optimization's.
+pub const WINDOW_FIELDS: [&str; 6] = [
     "mode",
     "inSample",
     "outOfSample",
@@ -91,21 +106,30 @@ impl WalkForwardRequest {
     /// # Errors
     /// [`FieldError`] for a missing, unknown or mistyped field.
     pub fn from_json(body: &Value) -> Result<Self, FieldError> {
-        let (mut windows, rest) = split_fields(body, &WINDOW_KEYS)?;
+        let (mut windows, rest) = split_fields(body, &WINDOW_FIELDS)?;
         let criteria = windows.remove("criteria");
         let mut windows: WindowFields = read(&Value::Object(windows), "")?;
         if let Some(c) = criteria {
             windows.criteria = read(&c, "criteria.")?;
         }
+        let optimization = OptimizationRequest::from_json(&Value::Object(rest))?;
+        if optimization.top.is_some() {
+            // a stored `top` the run ignored would read as if it counted
+            return Err(FieldError::new(
+                "top",
+                "not a walk-forward field: each fold keeps only its winner",
+            ));
+        }
         Ok(Self {
             windows,
-            optimization: OptimizationRequest::from_json(&Value::Object(rest))?,
+            optimization,
         })
     }
 }
 
 /// Pass/fail thresholds, in %.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Criteria {
     /// Least walk-forward efficiency.

@@ -9,26 +9,60 @@ pub(super) fn without_timing(mut m: PerformanceMetrics) -> PerformanceMetrics {
     m
 }
 
+/// The engine's data for the window `[from, to)` of `bars` (the loaded
+/// bars, warm-up first, see [`WalkForwardJob::load`]), with up to the
+/// target's warm-up bars from before it, and its bars as indices into the
+/// period's (the loaded ones after the first `p0`).
 pub(super) fn window_data(
     target: &Target,
     bars: &Bars,
+    p0: usize,
     (from, to): (i64, i64),
 ) -> (Option<MarketData>, BarRange) {
+    let (a, b) = (
+        bars.ts.partition_point(|&t| t < from),
+        bars.ts.partition_point(|&t| t < to),
+    );
     let range = BarRange {
-        from: bars.ts.partition_point(|&t| t < from),
-        to: bars.ts.partition_point(|&t| t < to),
+        from: a.saturating_sub(p0),
+        to: b.saturating_sub(p0),
     };
-    if range.from == range.to {
+    if a == b {
         return (None, range);
     }
-    let data = MarketData::new(
-        target.instrument.clone(),
-        bars.slice_time(from, to),
-        target.dataset.timeframe,
+    let w = a - bars.start_of_last(
+        a,
+        target.warmup_bars as usize,
         target.timeframe,
-    )
-    .ok();
+        target.dataset.timeframe,
+    );
+    let before = match bars.ts.get(a - w) {
+        Some(&first) if w > 0 => bars.slice_time(first, from),
+        _ => Bars::default(),
+    };
+    let data = crate::warmup::market_data(target, &before, bars.slice_time(from, to)).ok();
     (data, range)
+}
+
+/// Most points of a fold winner's in-sample equity curve in the report:
+/// enough for a chart as wide as a screen, and the report stays small when
+/// a fold spans years of minute bars (anchored windows grow every fold).
+pub const IS_CURVE_POINTS: usize = 500;
+
+/// Every k-th point of `curve` and its last, at most `most` points in all
+/// (`most` ≥ 2).
+pub(super) fn thin(curve: &EquityCurve, most: usize) -> Vec<EquityPoint> {
+    let n = curve.len();
+    // one slot is kept for the last point
+    let step = if n <= most { 1 } else { n.div_ceil(most - 1) };
+    let mut out: Vec<EquityPoint> = (0..n)
+        .step_by(step)
+        .filter_map(|i| curve.point(i))
+        .collect();
+    if step > 1 && !(n - 1).is_multiple_of(step) {
+        out.extend(curve.point(n - 1));
+    }
+    out
 }
 
 pub(super) fn ratio_pct(oos: Option<f64>, is: Option<f64>) -> Option<f64> {
@@ -38,9 +72,55 @@ pub(super) fn ratio_pct(oos: Option<f64>, is: Option<f64>) -> Option<f64> {
     }
 }
 
+/// Where each fold's in-sample optimization runs: this process's threads
+/// ([`run`]), or the scale-out workers (the run service's coordinator) —
+/// the same trials either way, so the same report.
+pub trait FoldOptimizer {
+    /// Optimizes `job`'s grid over fold `window`'s in-sample `data`,
+    /// reporting into `progress` (which cancels it): the report, `None`
+    /// when it was cancelled.
+    ///
+    /// # Errors
+    /// [`WalkForwardError`] naming the fold.
+    fn optimize(
+        &self,
+        job: &WalkForwardJob,
+        window: &FoldWindow,
+        data: &MarketData,
+        progress: &OptimizationProgress,
+    ) -> Result<Option<OptimizationReport>, WalkForwardError>;
+}
+
+/// A fold optimized here, on `threads` threads.
+struct LocalFolds {
+    threads: usize,
+}
+
+impl FoldOptimizer for LocalFolds {
+    fn optimize(
+        &self,
+        job: &WalkForwardJob,
+        window: &FoldWindow,
+        data: &MarketData,
+        progress: &OptimizationProgress,
+    ) -> Result<Option<OptimizationReport>, WalkForwardError> {
+        let t = &job.target;
+        let report = t
+            .strategy
+            .optimize(data, &t.config, &job.spec, progress, self.threads)
+            .map_err(|source| WalkForwardError::Optimize {
+                fold: window.fold,
+                source,
+            })?;
+        Ok((!report.cancelled).then_some(report))
+    }
+}
+
 /// Runs the walk-forward of `job` over `bars` (the period's bars at the
-/// dataset's resolution, as `Catalog::load` returns them) on `threads`
-/// threads, reporting into `progress`.
+/// dataset's resolution with the warm-up before it, as
+/// [`WalkForwardJob::load`] returns them: without the warm-up, the first
+/// folds would warm up on less than an ordinary run of their window) on
+/// `threads` threads, reporting into `progress`.
 ///
 /// Returns a partial report (`cancelled`) if `progress` is cancelled: the
 /// folds finished before it, none of a fold cut short.
@@ -55,6 +135,19 @@ pub fn run(
     progress: &WalkForwardProgress,
     threads: usize,
 ) -> Result<WalkForwardReport, WalkForwardError> {
+    run_with(job, bars, progress, &LocalFolds { threads })
+}
+
+/// [`run`] with each fold's in-sample optimization done by `folds_by`.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_with(
+    job: &WalkForwardJob,
+    bars: &Bars,
+    progress: &WalkForwardProgress,
+    folds_by: &dyn FoldOptimizer,
+) -> Result<WalkForwardReport, WalkForwardError> {
     let t = &job.target;
     let strategy = &t.strategy;
     let instrument = &t.instrument;
@@ -65,19 +158,27 @@ pub fn run(
     let mut curve_times: Vec<i64> = Vec::new();
     let mut cancelled = false;
     let money = |raw: i64| instrument.money_f64(Money::from_raw(raw));
+    // loaded bars before the period: warm-up only
+    let p0 = t
+        .period
+        .from_ms
+        .map_or(0, |f| bars.ts.partition_point(|&ts| ts < f));
+    let warmup_of = |d: &MarketData| u32::try_from(d.warmup_bars()).unwrap_or(u32::MAX);
     for w in &job.windows {
         if progress.is_cancelled() {
             cancelled = true;
             break;
         }
-        let (is_data, is_bars) = window_data(t, bars, (w.is_from_ms, w.is_to_ms));
-        let (oos_data, oos_bars) = window_data(t, bars, (w.oos_from_ms, w.oos_to_ms));
+        let (is_data, is_bars) = window_data(t, bars, p0, (w.is_from_ms, w.is_to_ms));
+        let (oos_data, oos_bars) = window_data(t, bars, p0, (w.oos_from_ms, w.oos_to_ms));
         let (Some(is_data), Some(oos_data)) = (is_data, oos_data) else {
             // a window inside a gap of the data: nothing to optimize or trade
             folds.push(FoldReport {
                 window: *w,
                 is_bars,
                 oos_bars,
+                is_warmup_bars: 0,
+                oos_warmup_bars: 0,
                 no_bars: true,
                 completed: 0,
                 failed: 0,
@@ -90,16 +191,10 @@ pub fn run(
             continue;
         };
         let op = progress.start_fold();
-        let report = strategy
-            .optimize(&is_data, &t.config, &job.spec, &op, threads)
-            .map_err(|source| WalkForwardError::Optimize {
-                fold: w.fold,
-                source,
-            })?;
-        if report.cancelled {
+        let Some(report) = folds_by.optimize(job, w, &is_data, &op)? else {
             cancelled = true;
             break;
-        }
+        };
         let start_equity = carried;
         let winner = match report.top.first() {
             None => None,
@@ -147,6 +242,7 @@ pub fn run(
                     is_metrics,
                     oos_metrics,
                     closed_at_end: oos.open_position,
+                    is_equity_curve: thin(&top.report.equity_curve, IS_CURVE_POINTS),
                 })
             }
         };
@@ -154,6 +250,8 @@ pub fn run(
             window: *w,
             is_bars,
             oos_bars,
+            is_warmup_bars: warmup_of(&is_data),
+            oos_warmup_bars: warmup_of(&oos_data),
             no_bars: false,
             completed: report.completed,
             failed: report.failed,

@@ -204,6 +204,8 @@ fn fold(start: f64, end: f64, fast: i64) -> FoldReport {
     }))
     .unwrap();
     FoldReport {
+        is_warmup_bars: 0,
+        oos_warmup_bars: 0,
         window: FoldWindow {
             fold: 1,
             is_from_ms: 0,
@@ -227,6 +229,7 @@ fn fold(start: f64, end: f64, fast: i64) -> FoldReport {
             oos_metrics: m,
             closed_at_end: None,
             wfe_pct: None,
+            is_equity_curve: Vec::new(),
         }),
     }
 }
@@ -316,4 +319,65 @@ fn criteria_and_stability_are_measured_as_documented() {
     assert_eq!(st[0].mean, Some(15.0));
     // population sd 5 over mean 15
     assert_eq!(st[0].cv, Some(5.0 / 15.0));
+}
+
+#[test]
+fn the_in_sample_curve_is_thinned_to_every_kth_point_and_the_last() {
+    let curve = |n: i64| -> EquityCurve {
+        serde_json::from_value(Value::Array(
+            (0..n)
+                .map(|i| json!({"time": i, "equity": 1000 + i}))
+                .collect(),
+        ))
+        .unwrap()
+    };
+    let times = |pts: Vec<EquityPoint>| pts.iter().map(|p| p.time).collect::<Vec<_>>();
+    // short curves are kept whole
+    assert_eq!(times(thin(&curve(4), 5)), vec![0, 1, 2, 3]);
+    assert_eq!(times(thin(&curve(5), 5)), vec![0, 1, 2, 3, 4]);
+    // 11 points into 5: every 3rd (10 ÷ 4 rounded up) and the last
+    assert_eq!(times(thin(&curve(11), 5)), vec![0, 3, 6, 9, 10]);
+    // the last already on the stride is not repeated
+    assert_eq!(times(thin(&curve(10), 5)), vec![0, 3, 6, 9]);
+    let long = thin(&curve(100_000), IS_CURVE_POINTS);
+    assert!(long.len() <= IS_CURVE_POINTS);
+    assert_eq!(long.last().unwrap().equity, 100_999.0);
+    assert!(thin(&EquityCurve::default(), 5).is_empty());
+}
+
+/// What a walk-forward keeps — each fold's winner and the stitched curve,
+/// both within the period — is bounded like an optimization's kept trials,
+/// the refusal naming the timeframe (a walk-forward has no `top`).
+#[test]
+fn what_a_walkforward_keeps_is_bounded_by_the_kept_points() {
+    let reg = Registry::builtin();
+    let ds = DatasetInfo {
+        id: 1,
+        name: "d".into(),
+        symbol: "D".into(),
+        timeframe: Timeframe::M1,
+        first_ts_ms: 0,
+        last_ts_ms: 999 * 60_000,
+        rows: 1_000,
+        price_decimals: 2,
+        volume_decimals: 0,
+        sha256: "00".into(),
+        file: "x".into(),
+        imported_at_ms: 0,
+        source_name: "x".into(),
+    };
+    let req = WalkForwardRequest::from_json(&json!({
+        "strategy": "sma-cross", "dataset": "d", "axes": {"fast": [5, 10]},
+        "inSample": "100m", "outOfSample": "100m"
+    }))
+    .unwrap();
+    let limits = |max_kept_points| GridLimits {
+        max_combinations: 100,
+        max_kept_points,
+    };
+    let job = check_walkforward(&reg, &req, ds.clone(), limits(1_000), None).unwrap();
+    assert_eq!((job.windows.len(), job.total), (9, 18));
+    let e = check_walkforward(&reg, &req, ds, limits(999), None).unwrap_err();
+    assert_eq!(e.field, "timeframe", "{e}");
+    assert!(e.reason.contains("999 equity points"), "{e}");
 }

@@ -5,6 +5,7 @@ use super::*;
 
 /// One fold's windows, `[from, to)` in epoch ms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FoldWindow {
     /// 1 = first.
@@ -198,6 +199,21 @@ pub struct WalkForwardJob {
     pub total: u64,
 }
 
+impl WalkForwardJob {
+    /// The bars [`run`] needs, read from the dataset's file under
+    /// `data_dir` (the catalog's directory): the period's, with the warm-up
+    /// an ordinary run from the period's start would take before them —
+    /// enough for every window, whose warm-up lies between them and it.
+    ///
+    /// # Errors
+    /// As `DatasetInfo::load`.
+    pub fn load(&self, data_dir: &std::path::Path) -> Result<Bars, atf_data::DataError> {
+        let (mut bars, period) = crate::warmup::load(&self.target, data_dir)?;
+        bars.extend_from(&period);
+        Ok(bars)
+    }
+}
+
 /// Checks a walk-forward as [`plan::check_optimization`] checks its
 /// optimization (keeping only the best trial of each fold in full: `top` is
 /// 1), then plans its windows from the catalog entry alone.
@@ -228,7 +244,25 @@ pub fn check_walkforward(
     }
     let mut optimization = req.optimization.clone();
     optimization.top = Some(1);
-    let job = plan::check_optimization(registry, &optimization, dataset, limits, qty_decimals)?;
+    let job = plan::check_optimization(registry, &optimization, dataset, limits, qty_decimals)
+        .map_err(|e| {
+            if e.field == "top" {
+                // one kept trial over the period's bars: the bound on what a
+                // run keeps (each fold's winner, the stitched curve, both
+                // within the period) is the period's length at the timeframe
+                FieldError::new(
+                    "timeframe",
+                    format!(
+                        "the period holds more bars at this timeframe than the {} equity \
+                         points a run may keep: use a coarser timeframe or a shorter period \
+                         (or raise --max-kept-points)",
+                        limits.max_kept_points
+                    ),
+                )
+            } else {
+                e
+            }
+        })?;
     let Work::Optimization(mut spec) = job.work else {
         return Err(FieldError::new("axes", "not an optimization"));
     };
@@ -261,4 +295,25 @@ pub fn check_walkforward(
         criteria,
         total,
     })
+}
+
+/// Plans a walk-forward for the run service: [`check_walkforward`] (whole
+/// units, as the API trades) and its run key, which covers the windows and
+/// the criteria besides everything an optimization's key does.
+///
+/// # Errors
+/// The first refused field.
+pub fn plan_walkforward(
+    registry: &Registry,
+    req: &WalkForwardRequest,
+    dataset: DatasetInfo,
+    limits: GridLimits,
+) -> Result<plan::Plan, FieldError> {
+    let job = check_walkforward(registry, req, dataset, limits, None)?;
+    Ok(plan::Job {
+        total: job.total,
+        target: job.target.clone(),
+        work: Work::WalkForward(Box::new(job)),
+    }
+    .into_plan())
 }

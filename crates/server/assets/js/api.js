@@ -1,6 +1,7 @@
 // The HTTP API: JSON in and out, problem+json errors as ApiError (with the
 // refused `field`), the API token sent when the server asks for one.
 
+import { KINDS } from './kinds.js';
 import { askToken, token } from './token.js';
 
 /** A refused or failed request: `status`, `detail`, and `field` for 422s. */
@@ -84,8 +85,8 @@ export function eventsUrl(base) {
   return t ? `${base}/events?access_token=${encodeURIComponent(t)}` : `${base}/events`;
 }
 
-/** `/api/backtests` or `/api/optimizations`. */
+/** `/api/backtests`, `/api/optimizations` or `/api/walkforwards` (and `/{id}`). */
 export function runBase(kind, id) {
-  const root = kind === 'optimization' ? '/api/optimizations' : '/api/backtests';
+  const root = KINDS[kind].api;
   return id ? `${root}/${encodeURIComponent(id)}` : root;
 }

@@ -1,18 +1,16 @@
 // A run's live status: server-sent events (`progress` …, then one of
 // `completed` / `failed` / `cancelled`), falling back to polling `/status`
-// (every 5 s for a backtest, 30 s for an optimization) when the stream
-// cannot be opened or breaks before the end.
+// (every 5 s for a backtest, 30 s for an optimization or a walk-forward)
+// when the stream cannot be opened or breaks before the end.
 
 import { eventsUrl, get, runBase } from './api.js';
+import { KINDS } from './kinds.js';
 
 /** Statuses after which nothing changes. */
 export const TERMINAL = new Set(['Completed', 'Failed', 'Cancelled']);
 
-/** How often the fallback polls, by run kind. */
-export const POLL_MS = { backtest: 5000, optimization: 30000 };
-
 /**
- * Follows run `id` of `kind` ('backtest' | 'optimization'):
+ * Follows run `id` of `kind` ('backtest' | 'optimization' | 'walkforward'):
  * `onStatus(status)` on every update, `onEnd(status)` once when it ends,
  * `onMode(mode, why)` with mode 'stream' or 'polling'. Returns `stop()`.
  */
@@ -44,7 +42,7 @@ export function follow(kind, id, { onStatus, onEnd, onMode }) {
     } catch (e) {
       if (!stopped) onMode?.('polling', `the last check failed (${e.message}); trying again`);
     }
-    if (!stopped) timer = setTimeout(poll, POLL_MS[kind]);
+    if (!stopped) timer = setTimeout(poll, KINDS[kind].pollMs);
   };
   const fallBack = (why) => {
     source?.close();

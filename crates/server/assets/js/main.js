@@ -1,6 +1,7 @@
 // The dashboard's entry point: routes to pages, marks the current nav link.
 
 import { h } from './dom.js';
+import { kindOfSection } from './kinds.js';
 import { start } from './router.js';
 import { renderRuns } from './pages/runs.js';
 import { renderNewRun } from './pages/new-run.js';
@@ -16,7 +17,7 @@ function resolve({ parts }) {
   if (!first || first === 'runs') return renderRuns;
   if (first === 'new') return renderNewRun;
   if (first === 'datasets') return renderDatasets;
-  if ((first === 'backtests' || first === 'optimizations') && second) return renderRun;
+  if (kindOfSection(first) && second) return renderRun;
   return notFound;
 }
 

@@ -1,17 +1,21 @@
 // The new-run form: strategy (its parameter space drives the inputs),
-// dataset, period, costs; a backtest or an optimization (axes, grid size
-// shown live and refused above the limit). The API's refusals appear next
+// dataset, period, costs; a backtest, an optimization (axes, grid size
+// shown live and refused above the limit) or a walk-forward (the same grid
+// per fold, and its windows and criteria). The API's refusals appear next
 // to the field they name.
 
 import { ApiError, get, post } from '../api.js';
 import { h, replace } from '../dom.js';
 import { date, int } from '../format.js';
 import { gridSize, serverLimits } from '../grid.js';
+import { KINDS, isGrid, kindOfSection } from '../kinds.js';
 import { go } from '../router.js';
 import { notice } from '../ui/error-panel.js';
 import { clearFieldErrors, field, showFieldError } from '../ui/fields.js';
 import { paramRow } from './param-rows.js';
 import { rememberSubmission } from './run.js';
+import { walkForwardFields } from './walkforward-fields.js';
+import { runSpan } from '../windows.js';
 
 const TIMEFRAMES = ['1m', '5m', '15m', '30m', '1h', '4h', '1d', '1w'];
 const UNIT_S = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
@@ -52,8 +56,9 @@ function optionalNumber(input) {
 /** Builds the form; `prefill` is a stored run's request and kind. */
 function buildForm(strategies, datasets, prefill, limits) {
   const MAX_COMBINATIONS = limits.maxCombinations;
-  const kindBacktest = h('input', { type: 'radio', name: 'kind', value: 'backtest', id: 'kind-backtest', checked: prefill?.kind !== 'optimization' });
-  const kindOpt = h('input', { type: 'radio', name: 'kind', value: 'optimization', id: 'kind-optimization', checked: prefill?.kind === 'optimization' });
+  const kindRadios = Object.keys(KINDS).map((k) => h('input', {
+    type: 'radio', name: 'kind', value: k, id: `kind-${k}`, checked: (prefill?.kind ?? 'backtest') === k,
+  }));
   const strategy = h('select', { name: 'strategy' }, strategies.map((s) => h('option', { value: s.name }, s.name)));
   const strategyInfo = h('p', { class: 'hint' });
   const dataset = h('select', { name: 'dataset' }, datasets.map((d) => h('option', { value: d.name }, `${d.name} (${d.symbol}, ${d.timeframe})`)));
@@ -77,9 +82,12 @@ function buildForm(strategies, datasets, prefill, limits) {
   const paramsBox = h('div', { class: 'params' });
   const formError = h('div', { class: 'form-error', 'aria-live': 'assertive' });
   const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'submit-run' }, 'Start backtest');
+  const wf = walkForwardFields(() => updateGrid());
 
   let rows = [];
-  const kind = () => (kindOpt.checked ? 'optimization' : 'backtest');
+  const kind = () => kindRadios.find((r) => r.checked)?.value ?? 'backtest';
+  /** What the parameter rows are for: an axis in any grid run. */
+  const rowKind = () => (isGrid(kind()) ? 'optimization' : 'backtest');
   const currentDataset = () => datasets.find((d) => d.name === dataset.value);
 
   const form = h('form', { class: 'run-form', novalidate: true, 'aria-label': 'New run' },
@@ -88,8 +96,7 @@ function buildForm(strategies, datasets, prefill, limits) {
       h('div', { class: 'field', role: 'radiogroup', 'aria-label': 'Kind of run' },
         h('span', { class: 'label' }, 'Kind'),
         h('div', { class: 'segmented' },
-          h('span', {}, kindBacktest, h('label', { for: 'kind-backtest' }, 'Backtest')),
-          h('span', {}, kindOpt, h('label', { for: 'kind-optimization' }, 'Optimization')))),
+          kindRadios.map((r) => h('span', {}, r, h('label', { for: r.id }, KINDS[r.value].title))))),
       h('div', { class: 'grid-2' },
         field({ label: 'Strategy', input: strategy, name: 'strategy' }),
         field({ label: 'Dataset', input: dataset, name: 'dataset' })),
@@ -103,19 +110,20 @@ function buildForm(strategies, datasets, prefill, limits) {
     h('fieldset', { class: 'card' },
       h('legend', {}, 'Parameters'),
       h('div', { class: 'field', 'data-field': 'axes' },
-        h('p', { class: 'hint opt-only' }, 'For each parameter: a fixed value, a range (min, max, step) or a list of values. Every combination of the axes is one trial.'),
+        h('p', { class: 'hint grid-only' }, 'For each parameter: a fixed value, a range (min, max, step) or a list of values. Every combination of the axes is one trial.'),
         paramsBox,
         h('p', { class: 'field-error', hidden: true, 'aria-live': 'polite' })),
-      h('div', { class: 'opt-only' },
+      h('div', { class: 'grid-only' },
         h('div', { class: 'grid-3' },
           field({ label: 'Constraints (one per line)', input: constraints, name: 'constraints', hint: 'Skip combinations, e.g. fast < slow' }),
           field({ label: 'Maximize', input: maximize, name: 'maximize' }),
-          field({ label: 'Keep best (full reports)', input: top, name: 'top' })),
-        h('div', { class: 'grid-3' },
+          h('div', { class: 'opt-only' }, field({ label: 'Keep best (full reports)', input: top, name: 'top' }))),
+        h('div', { class: 'grid-3 opt-only' },
           field({ label: 'Method', input: method, name: 'method' }),
           field({ label: 'Budget (trials)', input: budget, name: 'budget', hint: 'Trials the search evaluates' }),
           field({ label: 'Seed', input: seed, name: 'seed', hint: 'Empty: chosen at random (shown with the result)' })),
         gridOut)),
+    wf.el,
     h('fieldset', { class: 'card' },
       h('legend', {}, 'Costs and sizing'),
       h('div', { class: 'grid-3' },
@@ -134,11 +142,20 @@ function buildForm(strategies, datasets, prefill, limits) {
     sizeField.querySelector('.hint').textContent = sizing.value === 'sizePct' ? '% of equity per entry' : 'units per entry';
   };
 
-  const searching = () => method.value !== 'grid';
+  /** Whether an optimization searches its axes (method random or genetic) instead of running them all. */
+  const searching = () => kind() === 'optimization' && method.value !== 'grid';
+  /** The folds the walk-forward's windows make (null: none yet). */
+  const previewFolds = () => {
+    const d = currentDataset();
+    const barMs = seconds(timeframe.value || d?.timeframe) * 1000;
+    return d && barMs ? wf.preview(runSpan(d, from.value, to.value, barMs), barMs) : wf.preview(null);
+  };
+
   const updateGrid = () => {
-    for (const r of rows) r.refresh(kind());
+    for (const r of rows) r.refresh(rowKind());
     for (const input of [budget, seed]) input.closest('.field').hidden = !searching();
-    if (kind() !== 'optimization') return;
+    if (!isGrid(kind())) return;
+    const folds = kind() === 'walkforward' ? previewFolds() : null;
     const axisRows = rows.filter((r) => r.isAxis('optimization'));
     const counts = axisRows.map((r) => r.count('optimization'));
     const size = gridSize(counts);
@@ -159,15 +176,18 @@ function buildForm(strategies, datasets, prefill, limits) {
         gridOut.classList.add('bad');
         submit.disabled = true;
       } else {
-        gridOut.textContent = constraints.value.trim() ? `${text} (before constraints)` : text;
+        const perFold = kind() === 'walkforward' ? ` per fold${folds ? ` × ${int(folds)} folds = ${int(size * folds)}` : ''}` : '';
+        gridOut.textContent = `${text}${perFold}${constraints.value.trim() ? ' (before constraints)' : ''}`;
       }
     }
   };
 
   const syncKind = () => {
+    form.classList.toggle('is-grid', isGrid(kind()));
     form.classList.toggle('is-optimization', kind() === 'optimization');
-    submit.textContent = kind() === 'optimization' ? 'Start optimization' : 'Start backtest';
-    if (kind() === 'optimization' && !rows.some((r) => r.isAxis('optimization'))) rows.find((r) => ['int', 'float'].includes(r.spec.type))?.useRange();
+    form.classList.toggle('is-walkforward', kind() === 'walkforward');
+    submit.textContent = `Start ${KINDS[kind()].title.toLowerCase()}`;
+    if (isGrid(kind()) && !rows.some((r) => r.isAxis('optimization'))) rows.find((r) => ['int', 'float'].includes(r.spec.type))?.useRange();
     updateGrid();
   };
 
@@ -176,7 +196,7 @@ function buildForm(strategies, datasets, prefill, limits) {
     strategyInfo.textContent = s ? `${s.description} (version ${s.version})` : '';
     rows = (s?.params ?? []).map((p) => paramRow(p, updateGrid));
     replace(paramsBox, rows.map((r) => r.el));
-    if (kind() === 'optimization') rows.find((r) => ['int', 'float'].includes(r.spec.type))?.useRange();
+    if (isGrid(kind())) rows.find((r) => ['int', 'float'].includes(r.spec.type))?.useRange();
     updateGrid();
   };
 
@@ -196,10 +216,13 @@ function buildForm(strategies, datasets, prefill, limits) {
     to.placeholder = d ? date(d.lastTsMs) : '';
   };
 
-  kindBacktest.addEventListener('change', syncKind);
-  kindOpt.addEventListener('change', syncKind);
+  for (const r of kindRadios) r.addEventListener('change', syncKind);
   strategy.addEventListener('change', syncStrategy);
-  dataset.addEventListener('change', syncDataset);
+  dataset.addEventListener('change', () => {
+    syncDataset();
+    updateGrid();
+  });
+  for (const input of [timeframe, from, to]) input.addEventListener('change', updateGrid);
   sizing.addEventListener('change', syncSizing);
   constraints.addEventListener('input', updateGrid);
   method.addEventListener('change', updateGrid);
@@ -215,7 +238,7 @@ function buildForm(strategies, datasets, prefill, limits) {
     const params = {};
     const axes = {};
     for (const r of rows) {
-      const v = r.read(kind());
+      const v = r.read(rowKind());
       if (v.error) errors.push([r.el.dataset.field, `${r.spec.name}: ${v.error}`]);
       else if (v.axis !== undefined) axes[r.spec.name] = v.axis;
       else params[r.spec.name] = v.value;
@@ -226,11 +249,18 @@ function buildForm(strategies, datasets, prefill, limits) {
       if (v.error) errors.push([name, v.error]);
       else if (v.value !== undefined) req[name] = v.value;
     }
-    if (kind() === 'optimization') {
+    if (isGrid(kind())) {
       req.axes = axes;
       const list = constraints.value.split('\n').map((s) => s.trim()).filter(Boolean);
       if (list.length) req.constraints = list;
       req.maximize = maximize.value;
+    }
+    if (kind() === 'walkforward') {
+      const w = wf.read();
+      errors.push(...w.errors);
+      Object.assign(req, w.fields);
+    }
+    if (kind() === 'optimization') {
       const t = optionalNumber(top);
       if (t.error) errors.push(['top', t.error]);
       else if (t.value !== undefined && (t.value < 1 || t.value > limits.maxTop)) errors.push(['top', `must be between 1 and ${int(limits.maxTop)}`]);
@@ -245,6 +275,8 @@ function buildForm(strategies, datasets, prefill, limits) {
         if (sd.error || (sd.value !== undefined && !(Number.isSafeInteger(sd.value) && sd.value >= 0))) errors.push(['seed', 'a whole number from 0 to 2^53 - 1']);
         else if (sd.value !== undefined) req.seed = sd.value;
       }
+    }
+    if (isGrid(kind())) {
       const size = gridSize(rows.map((r) => r.count('optimization')));
       if (!searching() && size != null && size > MAX_COMBINATIONS) errors.push(['axes', `the grid of ${int(size)} combinations is above the limit of ${int(MAX_COMBINATIONS)}`]);
     }
@@ -268,9 +300,9 @@ function buildForm(strategies, datasets, prefill, limits) {
     submit.textContent = 'Submitting…';
     const k = kind();
     try {
-      const sub = await post(k === 'optimization' ? '/api/optimizations' : '/api/backtests', req);
+      const sub = await post(KINDS[k].api, req);
       rememberSubmission(k, sub);
-      go(`#/${k === 'optimization' ? 'optimizations' : 'backtests'}/${encodeURIComponent(sub.id)}`);
+      go(`#/${KINDS[k].section}/${encodeURIComponent(sub.id)}`);
     } catch (err) {
       const shown = err instanceof ApiError && err.field && showFieldError(form, err.field, err.message);
       if (!shown) formError.replaceChildren(notice(err.message, 'error'));
@@ -307,20 +339,21 @@ function buildForm(strategies, datasets, prefill, limits) {
   if (SEARCH_METHODS.some(([v]) => v === r.method)) method.value = r.method;
   if (r.budget != null) budget.value = r.budget;
   if (r.seed != null) seed.value = r.seed;
+  if (prefill?.kind === 'walkforward') wf.set(r);
   syncKind();
   return form;
 }
 
-/** `#/new`, or `#/new?from=backtests/<id>` to start from a stored run. */
+/** `#/new`, or `#/new?from=backtests/<id>` (or optimizations/, walkforwards/) to start from a stored run. */
 export async function renderNewRun(view, route, ctx) {
   view.append(h('div', { class: 'page-head' }, h('h1', {}, 'New run')));
   const from = route.query.get('from');
   const [strategies, datasets, prefill, limits] = await Promise.all([
     get('/api/strategies', null, { signal: ctx.signal }),
     get('/api/datasets', null, { signal: ctx.signal }),
-    from && /^(backtests|optimizations)\/[\w-]+$/.test(from)
+    from && /^(backtests|optimizations|walkforwards)\/[\w-]+$/.test(from)
       ? get(`/api/${from}`, null, { signal: ctx.signal })
-        .then((run) => ({ kind: from.startsWith('optimizations') ? 'optimization' : 'backtest', request: run.request }))
+        .then((run) => ({ kind: kindOfSection(from.split('/')[0]), request: run.request }))
         .catch(() => null)
       : null,
     serverLimits(ctx.signal),

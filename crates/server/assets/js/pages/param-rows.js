@@ -82,9 +82,9 @@ export function paramRow(spec, onChange) {
       h('span', { class: 'param-meta' }, describe(spec))),
     spec.description ? h('p', { class: 'hint' }, spec.description) : null,
     h('div', { class: 'param-controls' },
-      h('span', { class: 'mode-select opt-only' }, h('label', { for: modeId }, 'Mode'), mode),
+      h('span', { class: 'mode-select grid-only' }, h('label', { for: modeId }, 'Mode'), mode),
       fixedBox, rangeBox, listBox,
-      h('span', { class: 'opt-only' }, count)),
+      h('span', { class: 'grid-only' }, count)),
     h('p', { class: 'field-error', id: errId, hidden: true, 'aria-live': 'polite' }));
   for (const input of el.querySelectorAll('input, select')) input.setAttribute('aria-describedby', errId);
 

@@ -1,30 +1,53 @@
 // A run's progress panel: "Processed X / Total Bars|Combinations|Trials" (and
-// failed trials), a bar, elapsed time and ETA, the live-update mode, and a
-// Cancel button (with confirmation) while the run is in flight.
+// failed trials; for a walk-forward the folds done and the fold running), a
+// bar, elapsed time and ETA, the live-update mode, and a Cancel button (with
+// confirmation) while the run is in flight.
 
 import { h, replace } from '../dom.js';
 import { duration, int, metric, param } from '../format.js';
+import { KINDS, isGrid } from '../kinds.js';
 import { confirmDialog } from '../ui/dialog.js';
 import { notice } from '../ui/error-panel.js';
 import { progressBar, setProgress, statusBadge } from '../ui/status.js';
 import { table } from '../ui/table.js';
 
 const IN_FLIGHT = new Set(['Pending', 'Running']);
+const CANCEL_MESSAGE = {
+  backtest: 'The backtest stops now and keeps no report.',
+  optimization: 'The trials finished so far are kept; the rest are not run.',
+  walkforward: 'The folds finished so far are kept in a partial report; the rest are not run.',
+};
 
 /** The counters of any status shape (submission, status, stored run). */
 export function counters(kind, s) {
-  if (kind === 'optimization') {
-    const failed = s.failedCombinations ?? s.failed ?? 0;
+  if (isGrid(kind)) {
+    const failed = s.failedCombinations ?? s.failedTrials ?? s.failed ?? 0;
     const skipped = s.skippedCombinations ?? s.skipped ?? 0;
     const completed = s.completedCombinations ?? s.completed ?? 0;
-    return {
-      processed: s.processedCombinations ?? completed + failed + skipped,
+    const c = {
+      processed: s.processedCombinations ?? s.processed ?? completed + failed + skipped,
       total: s.totalCombinations ?? s.total ?? 0,
       failed,
       skipped,
     };
+    if (kind === 'walkforward') {
+      c.folds = s.totalFolds ?? s.result?.plannedFolds ?? null;
+      c.foldsDone = s.foldsProcessed ?? s.result?.folds?.length ?? 0;
+      c.currentFold = s.currentFold ?? null;
+    }
+    return c;
   }
   return { processed: s.processedBars ?? s.processed ?? 0, total: s.totalBars ?? s.total ?? 0, failed: 0, skipped: 0 };
+}
+
+/** The line under the counter: failures, and for a walk-forward its folds. */
+function extraText(kind, c, status) {
+  if (kind === 'optimization') return `Failed: ${int(c.failed)} · Skipped by constraints: ${int(c.skipped)}`;
+  if (kind !== 'walkforward') return '';
+  const parts = [`Folds: ${int(c.foldsDone)} / ${c.folds == null ? '—' : int(c.folds)} done`];
+  if (status === 'Running' && c.currentFold != null) parts.push(`working on fold ${int(c.currentFold)}`);
+  parts.push(`Failed trials: ${int(c.failed)}`);
+  return parts.join(' · ');
 }
 
 function leadersTable(leaders) {
@@ -50,11 +73,11 @@ function leadersTable(leaders) {
  * Returns {el, update(status), end(status), setMode(mode, why), destroy()}.
  */
 export function progressPanel(kind, initial, { onCancel }) {
-  const unit = kind === 'optimization' ? 'Combinations' : 'Bars';
+  const unit = KINDS[kind].unit.replace(/^./, (ch) => ch.toUpperCase());
   const badge = h('span');
   const text = h('p', { class: 'progress-line', 'data-testid': 'progress-text', 'aria-live': 'polite' });
   const extra = h('p', { class: 'progress-extra', 'data-testid': 'progress-extra' });
-  const bar = progressBar(0, 1, `${kind === 'optimization' ? 'Optimization' : 'Backtest'} progress`);
+  const bar = progressBar(0, 1, `${KINDS[kind].title} progress`);
   const elapsed = h('dd', { 'data-testid': 'elapsed' }, '—');
   const eta = h('dd', { 'data-testid': 'eta' }, '—');
   const mode = h('div', { class: 'mode', 'data-testid': 'update-mode' });
@@ -81,10 +104,8 @@ export function progressPanel(kind, initial, { onCancel }) {
     // a search (method random or genetic) counts trials of its budget
     const searching = kind === 'optimization' && s.generation != null;
     text.textContent = `Processed ${int(c.processed)} / ${int(c.total)} ${searching ? 'Trials' : unit}`;
-    extra.textContent = kind === 'optimization'
-      ? `${searching ? `Generation ${int(s.generation)} · ` : ''}Failed: ${int(c.failed)} · Skipped by constraints: ${int(c.skipped)}`
-      : '';
-    extra.hidden = kind !== 'optimization';
+    extra.textContent = `${searching ? `Generation ${int(s.generation)} · ` : ''}${extraText(kind, c, s.status)}`;
+    extra.hidden = !isGrid(kind);
     setProgress(bar, c.processed, c.total);
     const now = Date.now();
     const start = s.startedAtMs;
@@ -102,10 +123,8 @@ export function progressPanel(kind, initial, { onCancel }) {
 
   cancel.addEventListener('click', async () => {
     const ok = await confirmDialog({
-      title: `Cancel this ${kind}?`,
-      message: kind === 'optimization'
-        ? 'The trials finished so far are kept; the rest are not run.'
-        : 'The backtest stops now and keeps no report.',
+      title: `Cancel this ${KINDS[kind].title.toLowerCase()}?`,
+      message: CANCEL_MESSAGE[kind],
       confirm: 'Cancel run',
       cancel: 'Keep running',
       danger: true,
@@ -144,7 +163,7 @@ export function progressPanel(kind, initial, { onCancel }) {
       if (m === 'stream') {
         replace(mode, h('span', { class: 'muted' }, 'Live updates: connected'));
       } else {
-        const every = kind === 'optimization' ? '30 s' : '5 s';
+        const every = `${KINDS[kind].pollMs / 1000} s`;
         replace(mode, notice(`Live updates are unavailable (${why}); checking every ${every} instead.`, 'warn'));
       }
     },

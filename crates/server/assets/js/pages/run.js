@@ -1,15 +1,17 @@
-// A run's page (`#/backtests/<id>`, `#/optimizations/<id>`): its live
-// progress while it is in flight, turning into its report (or its error)
-// when it ends, without a reload.
+// A run's page (`#/backtests/<id>`, `#/optimizations/<id>`,
+// `#/walkforwards/<id>`): its live progress while it is in flight, turning
+// into its report (or its error) when it ends, without a reload.
 
 import { ApiError, get, post, runBase } from '../api.js';
 import { h, replace } from '../dom.js';
 import { date, param, time } from '../format.js';
 import { TERMINAL, follow } from '../feed.js';
+import { KINDS, kindOfSection } from '../kinds.js';
 import { errorPanel, notice } from '../ui/error-panel.js';
 import { progressPanel } from './progress.js';
 import { renderBacktestReport } from './backtest-report.js';
 import { renderOptimizationReport } from './optimization-report.js';
+import { renderWalkForwardReport, windowsFacts } from './walkforward-report.js';
 
 const submissions = new Map();
 
@@ -42,29 +44,31 @@ function describe(kind, run) {
       ? h('p', { class: 'run-params' }, Object.entries(params).map(([k, v]) => h('code', {}, `${k}=${param(v)}`)))
       : null,
     axes.length ? h('p', { class: 'run-params' }, axes.map((a) => h('code', {}, a)), (r.constraints ?? []).map((c) => h('code', {}, c))) : null,
+    kind === 'walkforward' ? windowsFacts(r) : null,
     run.submittedAtMs ? h('p', { class: 'muted small' }, `Submitted ${time(run.submittedAtMs)} UTC · id ${run.id}`) : null);
 }
 
 function endedView(kind, run, host, ctx) {
-  const again = h('a', { class: 'button secondary', href: `#/new?from=${kind === 'optimization' ? 'optimizations' : 'backtests'}/${encodeURIComponent(run.id)}` }, 'Run again with changes');
+  const again = h('a', { class: 'button secondary', href: `#/new?from=${KINDS[kind].section}/${encodeURIComponent(run.id)}` }, 'Run again with changes');
   const parts = [];
   if (run.status === 'Failed') {
-    parts.push(errorPanel(`This ${kind} failed`, run.errorMessage, run.errorStackTrace));
+    parts.push(errorPanel(`This ${KINDS[kind].title.toLowerCase()} failed`, run.errorMessage, run.errorStackTrace));
   } else if (run.status === 'Cancelled') {
-    parts.push(notice(kind === 'optimization' && run.result
-      ? 'Cancelled: the report below covers the trials finished before the cancel.'
+    parts.push(notice(kind !== 'backtest' && run.result
+      ? `Cancelled: the report below covers the ${kind === 'walkforward' ? 'folds' : 'trials'} finished before the cancel.`
       : 'Cancelled before it finished: there is no report.', 'warn'));
   }
   replace(host, h('div', { class: 'actions' }, again), parts);
   if (kind === 'optimization' && run.result) host.append(renderOptimizationReport(run, ctx));
+  else if (kind === 'walkforward' && run.result) host.append(renderWalkForwardReport(run, ctx));
   else if (kind === 'backtest' && run.status === 'Completed' && run.result) host.append(renderBacktestReport(run, ctx));
 }
 
-/** `#/backtests/<id>` and `#/optimizations/<id>`. */
+/** `#/backtests/<id>`, `#/optimizations/<id>` and `#/walkforwards/<id>`. */
 export async function renderRun(view, route, ctx) {
   const [section, id] = route.parts;
-  const kind = section === 'optimizations' ? 'optimization' : 'backtest';
-  const title = kind === 'optimization' ? 'Optimization' : 'Backtest';
+  const kind = kindOfSection(section) ?? 'backtest';
+  const title = KINDS[kind].title;
   const meta = h('div');
   const progressHost = h('div');
   const reportHost = h('div', { class: 'report', 'data-testid': 'report-host' });
@@ -91,7 +95,7 @@ export async function renderRun(view, route, ctx) {
   } catch (e) {
     if (!ctx.alive) return;
     if (e instanceof ApiError && e.status === 404) {
-      replace(progressHost, notice(`No ${kind} with id ${id}.`, 'error'));
+      replace(progressHost, notice(`No ${KINDS[kind].title.toLowerCase()} with id ${id}.`, 'error'));
       return;
     }
     throw e;

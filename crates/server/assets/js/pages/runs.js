@@ -1,9 +1,11 @@
-// The runs list: backtests and optimizations, newest first (runs in flight
-// on top), filtered by kind and status, paged, with live progress.
+// The runs list: backtests, optimizations and walk-forwards, newest first
+// (runs in flight on top), filtered by kind and status, paged, with live
+// progress.
 
 import { get } from '../api.js';
 import { h, replace } from '../dom.js';
 import { ago, int, metric, time } from '../format.js';
+import { KINDS, kindOf } from '../kinds.js';
 import { go, link } from '../router.js';
 import { notice } from '../ui/error-panel.js';
 import { pager } from '../ui/pager.js';
@@ -16,17 +18,17 @@ const IDLE_REFRESH_MS = 15000;
 const STATUSES = ['Pending', 'Running', 'Completed', 'Failed', 'Cancelled'];
 const IN_FLIGHT = new Set(['Pending', 'Running']);
 
-/** One page of `GET /api/runs`: both kinds, newest first (in flight first). */
+/** One page of `GET /api/runs`: every kind, newest first (in flight first). */
 function loadPage(kind, status, offset, signal) {
-  return get('/api/runs', { offset, limit: PAGE, status, kind: kind === 'all' ? undefined : kind }, { signal });
+  return get('/api/runs', { offset, limit: PAGE, status, kind: kind === 'all' ? undefined : KINDS[kind].apiKind }, { signal });
 }
 
 function runHref(run) {
-  return `#/${run.kind === 'optimization' ? 'optimizations' : 'backtests'}/${encodeURIComponent(run.id)}`;
+  return `#/${KINDS[kindOf(run.kind)].section}/${encodeURIComponent(run.id)}`;
 }
 
 function unit(run) {
-  return run.kind === 'optimization' ? 'combinations' : 'bars';
+  return KINDS[kindOf(run.kind)].unit;
 }
 
 function progressCell(run) {
@@ -54,7 +56,7 @@ const COLUMNS = [
     key: 'run',
     label: 'Run',
     render: (r) => h('a', { href: runHref(r), class: 'run-link' },
-      h('span', { class: `kind kind-${r.kind}` }, r.kind === 'optimization' ? 'Optimization' : 'Backtest'), ' ', r.strategy),
+      h('span', { class: `kind kind-${kindOf(r.kind)}` }, KINDS[kindOf(r.kind)].title), ' ', r.strategy),
   },
   { key: 'status', label: 'Status', render: (r) => statusBadge(r.status) },
   { key: 'dataset', label: 'Data', render: (r) => `${r.dataset}${r.timeframe ? ` · ${r.timeframe}` : ''}` },
@@ -65,7 +67,7 @@ const COLUMNS = [
 
 function filters(kind, status) {
   const kindSelect = h('select', { id: 'runs-kind', name: 'kind' },
-    [['all', 'All runs'], ['backtest', 'Backtests'], ['optimization', 'Optimizations']]
+    [['all', 'All runs'], ...Object.entries(KINDS).map(([k, d]) => [k, d.plural])]
       .map(([v, l]) => h('option', { value: v, selected: v === kind }, l)));
   const statusSelect = h('select', { id: 'runs-status', name: 'status' },
     h('option', { value: '', selected: !status }, 'Any status'),
@@ -81,7 +83,7 @@ function filters(kind, status) {
 /** `#/runs?kind=&status=&offset=` */
 export async function renderRuns(view, route, ctx) {
   const q = route.query;
-  const kind = ['backtest', 'optimization'].includes(q.get('kind')) ? q.get('kind') : 'all';
+  const kind = Object.hasOwn(KINDS, q.get('kind') ?? '') ? q.get('kind') : 'all';
   const status = STATUSES.includes(q.get('status')) ? q.get('status') : '';
   const offset = Math.max(0, Number.parseInt(q.get('offset') ?? '0', 10) || 0);
 
