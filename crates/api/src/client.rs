@@ -301,6 +301,16 @@ impl Client {
         Ok(self.post(runs_path(kind), Some(body))?.1)
     }
 
+    /// Resumes cancelled optimization `id`: a new run that keeps its
+    /// recorded trials and runs the rest (`POST /api/optimizations/{id}/resume`).
+    ///
+    /// # Errors
+    /// [`ClientError`] (`404` unknown, `409` not cancelled).
+    pub fn resume(&self, id: &str) -> Result<Submission, ClientError> {
+        let path = format!("{}/{id}/resume", runs_path(RunKind::Optimization));
+        Ok(self.post::<(), _>(&path, None)?.1)
+    }
+
     /// A run's status (and result once it ended).
     ///
     /// # Errors

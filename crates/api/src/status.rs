@@ -131,10 +131,16 @@ pub struct OptimizationStatus {
     pub failed_combinations: u64,
     /// Combinations skipped by a constraint.
     pub skipped_combinations: u64,
-    /// Completed + failed + skipped.
+    /// Completed + failed + skipped (a search: completed + failed, the
+    /// trials evaluated of its budget).
     pub processed_combinations: u64,
-    /// Combinations in the grid.
+    /// Combinations in the grid (a search: its budget, or the space when
+    /// smaller).
     pub total_combinations: u64,
+    /// A search's batches planned so far (the genetic search's
+    /// generation); absent for a grid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<u64>,
     /// Accepted at (ms since epoch).
     pub submitted_at_ms: i64,
     /// Started at.
@@ -309,6 +315,7 @@ fn optimization_status(s: RunSnapshot, result: Option<OptimizationResult>) -> Op
         failed_combinations: s.failed,
         skipped_combinations: s.skipped,
         total_combinations: s.total,
+        generation: s.generation,
         id: s.id,
         run_key: s.run_key,
         status: s.status,

@@ -433,7 +433,11 @@ pub struct OptimizeArgs {
     #[arg(long, default_value = "sma-cross")]
     pub strategy: String,
     /// Parameter axis, repeatable: a range `fast=5..50:5` or a list `fast=5,8,13`.
-    #[arg(long = "axis", value_name = "NAME=MIN..MAX:STEP", required = true)]
+    #[arg(
+        long = "axis",
+        value_name = "NAME=MIN..MAX:STEP",
+        required_unless_present = "resume"
+    )]
     pub axes: Vec<String>,
     /// Skip combinations that break a relation, repeatable: `fast<slow`
     /// (also <=, >, >=, !=). Skipped combinations are counted, not failed.
@@ -446,6 +450,25 @@ pub struct OptimizeArgs {
     // range checked by the planner (`top`), as for the API
     #[arg(long, default_value_t = DEFAULT_TOP, value_name = "K")]
     pub top: u32,
+    /// How combinations are picked: `grid` (every one, within
+    /// --max-combinations), or a search of the axes' space within --budget
+    /// trials: `random` (a seeded sample without repeats) or `genetic`
+    /// (generations bred from the best trials so far).
+    #[arg(long, default_value = "grid", value_parser = parse_method)]
+    pub method: atf_runs::request::Method,
+    /// Trials a search evaluates (required by --method random|genetic;
+    /// constraint-skipped combinations do not count).
+    #[arg(long, value_name = "N")]
+    pub budget: Option<u64>,
+    /// Seed of a search's generator [default: one chosen at random, printed
+    /// with the result]; the same seed repeats the same search.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Resume the cancelled optimization ID on the --server: its own
+    /// request, keeping the trials it recorded and running only the rest
+    /// (the request flags are not used).
+    #[arg(long, value_name = "ID")]
+    pub resume: Option<String>,
     /// Worker threads [default: all cores] (local runs only: a server uses
     /// its own `atf serve --threads`).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -485,6 +508,11 @@ pub struct OptimizeArgs {
     pub no_progress: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
+}
+
+fn parse_method(s: &str) -> Result<atf_runs::request::Method, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|_| format!("unknown method '{s}' (grid, random, genetic)"))
 }
 
 fn parse_fitness(s: &str) -> Result<atf_engine::optimize::Fitness, String> {

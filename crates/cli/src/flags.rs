@@ -21,7 +21,7 @@ pub struct FieldNames<'a> {
 }
 
 /// Top-level request fields and their flags.
-const FLAGS: [(&str, &str); 26] = [
+const FLAGS: [(&str, &str); 29] = [
     ("strategy", "--strategy"),
     ("dataset", "--dataset"),
     ("timeframe", "--timeframe"),
@@ -39,6 +39,9 @@ const FLAGS: [(&str, &str); 26] = [
     ("constraints", "--constraint"),
     ("maximize", "--maximize"),
     ("top", "--top"),
+    ("method", "--method"),
+    ("budget", "--budget"),
+    ("seed", "--seed"),
     ("mode", "--mode"),
     ("inSample", "--in-sample"),
     ("outOfSample", "--out-of-sample"),

@@ -25,10 +25,10 @@ use std::sync::Arc;
 /// planner's `axes` as a whole: a single axis is refused by its name, and
 /// `--axis` is required) says how to raise the limit, which is this
 /// command's.
-fn refused(e: &FieldError, names: &FieldNames<'_>) -> CliError {
+pub(crate) fn refused(e: &FieldError, names: &FieldNames<'_>) -> CliError {
     let line = describe(e, names);
-    CliError::Usage(if e.field == "axes" {
-        format!("{line} (raise it with --max-combinations or ATF_MAX_COMBINATIONS)")
+    CliError::Usage(if e.field == "axes" && line.ends_with(plan::SEARCH_HINT) {
+        format!("{line} (--method, --budget), or raise the limit with --max-combinations or ATF_MAX_COMBINATIONS")
     } else {
         line
     })
@@ -37,6 +37,12 @@ fn refused(e: &FieldError, names: &FieldNames<'_>) -> CliError {
 pub fn run(registry: &Registry, global: &Global, a: &OptimizeArgs) -> CliResult {
     if let Some(url) = a.remote.server() {
         return crate::remote::optimize(registry, url, a);
+    }
+    if a.resume.is_some() {
+        return Err(CliError::Usage(
+            "--resume needs --server: a server keeps cancelled runs to resume (a local run keeps nothing)"
+                .to_owned(),
+        ));
     }
     let names = FieldNames {
         constraints: &a.constraints,
@@ -69,20 +75,34 @@ pub fn run(registry: &Registry, global: &Global, a: &OptimizeArgs) -> CliResult 
     let progress = Arc::new(OptimizationProgress::new());
     let watcher = {
         let progress = Arc::clone(&progress);
+        // a search counts trials evaluated of its budget; a grid, every
+        // combination dealt with (skipped ones too) of the grid
+        let genetic = spec
+            .search
+            .is_some_and(|s| s.method == atf_engine::optimize::search::SearchMethod::Genetic);
+        let searching = spec.search.is_some();
         Watcher::start(
-            spec.grid.size(),
-            "combinations",
+            job.total,
+            if searching { "trials" } else { "combinations" },
             !a.no_progress,
             move || {
                 let (failed, skipped) = (progress.failed(), progress.skipped());
                 let mut note = Vec::new();
+                if genetic {
+                    note.push(format!("generation {}", progress.generation()));
+                }
                 if failed > 0 {
                     note.push(format!("{failed} failed"));
                 }
                 if skipped > 0 {
                     note.push(format!("{skipped} skipped"));
                 }
-                (progress.processed(), note.join(", "))
+                let done = if searching {
+                    progress.completed() + failed
+                } else {
+                    progress.processed()
+                };
+                (done, note.join(", "))
             },
         )
     };

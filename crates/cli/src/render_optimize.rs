@@ -50,6 +50,8 @@ struct OptimizationTable<'a> {
     first_failed: Option<(Vec<String>, String)>,
     /// Is the winner real (see [`robustness_lines`]).
     robustness: Vec<String>,
+    /// How a search went (`None` for a whole grid).
+    search: Option<String>,
 }
 
 /// The summary's lines on the winner's robustness:
@@ -195,6 +197,21 @@ pub fn print_table(
             .as_ref()
             .map(robustness_lines)
             .unwrap_or_default(),
+        search: s.search.as_ref().map(|q| {
+            format!(
+                "{} search: budget {}, seed {}, {} batches{} ({})",
+                q.method,
+                q.budget,
+                q.seed,
+                q.generations,
+                if q.exhausted {
+                    ", ran out of combinations"
+                } else {
+                    ""
+                },
+                q.generator
+            )
+        }),
     });
 }
 
@@ -231,6 +248,9 @@ fn print_optimization_table(r: &OptimizationTable<'_>) {
         ran as f64 / secs,
         r.threads
     );
+    if let Some(line) = &r.search {
+        println!("{line}");
+    }
     for line in &r.robustness {
         outln!("{line}");
     }

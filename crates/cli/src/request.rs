@@ -12,7 +12,7 @@
 
 use crate::args::{BacktestArgs, OptimizeArgs, RunSettings};
 use atf_engine::params::split_pair;
-use atf_runs::request::{AxisSpec, BacktestRequest, OptimizationRequest, RunTarget};
+use atf_runs::request::{AxisSpec, BacktestRequest, Method, OptimizationRequest, RunTarget};
 use atf_runs::FieldError;
 use serde_json::{Number, Value};
 use std::collections::BTreeMap;
@@ -50,6 +50,9 @@ pub fn optimization(a: &OptimizeArgs) -> Result<OptimizationRequest, FieldError>
         constraints: a.constraints.clone(),
         maximize: Some(a.maximize.name().to_owned()),
         top: Some(usize::try_from(a.top).unwrap_or(usize::MAX)),
+        method: (a.method != Method::Grid).then_some(a.method),
+        budget: a.budget,
+        seed: a.seed,
         run: target(&a.strategy, &a.settings)?,
     })
 }

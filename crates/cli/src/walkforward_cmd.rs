@@ -9,7 +9,7 @@
 
 use crate::args::{Global, WalkForwardArgs};
 use crate::exit::{CliError, CliResult};
-use crate::flags::{describe, FieldNames};
+use crate::flags::FieldNames;
 use crate::out::outln;
 use crate::output::DatasetRef;
 use crate::progress::Watcher;
@@ -34,16 +34,7 @@ pub(crate) struct WalkForwardOutput<'a> {
     pub(crate) report: &'a WalkForwardReport,
 }
 
-fn refused(e: &FieldError, names: &FieldNames<'_>) -> CliError {
-    let line = describe(e, names);
-    CliError::Usage(
-        if e.field == "axes" && e.reason.contains("exceeds the limit") {
-            format!("{line} (raise it with --max-combinations or ATF_MAX_COMBINATIONS)")
-        } else {
-            line
-        },
-    )
-}
+use crate::optimize_cmd::refused;
 
 /// The walk-forward request of the flags.
 pub(crate) fn walkforward_request(a: &WalkForwardArgs) -> Result<WalkForwardRequest, FieldError> {
@@ -82,6 +73,11 @@ pub(crate) fn walkforward_request(a: &WalkForwardArgs) -> Result<WalkForwardRequ
 
 pub fn run(registry: &Registry, global: &Global, a: &WalkForwardArgs) -> CliResult {
     let o = &a.opt;
+    if o.resume.is_some() {
+        return Err(CliError::Usage(
+            "--resume: only for atf optimize --server".to_owned(),
+        ));
+    }
     if o.csv.is_some() {
         return Err(CliError::Usage(
             "--csv: not available for walkforward (use --json)".to_owned(),

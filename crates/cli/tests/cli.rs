@@ -669,7 +669,7 @@ fn local_runs_are_refused_by_the_apis_planner_naming_the_flag() {
     );
     assert_eq!(
         line,
-        "error: --axis: grid of 190 combinations exceeds the limit of 50 (raise it with --max-combinations or ATF_MAX_COMBINATIONS)"
+        "error: --axis: grid of 190 combinations exceeds the limit of 50: search it instead with method random or genetic, limited by budget (--method, --budget), or raise the limit with --max-combinations or ATF_MAX_COMBINATIONS"
     );
 }
 

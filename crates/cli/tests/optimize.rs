@@ -255,3 +255,80 @@ fn shows_progress_in_combinations_on_a_terminal() {
     );
     assert!(text.contains("rank"), "{text}");
 }
+
+/// Issue 17: `--method random|genetic --budget N --seed S` searches a
+/// space far above the grid limit, within its budget, identically on 1 and
+/// 2 threads; a grid above the limit is told it can be searched.
+#[test]
+fn a_search_beyond_the_grid_limit_is_identical_on_one_and_two_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // 5,000 × 5,000 = 25,000,000 combinations
+    let space = [
+        "optimize",
+        "--timeframe",
+        "1h",
+        "--axis",
+        "fast=1..5000:1",
+        "--axis",
+        "slow=1..5000:1",
+        "--constraint",
+        "fast<slow",
+    ];
+    let refusal = usage_error(d, &space);
+    assert!(
+        refusal.contains("exceeds the limit of 1000000")
+            && refusal.contains("search it instead with method random or genetic")
+            && refusal.contains("--max-combinations"),
+        "{refusal}"
+    );
+    for method in ["random", "genetic"] {
+        let run = |threads: &str| {
+            let mut a = space.to_vec();
+            a.extend([
+                "--method",
+                method,
+                "--budget",
+                "60",
+                "--seed",
+                "11",
+                "--json",
+                "--curves",
+                "--top",
+                "2",
+                "--threads",
+                threads,
+            ]);
+            strip_timing(json(&ok(d, &a)))
+        };
+        let one = run("1");
+        assert_eq!(one, run("2"), "{method}");
+        assert_eq!(one["totalCombinations"], 25_000_000u64);
+        assert_eq!(one["completedCombinations"], 60, "{method}: the budget");
+        assert_eq!(one["trials"].as_array().unwrap().len(), 60);
+        assert_eq!(one["search"]["method"], method);
+        assert_eq!(one["search"]["seed"], 11);
+        for t in one["trials"].as_array().unwrap() {
+            assert!(t["params"]["fast"].as_i64() < t["params"]["slow"].as_i64());
+        }
+    }
+    // no seed: one is chosen and reported
+    let mut a = space.to_vec();
+    a.extend(["--method", "random", "--budget", "5"]);
+    let out = ok(d, &a);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("random search: budget 5, seed ")),
+        "{out}"
+    );
+    let budgetless = usage_error(d, &[&space[..], &["--method", "genetic"]].concat());
+    assert!(
+        budgetless.starts_with("error: --budget: required"),
+        "{budgetless}"
+    );
+    let seeded_grid = usage_error(d, &["optimize", "--axis", "fast=5,10", "--seed", "3"]);
+    assert!(
+        seeded_grid.contains("--seed: only for a search"),
+        "{seeded_grid}"
+    );
+}

@@ -417,3 +417,68 @@ fn ctrl_c_cancels_the_remote_run() {
     let status = server.status("optimizations", id);
     assert_eq!(status["status"], "Cancelled", "{status}");
 }
+
+/// Issue 17: `atf optimize --server URL --resume ID` finishes a cancelled
+/// optimization (here a genetic search) and prints what the same search
+/// run locally, never interrupted, prints; without --server it is refused.
+#[test]
+fn a_cancelled_remote_optimization_resumes_to_the_local_result() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let search = [
+        "optimize",
+        "--axis",
+        "fast=2..200:1",
+        "--axis",
+        "slow=3..401:2",
+        "--constraint",
+        "fast<slow",
+        "--method",
+        "genetic",
+        "--budget",
+        "1500",
+        "--seed",
+        "9",
+        "--top",
+        "3",
+        "--json",
+    ];
+    let (code, sub) = server.post(
+        "/api/optimizations",
+        &serde_json::json!({
+            "strategy": "sma-cross", "dataset": "spy-1m",
+            "axes": {"fast": {"min": 2, "max": 200, "step": 1}, "slow": {"min": 3, "max": 401, "step": 2}},
+            "constraints": ["fast < slow"], "method": "genetic", "budget": 1500, "seed": 9, "top": 3
+        }),
+    );
+    assert_eq!(code, 202, "{sub}");
+    let id = sub["id"].as_str().unwrap().to_owned();
+    server.wait(
+        "optimizations",
+        &id,
+        std::time::Duration::from_secs(120),
+        |s| s["processedCombinations"].as_u64().unwrap_or(0) >= 100,
+    );
+    let (code, _) = server.post(
+        &format!("/api/optimizations/{id}/cancel"),
+        &serde_json::json!({}),
+    );
+    assert_eq!(code, 200);
+    let refused = usage_error(d, &["optimize", "--resume", &id]);
+    assert!(refused.contains("--resume needs --server"), "{refused}");
+    // resumed once the cancelled run is saved (until then: still in flight)
+    let resumed = eventually(PATIENCE, || {
+        let out = remote(d, &server, &["optimize", "--resume", &id, "--json"]);
+        if out.status.success() {
+            Ok(stdout(&out))
+        } else {
+            Err(stderr(&out))
+        }
+    });
+    let resumed = json(&resumed);
+    assert_eq!(resumed["completedCombinations"], 1500);
+    assert_eq!(resumed["search"]["seed"], 9);
+    let local = json(&ok(d, &search));
+    assert_eq!(without_timing(resumed), without_timing(local));
+}

@@ -189,6 +189,7 @@ fn optimize_grid(bars: &Bars, inst: &Instrument, cfg: &BacktestConfig) {
         fitness: Fitness::NetProfit,
         top: 20,
         assess: true,
+        search: None,
     };
     println!("Grid: SMA crossover fast 5..50:5 x slow 20..200:10 (190 combinations) over 100,000 one-minute bars");
     // ATF_BENCH_THREADS=1 and ATF_BENCH_REPS=31: a steadier figure for

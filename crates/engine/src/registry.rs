@@ -6,7 +6,7 @@
 
 use crate::bars::MarketData;
 use crate::optimize::{
-    assemble, optimize, run_range, OptimizationProgress, OptimizationReport, OptimizeError,
+    assemble, optimize, resume, run_range, OptimizationProgress, OptimizationReport, OptimizeError,
     OptimizeSpec, Trial,
 };
 use crate::order::BacktestConfig;
@@ -63,6 +63,21 @@ pub trait StrategyEntry: Send + Sync {
         data: &MarketData,
         cfg: &BacktestConfig,
         spec: &OptimizeSpec,
+        progress: &OptimizationProgress,
+        threads: usize,
+    ) -> Result<OptimizationReport, OptimizeError>;
+
+    /// Finishes an interrupted optimization from the trials it recorded
+    /// (see [`resume`]).
+    ///
+    /// # Errors
+    /// See [`resume`].
+    fn resume(
+        &self,
+        data: &MarketData,
+        cfg: &BacktestConfig,
+        spec: &OptimizeSpec,
+        recorded: Vec<Trial>,
         progress: &OptimizationProgress,
         threads: usize,
     ) -> Result<OptimizationReport, OptimizeError>;
@@ -143,6 +158,18 @@ impl<S: Strategy> StrategyEntry for Entry<S> {
         threads: usize,
     ) -> Result<OptimizationReport, OptimizeError> {
         optimize::<S>(data, cfg, spec, progress, threads)
+    }
+
+    fn resume(
+        &self,
+        data: &MarketData,
+        cfg: &BacktestConfig,
+        spec: &OptimizeSpec,
+        recorded: Vec<Trial>,
+        progress: &OptimizationProgress,
+        threads: usize,
+    ) -> Result<OptimizationReport, OptimizeError> {
+        resume::<S>(data, cfg, spec, recorded, progress, threads)
     }
 
     fn run_range(

@@ -47,6 +47,7 @@ fn spec(strategy: &str, axes: &[&str], constraints: &[&str], fitness: Fitness) -
         fitness,
         top: 5,
         assess: true,
+        search: None,
     }
 }
 

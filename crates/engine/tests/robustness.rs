@@ -115,6 +115,7 @@ fn optimize(data: &MarketData, threads: usize) -> OptimizationReport {
         fitness: Fitness::Sharpe,
         top: 10,
         assess: true,
+        search: None,
     };
     let cfg = BacktestConfig {
         initial_cash: Money::from_raw(10_000_000),

@@ -189,6 +189,7 @@ pub(crate) mod contract {
             completed: 40,
             failed: 2,
             skipped: 3,
+            generation: Some(4),
             error_message: None,
             error_stack_trace: None,
             // a leader with every kind of value: the cache carries it intact

@@ -91,6 +91,10 @@ pub struct RunSpec {
     pub maximize: Option<String>,
     /// Best trials kept in full.
     pub top: Option<usize>,
+    /// A search instead of the whole grid (absent for a grid, so a grid's
+    /// key is what it was before searches existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<SearchKey>,
     /// Initial cash, money raw.
     pub cash_raw: i64,
     /// Commission rate, `Ratio` raw (1e-9).
@@ -115,6 +119,23 @@ pub struct RunSpec {
 )]
 fn is_zero(n: &u32) -> bool {
     *n == 0
+}
+
+/// What decides a search's trials: its method, budget and seed, and the
+/// generator that turns the seed into combinations
+/// ([`atf_engine::optimize::search::GENERATOR`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SearchKey {
+    /// `random` or `genetic`.
+    pub method: atf_engine::optimize::search::SearchMethod,
+    /// Trials to evaluate.
+    pub budget: u64,
+    /// The generator's seed.
+    pub seed: u64,
+    /// The generator and breeding rules' name.
+    pub generator: String,
 }
 
 /// `[[name, [value, …]], …]`: each axis a pair of its name and its values'
@@ -200,6 +221,7 @@ impl RunSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use atf_engine::optimize::search::{SearchMethod, GENERATOR};
 
     fn backtest() -> RunSpec {
         RunSpec {
@@ -222,6 +244,7 @@ mod tests {
             constraints: Vec::new(),
             maximize: None,
             top: None,
+            search: None,
             cash_raw: 1_000_000,
             commission_rate_raw: 1_000_000,
             commission_fixed_raw: 0,
@@ -237,6 +260,27 @@ mod tests {
         let a = backtest();
         assert_eq!(a.key(), backtest().key());
         assert_eq!(a.key().as_str().len(), 64);
+        let search = |method, budget, seed, generator: &str| {
+            Some(SearchKey {
+                method,
+                budget,
+                seed,
+                generator: generator.into(),
+            })
+        };
+        let mut searched = backtest();
+        searched.search = search(SearchMethod::Random, 100, 1, GENERATOR);
+        assert_ne!(a.key(), searched.key(), "a search is not the grid");
+        for change in [
+            search(SearchMethod::Genetic, 100, 1, GENERATOR),
+            search(SearchMethod::Random, 101, 1, GENERATOR),
+            search(SearchMethod::Random, 100, 2, GENERATOR),
+            search(SearchMethod::Random, 100, 1, "another"),
+        ] {
+            let mut b = backtest();
+            b.search = change;
+            assert_ne!(searched.key(), b.key(), "{:?}", b.search);
+        }
         let changes: [fn(&mut RunSpec); 21] = [
             |s| s.kind = RunKind::WalkForward,
             |s| {

@@ -3,7 +3,7 @@
 //! total work and the job to execute — without reading a single bar, so a
 //! `POST` answers in milliseconds.
 
-use crate::key::{canonical_params, RunKey, RunKind, RunSpec};
+use crate::key::{canonical_params, RunKey, RunKind, RunSpec, SearchKey};
 use crate::period::Period;
 use crate::request::{
     parse_axes, parse_constraints, parse_fitness, resolve_params, BacktestRequest,
@@ -12,9 +12,19 @@ use crate::request::{
 use crate::settings::{engine_config, FieldError};
 use atf_data::DatasetInfo;
 use atf_engine::grid::Grid;
+use atf_engine::optimize::search::{Search, GENERATOR, MAX_BUDGET, MAX_SEARCH_SPACE};
 use atf_engine::optimize::OptimizeSpec;
 use atf_engine::registry::{Registry, StrategyRef};
 use atf_engine::{BacktestConfig, Instrument, Params, Sizing, Timeframe};
+
+/// What the refusal of a grid above the limit adds: a search is limited by
+/// its budget instead (the CLI puts its flags in its place).
+pub const SEARCH_HINT: &str =
+    ": search it instead with method random or genetic, limited by budget";
+
+/// Largest seed a search takes: 2^53 - 1, the largest integer every JSON
+/// client (JavaScript's numbers) reads exactly.
+pub const MAX_SEED: u64 = (1 << 53) - 1;
 
 /// Most warm-up bars a request may ask for: each is read, resampled and
 /// shown to the strategy in every trial.
@@ -267,6 +277,12 @@ fn grid_spec(kind: RunKind, t: &Target, o: &OptimizeSpec) -> RunSpec {
     spec.constraints = o.constraints.iter().map(ToString::to_string).collect();
     spec.maximize = Some(o.fitness.name().to_owned());
     spec.top = Some(o.top);
+    spec.search = o.search.map(|s| SearchKey {
+        method: s.method,
+        budget: s.budget,
+        seed: s.seed,
+        generator: GENERATOR.to_owned(),
+    });
     spec
 }
 
@@ -290,6 +306,7 @@ fn spec(kind: RunKind, t: &Target, params: &Params) -> RunSpec {
         constraints: Vec::new(),
         maximize: None,
         top: None,
+        search: None,
         cash_raw: c.initial_cash.raw(),
         commission_rate_raw: c.costs.commission_rate.raw(),
         commission_fixed_raw: c.costs.commission_fixed.raw(),
@@ -337,11 +354,16 @@ pub fn backtest(
     check_backtest(registry, req, dataset, None).map(Job::into_plan)
 }
 
-/// Checks an optimization (as [`check_backtest`]) against `limits`.
+/// Checks an optimization (as [`check_backtest`]) against `limits`. A
+/// search (`method` random or genetic) is bounded by its `budget` instead
+/// of the grid's size: at most [`MAX_BUDGET`] and `max_combinations`
+/// trials, over a space of up to [`MAX_SEARCH_SPACE`] combinations. A
+/// search without a `seed` gets one at random here (and its key with it).
 ///
 /// # Errors
 /// The first refused field (`axes` for a grid too large, `top` for more
-/// kept curve points than allowed).
+/// kept curve points than allowed, `budget` or `seed` given for a grid or
+/// a budget missing or out of bounds for a search).
 pub fn check_optimization(
     registry: &Registry,
     req: &OptimizationRequest,
@@ -362,11 +384,18 @@ pub fn check_optimization(
             format!("must be between 1 and {MAX_TOP}"),
         ));
     }
-    let grid = Grid::new(axes, limits.max_combinations)
-        .map_err(|e| FieldError::new("axes", e.to_string()))?;
-    check_kept_points(&target, top, grid.size(), limits.max_kept_points)?;
+    let method = req.method.unwrap_or_default();
+    let search = search_of(req, method.search(), limits.max_combinations)?;
+    let grid = match search {
+        None => Grid::new(axes, limits.max_combinations)
+            .map_err(|e| FieldError::new("axes", format!("{e}{SEARCH_HINT}")))?,
+        Some(_) => Grid::new(axes, MAX_SEARCH_SPACE)
+            .map_err(|e| FieldError::new("axes", format!("{e} (the most a search takes)")))?,
+    };
+    let total = search.map_or(grid.size(), |s| s.budget.min(grid.size()));
+    check_kept_points(&target, top, total, limits.max_kept_points)?;
     Ok(Job {
-        total: grid.size(),
+        total,
         target,
         work: Work::Optimization(OptimizeSpec {
             grid,
@@ -375,8 +404,62 @@ pub fn check_optimization(
             fitness,
             top,
             assess: true,
+            search,
         }),
     })
+}
+
+/// The search a request asks for: its method, its budget (required,
+/// within [`MAX_BUDGET`] and `max_combinations`) and its seed (chosen at
+/// random when absent); `budget` and `seed` are refused for a grid.
+fn search_of(
+    req: &OptimizationRequest,
+    method: Option<atf_engine::optimize::search::SearchMethod>,
+    max_combinations: u64,
+) -> Result<Option<Search>, FieldError> {
+    let Some(method) = method else {
+        for (field, given) in [
+            ("budget", req.budget.is_some()),
+            ("seed", req.seed.is_some()),
+        ] {
+            if given {
+                return Err(FieldError::new(
+                    field,
+                    "only for a search: give method random or genetic",
+                ));
+            }
+        }
+        return Ok(None);
+    };
+    let most = MAX_BUDGET.min(max_combinations);
+    let budget = req.budget.ok_or_else(|| {
+        FieldError::new(
+            "budget",
+            format!("required by method {method}: the trials to evaluate (1 to {most})"),
+        )
+    })?;
+    if budget == 0 || budget > most {
+        return Err(FieldError::new(
+            "budget",
+            format!("must be between 1 and {most}"),
+        ));
+    }
+    // within 2^53: a seed a JSON client reads back exactly can repeat the search
+    let seed = match req.seed {
+        Some(seed) if seed > MAX_SEED => {
+            return Err(FieldError::new(
+                "seed",
+                format!("must be at most {MAX_SEED} (2^53 - 1, exact in every JSON client)"),
+            ))
+        }
+        Some(seed) => seed,
+        None => uuid::Uuid::new_v4().as_u64_pair().0 >> 11,
+    };
+    Ok(Some(Search {
+        method,
+        budget,
+        seed,
+    }))
 }
 
 /// Refuses a `top` whose kept curves would hold more than `max_points`
@@ -490,6 +573,87 @@ mod tests {
     }
 
     #[test]
+    fn a_search_is_bounded_by_its_budget_not_by_the_grid_limit() {
+        let reg = Registry::builtin();
+        let limits = GridLimits {
+            max_combinations: 1000,
+            ..GridLimits::default()
+        };
+        let body = |extra: serde_json::Value| {
+            let mut b = json!({
+                "strategy": "sma-cross", "dataset": "d",
+                "axes": {"fast": {"min": 1, "max": 10000, "step": 1},
+                         "slow": {"min": 1, "max": 10000, "step": 1}},
+                "top": 1
+            });
+            for (k, v) in extra.as_object().unwrap() {
+                b[k] = v.clone();
+            }
+            optimization_req(b)
+        };
+        let check = |extra| check_optimization(&reg, &body(extra), dataset(), limits, None);
+        // 10^8 combinations: a grid is refused, and told how to search it
+        let e = check(json!({})).unwrap_err();
+        assert_eq!(e.field, "axes");
+        assert!(e.reason.ends_with(SEARCH_HINT), "{e}");
+        let job = check(json!({"method": "genetic", "budget": 500, "seed": 7})).unwrap();
+        assert_eq!(job.total, 500, "progress counts the budget");
+        let Work::Optimization(spec) = &job.work else {
+            panic!("an optimization")
+        };
+        let search = spec.search.unwrap();
+        assert_eq!((search.budget, search.seed), (500, 7));
+        let key = job.spec().search.unwrap();
+        assert_eq!(key.generator, GENERATOR);
+        // the same request, the same key; another seed, another key
+        let again = check(json!({"method": "genetic", "budget": 500, "seed": 7})).unwrap();
+        assert_eq!(job.into_plan().key, again.into_plan().key);
+        let other = check(json!({"method": "genetic", "budget": 500, "seed": 8})).unwrap();
+        assert_ne!(
+            other.into_plan().key,
+            check(json!({"method": "random", "budget": 500, "seed": 8}))
+                .unwrap()
+                .into_plan()
+                .key
+        );
+        // no seed: one is chosen, and shown in the key's spec
+        let chosen = check(json!({"method": "random", "budget": 5})).unwrap();
+        assert!(chosen.spec().search.is_some_and(|s| s.seed <= MAX_SEED));
+        for (extra, field, reason) in [
+            (
+                json!({"method": "random"}),
+                "budget",
+                "required by method random",
+            ),
+            (
+                json!({"method": "random", "budget": 0}),
+                "budget",
+                "between 1 and 1000",
+            ),
+            (
+                json!({"method": "random", "budget": 1001}),
+                "budget",
+                "between 1 and 1000",
+            ),
+            (json!({"budget": 5}), "budget", "only for a search"),
+            (
+                json!({"method": "grid", "seed": 5}),
+                "seed",
+                "only for a search",
+            ),
+        ] {
+            let e = check(extra.clone()).unwrap_err();
+            assert_eq!(e.field, field, "{extra}: {e}");
+            assert!(e.reason.contains(reason), "{extra}: {e}");
+        }
+        let e = OptimizationRequest::from_json(&json!({
+            "strategy": "sma-cross", "dataset": "d", "axes": {"fast": [5]}, "method": "tpe"
+        }))
+        .unwrap_err();
+        assert_eq!(e.field, "method", "{e}");
+    }
+
+    #[test]
     fn kept_trials_are_bounded_by_the_curve_points_they_store() {
         let reg = Registry::builtin();
         // 100 one-minute bars; 10 combinations
@@ -562,7 +726,10 @@ mod tests {
             5,
         );
         assert_eq!(e.field, "axes");
-        assert_eq!(e.reason, "grid of 10 combinations exceeds the limit of 5");
+        assert_eq!(
+            e.reason,
+            format!("grid of 10 combinations exceeds the limit of 5{SEARCH_HINT}")
+        );
         let e = opt(
             json!({"strategy": "sma-cross", "dataset": "d", "axes": {"fast": [5]}, "top": 0}),
             5,

@@ -8,6 +8,7 @@
 
 use crate::settings::{CostSettings, FieldError};
 use atf_engine::grid::{Axis, Constraint};
+use atf_engine::optimize::search::SearchMethod;
 use atf_engine::optimize::Fitness;
 use atf_engine::{ParamSpace, Params};
 use serde::{Deserialize, Serialize};
@@ -289,9 +290,66 @@ pub(crate) struct GridFields {
     #[serde(default, deserialize_with = "whole")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000, example = 20))]
     pub(crate) top: Option<usize>,
+    /// How combinations are picked (default `grid`: every one, within the
+    /// server's `--max-combinations`); `random` and `genetic` search the
+    /// axes' space — up to 2^53 combinations — within `budget` trials.
+    #[serde(default)]
+    pub(crate) method: Option<Method>,
+    /// Trials a search evaluates (required by `random` and `genetic`,
+    /// refused for `grid`); constraint-skipped combinations do not count.
+    /// At most the server's `--max-combinations` too.
+    #[serde(default, deserialize_with = "whole")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 1, maximum = 1000000, example = 20000)
+    )]
+    pub(crate) budget: Option<u64>,
+    /// Seed of a search's generator, 0 to 2^53 − 1 (default: one chosen at
+    /// random and reported in the result); the same seed repeats the same
+    /// search.
+    #[serde(default, deserialize_with = "whole")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 0, maximum = 9007199254740991_u64, example = 42)
+    )]
+    pub(crate) seed: Option<u64>,
 }
 
-const GRID_KEYS: [&str; 4] = ["axes", "constraints", "maximize", "top"];
+const GRID_KEYS: [&str; 7] = [
+    "axes",
+    "constraints",
+    "maximize",
+    "top",
+    "method",
+    "budget",
+    "seed",
+];
+
+/// How an optimization picks its combinations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Method {
+    /// Every combination of the grid.
+    #[default]
+    Grid,
+    /// A seeded sample of the combinations, without repeats.
+    Random,
+    /// Generations bred from the best trials so far.
+    Genetic,
+}
+
+impl Method {
+    /// The search it asks for (`None`: the whole grid).
+    #[must_use]
+    pub fn search(self) -> Option<SearchMethod> {
+        match self {
+            Self::Grid => None,
+            Self::Random => Some(SearchMethod::Random),
+            Self::Genetic => Some(SearchMethod::Genetic),
+        }
+    }
+}
 
 /// Deserializes `T` from `v`, naming the field of any refusal (`cash`,
 /// `params.fast`, `axes.slow.step`).
@@ -354,6 +412,9 @@ impl OptimizationRequest {
             constraints: g.constraints,
             maximize: g.maximize,
             top: g.top,
+            method: g.method,
+            budget: g.budget,
+            seed: g.seed,
             run: read(&Value::Object(rest), "")?,
         })
     }
@@ -395,6 +456,15 @@ pub struct OptimizationRequest {
     /// Best trials kept in full (default 20).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub top: Option<usize>,
+    /// Grid (default), or a search: `random`, `genetic`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<Method>,
+    /// Trials a search evaluates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<u64>,
+    /// Seed of a search's generator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     /// Strategy, data, period, fixed parameters, costs.
     #[serde(flatten)]
     pub run: RunTarget,
@@ -649,11 +719,16 @@ mod tests {
         let o = OptimizationRequest::from_json(&serde_json::json!({
             "strategy": "sma-cross", "dataset": "spy-1m",
             "axes": {"fast": {"min": 5, "max": 50, "step": 5}, "long_only": [true, false]},
-            "constraints": ["fast < slow"], "maximize": "net-profit", "top": 3, "cash": 5000
+            "constraints": ["fast < slow"], "maximize": "net-profit", "top": 3, "cash": 5000,
+            "method": "random", "budget": 50, "seed": 18446744073709551615u64
         }))
         .unwrap();
         let body = serde_json::to_value(&o).unwrap();
         assert_eq!(body["axes"]["fast"]["step"], 5);
+        assert_eq!(
+            (body["method"].as_str(), o.seed),
+            (Some("random"), Some(u64::MAX))
+        );
         assert_eq!(OptimizationRequest::from_json(&body).unwrap(), o);
     }
 

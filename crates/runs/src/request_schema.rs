@@ -325,7 +325,8 @@ mod tests {
         let mut optimization = backtest.clone();
         for (k, v) in serde_json::json!({
             "axes": {"fast": {"min": 5, "max": 50, "step": 5}, "slow": [20, 30]},
-            "constraints": ["fast < slow"], "maximize": "sharpe", "top": 20
+            "constraints": ["fast < slow"], "maximize": "sharpe", "top": 20,
+            "method": "genetic", "budget": 100, "seed": 7
         })
         .as_object()
         .unwrap()

@@ -45,6 +45,10 @@ pub struct RunSnapshot {
     /// The best trials so far (optimization, at most 10, best first).
     #[serde(default)]
     pub leaders: Vec<TrialRecord>,
+    /// A search's batches planned so far (the genetic search's generation);
+    /// absent for a grid and a backtest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<u64>,
     /// A walk-forward's folds (absent for the other kinds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub folds: Option<FoldCounts>,
@@ -63,10 +67,14 @@ pub struct FoldCounts {
 }
 
 impl RunSnapshot {
-    /// Work dealt with so far: sub-bars, or completed + failed + skipped
-    /// combinations.
+    /// Work dealt with so far: sub-bars; completed + failed + skipped
+    /// combinations of a grid; completed + failed trials of a search's
+    /// budget (its skipped combinations do not count against it).
     #[must_use]
     pub fn processed(&self) -> u64 {
-        self.completed + self.failed + self.skipped
+        match self.generation {
+            Some(_) => self.completed + self.failed,
+            None => self.completed + self.failed + self.skipped,
+        }
     }
 }

@@ -13,12 +13,14 @@ use crate::runs;
 use crate::AppState;
 use atf_engine::optimize::TrialRecord;
 use atf_runs::request::OptimizationRequest;
+use atf_runs::service::ResumeError;
 use atf_runs::store::{Page, RunSummary};
 use atf_runs::RunKind;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 
@@ -208,6 +210,49 @@ pub async fn cancel(
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
     runs::cancel(app, KIND, id).await
+}
+
+/// Resume a cancelled optimization
+///
+/// A new run of the same request (with the seed its search used) that
+/// keeps every trial the cancelled run recorded and runs only the rest: it
+/// ends as the run would have had it never been cancelled — trials,
+/// ranking, best trials and robustness alike. The cancelled run stays as
+/// it is. Answered like a submission (the server's current limits apply).
+#[utoipa::path(
+    post,
+    path = "/api/optimizations/{id}/resume",
+    tag = "optimizations",
+    operation_id = "resumeOptimization",
+    params(("id" = String, Path, description = "The cancelled optimization's id.")),
+    responses(
+        (status = 202, description = "Accepted: the resuming run (or an identical run still pending or running, `existing: true`).", body = OptimizationSubmission,
+            headers(("Location" = String, description = "`/api/optimizations/{id}/status`"))),
+        (status = 200, description = "An identical run has already completed (`existing: true`): its id, nothing run again.", body = OptimizationSubmission,
+            headers(("Location" = String, description = "`/api/optimizations/{id}/status`"))),
+        (status = 401, response = Unauthorized),
+        (status = 404, description = "No optimization with this id.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The optimization is pending, running, completed or failed: only a cancelled one can be resumed.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Its request is refused by this server now (a limit lowered, a strategy or dataset gone), naming the field.", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many optimizations are already waiting; try again after `Retry-After` seconds.", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait before submitting again."))),
+        (status = 500, description = "Storage failure.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn resume(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let svc = app.service.clone();
+    let out = runs::blocking(move || Ok(svc.resume_optimization(&id))).await?;
+    match out {
+        Ok(s) => Ok(runs::submitted(KIND, s)),
+        Err(ResumeError::NotFound(id)) => Err(Problem::not_found("optimization", &id)),
+        Err(e @ (ResumeError::NotResumable { .. } | ResumeError::InFlight(_))) => {
+            Err(Problem::new(StatusCode::CONFLICT, e.to_string()))
+        }
+        Err(ResumeError::Submit(e)) => Ok(runs::refused(e)),
+    }
 }
 
 /// An ended optimization's trials

@@ -33,6 +33,7 @@ pub(crate) fn api(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(optimizations::status))
         .routes(routes!(optimizations::events))
         .routes(routes!(optimizations::cancel))
+        .routes(routes!(optimizations::resume))
         .routes(routes!(optimizations::trials))
         .routes(routes!(walkforwards::submit, walkforwards::list))
         .routes(routes!(walkforwards::get))

@@ -301,6 +301,161 @@ fn an_optimization_with_failing_trials_completes_and_keeps_every_failure() {
     }
 }
 
+/// Issue 17: a search through the API — a space the grid limit refuses,
+/// progress in trials of the budget with the generation, the chosen seed
+/// reported, and the same search with that seed answered by the same run.
+#[test]
+fn a_search_reports_trials_of_its_budget_its_generation_and_its_seed() {
+    for backend in backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let srv = TestServer::start(dir.path(), backend);
+        // 4,000,000 combinations
+        let grid = json!({
+            "strategy": "sma-cross", "dataset": "spy-1m", "timeframe": "1h",
+            "axes": {"fast": {"min": 1, "max": 2000, "step": 1},
+                     "slow": {"min": 1, "max": 2000, "step": 1}},
+            "constraints": ["fast < slow"], "top": 2
+        });
+        let (code, p) = srv.post("/api/optimizations", &grid);
+        assert_eq!(code, 422, "{p}");
+        assert_eq!(p["field"], "axes");
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("search it instead with method random or genetic"),
+            "{p}"
+        );
+        let mut body = grid.clone();
+        body["method"] = json!("genetic");
+        body["budget"] = json!(64);
+        let (code, sub) = srv.post("/api/optimizations", &body);
+        assert_eq!(code, 202, "{sub}");
+        assert_eq!(sub["totalCombinations"], 64, "the budget is the work");
+        let id = sub["id"].as_str().unwrap().to_owned();
+        let ev = srv.events("optimizations", &id);
+        let (last, data) = ev.last().unwrap();
+        assert_eq!(last, "completed", "{ev:?}");
+        for (_, p) in &ev {
+            assert!(p["processedCombinations"].as_u64() <= Some(64), "{p}");
+        }
+        assert_eq!(data["processedCombinations"], 64, "{data}");
+        assert!(data["generation"].as_u64().unwrap() >= 2, "{data}");
+        let search = &data["result"]["search"];
+        assert_eq!(search["method"], "genetic", "{data}");
+        assert_eq!(search["budget"], 64);
+        assert!(
+            search["seed"].is_u64(),
+            "a seed chosen and reported: {search}"
+        );
+        assert_eq!(data["result"]["trialCount"], 64);
+        // read back from SQLite alike
+        let (_, stored) = srv.get(&format!("/api/optimizations/{id}"));
+        assert_eq!(&stored["result"]["search"], search);
+        // the same search with its seed: the same run
+        body["seed"] = search["seed"].clone();
+        let (code, again) = srv.post("/api/optimizations", &body);
+        assert_eq!((code, &again["id"]), (200, &json!(id)), "{again}");
+        // another seed, another run
+        body["seed"] = json!(search["seed"].as_u64().unwrap().wrapping_add(1));
+        let (code, other) = srv.post("/api/optimizations", &body);
+        assert_eq!(code, 202, "{other}");
+        assert_ne!(other["id"], json!(id));
+    }
+}
+
+/// Issue 17: a cancelled optimization (here a genetic search) resumed
+/// through the API keeps what it recorded, runs only the rest and ends as
+/// an uninterrupted run of the same request on another server.
+#[test]
+fn a_cancelled_optimization_resumes_to_the_uninterrupted_result() {
+    let body = json!({
+        "strategy": "sma-cross", "dataset": "spy-1m",
+        "axes": {"fast": {"min": 2, "max": 200, "step": 1}, "slow": {"min": 3, "max": 401, "step": 2}},
+        "constraints": ["fast < slow"], "method": "genetic", "budget": 1500, "seed": 9, "top": 3
+    });
+    // what the result says, without what names this run (ids)
+    let result_of = |srv: &TestServer, id: &str| {
+        let (code, run) = srv.get(&format!("/api/optimizations/{id}"));
+        assert_eq!(code, 200, "{run}");
+        let mut r = run["result"].clone();
+        for t in r["trials"].as_array_mut().unwrap() {
+            t.as_object_mut().unwrap().remove("backtestId");
+        }
+        for k in ["top", "wallTimeMs", "threads"] {
+            r.as_object_mut().unwrap().remove(k);
+        }
+        r
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(dir.path(), Backend::Memory);
+    let (code, sub) = srv.post("/api/optimizations", &body);
+    assert_eq!(code, 202, "{sub}");
+    let id = sub["id"].as_str().unwrap().to_owned();
+    srv.wait("optimizations", &id, Duration::from_secs(120), |s| {
+        s["processedCombinations"].as_u64().unwrap_or(0) >= 100
+    });
+    let (code, _) = srv.post(&format!("/api/optimizations/{id}/cancel"), &json!({}));
+    assert_eq!(code, 200);
+    assert_eq!(
+        status_of(&srv.wait_terminal("optimizations", &id)),
+        "Cancelled"
+    );
+    // saved (with the trials it recorded) once its threads stopped
+    eventually(PATIENCE, || {
+        let n: i64 = common::db(&srv)
+            .query_row(
+                "SELECT COUNT(*) FROM optimization_recorded_trials WHERE optimization_id = ?1",
+                [&id],
+                |r| r.get(0),
+            )
+            .map_err(|e| e.to_string())?;
+        if n == 1 {
+            Ok(())
+        } else {
+            Err("not saved yet".to_owned())
+        }
+    });
+    let (_, ended) = srv.get(&format!("/api/optimizations/{id}/status"));
+    let done = ended["processedCombinations"].as_u64().unwrap();
+    assert!((100..1500).contains(&done), "{ended}");
+    // only a cancelled run resumes
+    let (code, p) = srv.post("/api/optimizations/nope/resume", &json!({}));
+    assert_eq!(code, 404, "{p}");
+    let (code, resumed) = srv.post(&format!("/api/optimizations/{id}/resume"), &json!({}));
+    assert_eq!(code, 202, "{resumed}");
+    let new_id = resumed["id"].as_str().unwrap().to_owned();
+    assert_ne!(new_id, id);
+    let last = srv.wait_terminal("optimizations", &new_id);
+    assert_eq!(status_of(&last), "Completed", "{last}");
+    let (code, p) = srv.post(&format!("/api/optimizations/{new_id}/resume"), &json!({}));
+    assert_eq!(code, 409, "a completed run does not resume: {p}");
+    assert_eq!(
+        common::db(&srv)
+            .query_row(
+                "SELECT COUNT(*) FROM optimization_trials WHERE optimization_id = ?1",
+                [&new_id],
+                |r| r.get::<_, i64>(0)
+            )
+            .unwrap(),
+        1500
+    );
+    // the same request, never interrupted, on another server
+    let dir2 = tempfile::tempdir().unwrap();
+    let other = TestServer::start(dir2.path(), Backend::Memory);
+    let (code, sub) = other.post("/api/optimizations", &body);
+    assert_eq!(code, 202, "{sub}");
+    let reference = sub["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        status_of(&other.wait_terminal("optimizations", &reference)),
+        "Completed"
+    );
+    let uninterrupted = result_of(&other, &reference);
+    assert_eq!(uninterrupted["trials"].as_array().unwrap().len(), 1000);
+    assert_eq!(uninterrupted["search"]["seed"], 9);
+    assert_eq!(result_of(&srv, &new_id), uninterrupted);
+}
+
 #[test]
 fn finished_runs_survive_a_restart() {
     for backend in backends() {

@@ -89,13 +89,16 @@ fn run<B: serde::Serialize>(
     body: &B,
     names: &FieldNames<'_>,
     show_progress: bool,
+    resume: Option<&str>,
 ) -> Result<(Client, AnyStatus), CliError> {
     let client = Client::new(url, remote.api_token.as_deref())
         .map_err(|e| CliError::Usage(format!("--server {e}")))?;
     let session = Session::start(client.clone(), kind)?;
-    let sub: Submission = client
-        .submit(kind, body)
-        .map_err(|e| cli_error(&client, e, names))?;
+    let sub: Submission = match resume {
+        Some(id) => client.resume(id),
+        None => client.submit(kind, body),
+    }
+    .map_err(|e| cli_error(&client, e, names))?;
     let status = session.follow(&sub, show_progress)?;
     let status = completed(&client, status)?;
     Ok((client, status))
@@ -113,6 +116,7 @@ pub fn backtest(_registry: &Registry, url: &str, a: &BacktestArgs) -> CliResult 
         &body,
         &names,
         !a.no_progress,
+        None,
     )?;
     let AnyStatus::Backtest(status) = status else {
         return Err(unexpected("a backtest answered as an optimization"));
@@ -169,6 +173,7 @@ pub fn walkforward(url: &str, a: &WalkForwardArgs) -> CliResult {
         &body,
         &names,
         !o.no_progress,
+        None,
     )?;
     let AnyStatus::WalkForward(status) = status else {
         return Err(unexpected("a walk-forward answered as another kind of run"));
@@ -207,6 +212,7 @@ pub fn optimize(_registry: &Registry, url: &str, a: &OptimizeArgs) -> CliResult 
         &body,
         &names,
         !a.no_progress,
+        a.resume.as_deref(),
     )?;
     let AnyStatus::Optimization(status) = status else {
         return Err(unexpected("an optimization answered as a backtest"));

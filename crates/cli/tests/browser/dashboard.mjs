@@ -228,6 +228,24 @@ const scenarios = {
     await page.context().close();
   },
 
+  async 'a search of a space above the grid limit runs within its budget and shows its generation'(browser, name) {
+    const page = await newPage(browser, name);
+    await chooseRun(page, { kind: 'optimization', timeframe: '1h' });
+    await setRange(page, 'fast', 2, 1000, 1);
+    await setRange(page, 'slow', 3, 2001, 1);
+    const grid = page.locator('[data-testid="grid-size"]');
+    await grid.filter({ hasText: 'above the limit of 1,000,000' }).waitFor();
+    await page.selectOption('select[name="method"]', 'genetic');
+    await page.fill('input[name="budget"]', '40');
+    await grid.filter({ hasText: 'a genetic search evaluates 40 of them' }).waitFor();
+    assert.equal(await page.locator('[data-testid="submit-run"]').isDisabled(), false, 'a search above the grid limit cannot be submitted');
+    await page.click('[data-testid="submit-run"]');
+    await page.waitForURL(/#\/optimizations\/[\w-]+$/);
+    await page.locator('[data-testid="progress-text"]', { hasText: /^Processed 40 \/ 40 Trials$/ }).waitFor();
+    assert.match(await page.locator('[data-testid="progress-extra"]').textContent(), /^Generation [1-9]\d* · Failed: 0/);
+    await page.context().close();
+  },
+
   async 'a completed optimization report: heatmap, sortable trials, backtest a row'(browser, name) {
     expectedRefusals.push({ scenario: name, pattern: /Failed to load resource: the server responded with a status of 422/ });
     const page = await newPage(browser, name);

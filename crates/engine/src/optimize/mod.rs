@@ -27,7 +27,9 @@
 mod fitness;
 mod progress;
 mod report;
+mod resume;
 mod runner;
+pub mod search;
 
 pub use fitness::{Fitness, UnknownFitness};
 pub use progress::{Leader, OptimizationProgress};
@@ -35,6 +37,7 @@ pub use report::{
     KeptTrial, OptimizationOutcome, OptimizationReport, OptimizationSummary, RankedTrials,
     TopTrial, Trial, TrialFailure, TrialOutcome, TrialRecord, TrialStatus,
 };
+pub use resume::resume;
 pub use runner::{assemble, optimize, run_range};
 
 use crate::grid::{numeric, Constraint, Grid};
@@ -62,6 +65,9 @@ pub struct OptimizeSpec {
     /// ([`crate::robustness`]: it re-runs a sample of trials). A
     /// walk-forward fold needs only its winner and turns it off.
     pub assess: bool,
+    /// A search of the grid within a budget instead of every combination
+    /// (`None`: the whole grid).
+    pub search: Option<search::Search>,
 }
 
 impl OptimizeSpec {

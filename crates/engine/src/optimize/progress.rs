@@ -13,6 +13,8 @@ pub struct OptimizationProgress {
     pub(super) failed: AtomicU64,
     pub(super) skipped: AtomicU64,
     pub(super) cancelled: AtomicBool,
+    /// Batches a search has planned (its generations); 0 for a grid.
+    pub(super) generation: AtomicU64,
     pub(super) leaders: Mutex<Vec<Leader>>,
 }
 
@@ -56,6 +58,13 @@ impl OptimizationProgress {
     #[must_use]
     pub fn processed(&self) -> u64 {
         self.completed() + self.failed() + self.skipped()
+    }
+
+    /// Batches a search has planned so far (the genetic search's
+    /// generation); 0 for a grid.
+    #[must_use]
+    pub fn generation(&self) -> u64 {
+        self.generation.load(AtomicOrdering::Relaxed)
     }
 
     /// Asks every thread to stop (running trials stop within 4,096 sub-bars).

@@ -156,6 +156,9 @@ pub struct OptimizationReport {
     /// Is the winner real: DSR, neighbours, spread (`None` without a
     /// completed trial).
     pub robustness: Option<Robustness>,
+    /// What a search did and the order it evaluated its trials in (`None`
+    /// for a whole grid).
+    pub search: Option<super::search::SearchOutcome>,
 }
 
 impl OptimizationReport {
@@ -259,6 +262,7 @@ impl OptimizationReport {
             threads: self.threads as u64,
             wall_time_ms: self.wall_secs * 1000.0,
             robustness: self.robustness.clone(),
+            search: self.search.as_ref().map(|s| s.summary.clone()),
         }
     }
 
@@ -485,6 +489,11 @@ pub struct OptimizationSummary {
     /// without a completed trial).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub robustness: Option<Robustness>,
+    /// How a search (`random`, `genetic`) picked its trials; absent for a
+    /// whole grid. Its trials are then the ones it evaluated, and
+    /// `totalCombinations` is the size of the space it searched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<super::search::SearchSummary>,
 }
 
 /// A finished optimization as the CLI writes it (`--json`), locally and

@@ -113,13 +113,13 @@ struct Worker {
 }
 
 /// What the workers share.
-struct Shared<'a> {
+pub(super) struct Shared<'a> {
     data: &'a MarketData,
     cfg: &'a BacktestConfig,
-    spec: &'a OptimizeSpec,
+    pub(super) spec: &'a OptimizeSpec,
     slots: Vec<usize>,
-    common: RunCommon,
-    progress: &'a OptimizationProgress,
+    pub(super) common: RunCommon,
+    pub(super) progress: &'a OptimizationProgress,
     top: Mutex<TopK>,
     backtraces: Backtraces,
     series: SeriesCache,
@@ -148,9 +148,13 @@ impl Shared<'_> {
         }
     }
 
-    fn run_chunk<S: Strategy>(&self, w: &mut Worker, range: std::ops::Range<u64>) -> Vec<Trial> {
-        let mut out = Vec::with_capacity((range.end - range.start) as usize);
-        for index in range {
+    fn run_chunk<S: Strategy>(
+        &self,
+        w: &mut Worker,
+        indices: impl ExactSizeIterator<Item = u64>,
+    ) -> Vec<Trial> {
+        let mut out = Vec::with_capacity(indices.len());
+        for index in indices {
             if self.progress.is_cancelled() {
                 break;
             }
@@ -275,7 +279,7 @@ impl Shared<'_> {
 /// Combinations per chunk: enough chunks for every thread to stay busy to
 /// the end, few enough that handing them out costs nothing.
 /// The thread pool and the shared state of one run over `spec`.
-fn setup<'a>(
+pub(super) fn setup<'a>(
     data: &'a MarketData,
     cfg: &'a BacktestConfig,
     spec: &'a OptimizeSpec,
@@ -320,7 +324,7 @@ fn common_of(data: &MarketData, cfg: &BacktestConfig) -> RunCommon {
     }
 }
 
-fn slots_of(spec: &OptimizeSpec) -> Result<Vec<usize>, OptimizeError> {
+pub(super) fn slots_of(spec: &OptimizeSpec) -> Result<Vec<usize>, OptimizeError> {
     spec.grid
         .axes()
         .iter()
@@ -332,14 +336,69 @@ fn slots_of(spec: &OptimizeSpec) -> Result<Vec<usize>, OptimizeError> {
         .collect()
 }
 
-/// Runs the combinations of `range` on the pool, trials back in index order.
-fn run_trials<S: Strategy>(
+/// The combinations one call of [`run_trials`] runs: a range of a grid, or
+/// a search's batch.
+#[derive(Debug, Clone)]
+pub(super) enum Batch<'a> {
+    /// Consecutive indices.
+    Range(std::ops::Range<u64>),
+    /// Any indices, run in this order.
+    List(&'a [u64]),
+}
+
+impl Batch<'_> {
+    fn len(&self) -> u64 {
+        match self {
+            Self::Range(r) => r.end.saturating_sub(r.start),
+            Self::List(l) => l.len() as u64,
+        }
+    }
+
+    /// The indices at positions `from..to` of the batch.
+    fn part(&self, from: u64, to: u64) -> Part<'_> {
+        match self {
+            Self::Range(r) => Part::Range((r.start + from)..(r.start + to)),
+            Self::List(l) => Part::List(l[from as usize..to as usize].iter()),
+        }
+    }
+}
+
+/// Some positions of a [`Batch`], as the indices they hold.
+enum Part<'a> {
+    Range(std::ops::Range<u64>),
+    List(std::slice::Iter<'a, u64>),
+}
+
+impl Iterator for Part<'_> {
+    type Item = u64;
+
+    fn next(&mut self) -> Option<u64> {
+        match self {
+            Self::Range(r) => r.next(),
+            Self::List(l) => l.next().copied(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = match self {
+            Self::Range(r) => usize::try_from(r.end.saturating_sub(r.start)).unwrap_or(usize::MAX),
+            Self::List(l) => l.len(),
+        };
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Part<'_> {}
+
+/// Runs the combinations of `batch` on the pool, trials back in the
+/// batch's order.
+pub(super) fn run_trials<S: Strategy>(
     pool: &rayon::ThreadPool,
     shared: &Shared<'_>,
-    range: std::ops::Range<u64>,
+    batch: Batch<'_>,
 ) -> Vec<Trial> {
     let threads = pool.current_num_threads();
-    let len = range.end.saturating_sub(range.start);
+    let len = batch.len();
     let chunk = chunk_size(len, threads);
     let chunks = len.div_ceil(chunk);
     // One worker state per pool thread, made on first use: rayon may split
@@ -353,8 +412,8 @@ fn run_trials<S: Strategy>(
                 let slot = &workers[rayon::current_thread_index().unwrap_or(0) % threads];
                 let mut guard = lock(slot);
                 let w = guard.get_or_insert_with(|| shared.worker());
-                let from = range.start + c * chunk;
-                shared.run_chunk::<S>(w, from..(from + chunk).min(range.end))
+                let from = c * chunk;
+                shared.run_chunk::<S>(w, batch.part(from, (from + chunk).min(len)))
             })
             .collect()
     });
@@ -384,7 +443,11 @@ pub fn run_range<S: Strategy>(
     let slots = slots_of(spec)?;
     let end = range.end.min(spec.grid.size());
     let (pool, shared) = setup(data, cfg, spec, progress, threads, LEADERBOARD_SIZE, slots)?;
-    Ok(run_trials::<S>(&pool, &shared, range.start.min(end)..end))
+    Ok(run_trials::<S>(
+        &pool,
+        &shared,
+        Batch::Range(range.start.min(end)..end),
+    ))
 }
 
 /// The report of a whole grid from its trials, gathered from any number of
@@ -485,6 +548,7 @@ pub fn assemble<S: Strategy>(
         threads,
         wall_secs,
         robustness,
+        search: None,
     })
 }
 
@@ -600,7 +664,18 @@ pub fn optimize<S: Strategy>(
     let threads = pool.current_num_threads();
     let total = spec.grid.size();
     let window = data.window_times();
-    let trials = run_trials::<S>(&pool, &shared, 0..total);
+    let (trials, search, search_cancelled) = match spec.search {
+        None => (
+            run_trials::<S>(&pool, &shared, Batch::Range(0..total)),
+            None,
+            false,
+        ),
+        Some(s) => {
+            let (trials, outcome, cancelled) =
+                super::search::run_search::<S>(&pool, &shared, s, &[]);
+            (trials, Some(outcome), cancelled)
+        }
+    };
     let top_entries = std::mem::take(&mut lock(&shared.top).entries);
     let top: Vec<TopTrial> = pool.install(|| {
         top_entries
@@ -621,7 +696,10 @@ pub fn optimize<S: Strategy>(
             })
             .collect()
     });
-    let cancelled = progress.is_cancelled() && (trials.len() as u64) + progress.skipped() < total;
+    let cancelled = match search {
+        Some(_) => search_cancelled,
+        None => progress.is_cancelled() && (trials.len() as u64) + progress.skipped() < total,
+    };
     let robustness = robustness_of::<S>(
         &pool,
         cancelled,
@@ -651,5 +729,6 @@ pub fn optimize<S: Strategy>(
         threads,
         wall_secs: started.elapsed().as_secs_f64(),
         robustness,
+        search,
     })
 }

@@ -134,7 +134,14 @@ impl RunService {
                     Err(e) => Err((e.to_string(), trace_here())),
                 }
             }
-            Work::Optimization(_) if self.inner.coordinator.is_some() => {
+            // a search, and a resumed run, run here, on the coordinator's
+            // threads: their batches are not yet handed to the workers
+            // (issue 17, increment 4)
+            Work::Optimization(spec)
+                if self.inner.coordinator.is_some()
+                    && spec.search.is_none()
+                    && lock(&run.recorded).is_empty() =>
+            {
                 self.compute_distributed(run, &data)
             }
             Work::WalkForward(_) => Err((
@@ -142,13 +149,17 @@ impl RunService {
                 trace_here(),
             )),
             Work::Optimization(spec) => {
-                match t.strategy.optimize(
-                    &data,
-                    &t.config,
-                    spec,
-                    &run.trials,
-                    self.inner.cfg.optimizer_threads,
-                ) {
+                // a resumed run starts from the trials its original recorded
+                let recorded = std::mem::take(&mut *lock(&run.recorded));
+                let threads = self.inner.cfg.optimizer_threads;
+                let result = if recorded.is_empty() {
+                    t.strategy
+                        .optimize(&data, &t.config, spec, &run.trials, threads)
+                } else {
+                    t.strategy
+                        .resume(&data, &t.config, spec, recorded, &run.trials, threads)
+                };
+                match result {
                     Ok(report) => {
                         let cancelled = report.cancelled;
                         log_failed_trials(&run.id, &report);

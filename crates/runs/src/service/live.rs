@@ -49,6 +49,9 @@ pub(super) struct LiveRun {
     pub(super) common: OnceLock<RunCommon>,
     /// When a cancel reached it while running (logged: how fast it stopped).
     pub(super) cancelled_at: OnceLock<Instant>,
+    /// A resumed optimization's trials recorded by the run it resumes
+    /// (taken when it starts).
+    pub(super) recorded: Mutex<Vec<atf_engine::optimize::Trial>>,
 }
 
 pub(super) use crate::lock;
@@ -126,6 +129,10 @@ impl LiveRun {
             error_message: st.error.as_ref().map(|e| e.0.clone()),
             error_stack_trace: st.error.as_ref().map(|e| e.1.clone()),
             leaders,
+            generation: match &self.plan.work {
+                Work::Optimization(spec) if spec.search.is_some() => Some(self.trials.generation()),
+                _ => None,
+            },
             folds,
         }
     }

@@ -47,6 +47,7 @@ mod submit;
 mod walkforward_run;
 
 pub use save::{DEFAULT_SAVE_ATTEMPTS, DEFAULT_SAVE_BACKOFF};
+pub use submit::ResumeError;
 
 use lanes::log_failed_trials;
 use live::{lock, LiveRun, LiveState, Phase};

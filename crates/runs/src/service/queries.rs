@@ -55,6 +55,7 @@ impl RunService {
                     w.failed_trials,
                     0,
                     Vec::new(),
+                    None,
                 );
                 snapshot.folds = Some(crate::snapshot::FoldCounts {
                     processed: w.folds_processed,
@@ -67,7 +68,7 @@ impl RunService {
                 }
             }),
             RunKind::Backtest => store.backtest(id)?.map(|b| RunState {
-                snapshot: snapshot_of(&b.header, kind, b.processed, 0, 0, Vec::new()),
+                snapshot: snapshot_of(&b.header, kind, b.processed, 0, 0, Vec::new(), None),
                 result: b.result.map(|r| RunResult::Backtest(Box::new(r))),
             }),
             RunKind::Optimization => store.optimization(id, INLINE_TRIALS)?.map(|o| {
@@ -76,6 +77,12 @@ impl RunService {
                     .as_ref()
                     .map(|r| r.trials.iter().take(LEADERS).cloned().collect())
                     .unwrap_or_default();
+                let generation = o
+                    .result
+                    .as_ref()
+                    .and_then(|r| r.summary.search.as_ref())
+                    .map(|s| s.generations)
+                    .or_else(|| o.header.spec.search.as_ref().map(|_| 0));
                 RunState {
                     snapshot: snapshot_of(
                         &o.header,
@@ -84,6 +91,7 @@ impl RunService {
                         o.failed,
                         o.skipped,
                         leaders,
+                        generation,
                     ),
                     result: o.result.map(|r| RunResult::Optimization(Box::new(r))),
                 }
@@ -218,6 +226,7 @@ pub(super) fn snapshot_of(
     failed: u64,
     skipped: u64,
     leaders: Vec<TrialRecord>,
+    generation: Option<u64>,
 ) -> RunSnapshot {
     RunSnapshot {
         id: h.id.clone(),
@@ -236,6 +245,7 @@ pub(super) fn snapshot_of(
         error_message: h.error_message.clone(),
         error_stack_trace: h.error_stack_trace.clone(),
         leaders,
+        generation,
         folds: None,
     }
 }

@@ -2,6 +2,7 @@
 //! cancellation.
 
 use super::*;
+use atf_engine::optimize::Trial;
 
 impl RunService {
     pub(super) fn dataset(&self, name_or_id: &str) -> Result<DatasetInfo, SubmitError> {
@@ -50,6 +51,52 @@ impl RunService {
         self.submit(plan, body)
     }
 
+    /// Resumes cancelled optimization `id`: the same request (with the
+    /// seed its search used), as a new run that keeps the trials `id`
+    /// recorded and runs only the rest — ending as the uninterrupted run
+    /// would have (issue 17).
+    ///
+    /// # Errors
+    /// [`ResumeError::NotFound`], [`ResumeError::NotResumable`] for a run
+    /// in flight or not cancelled, [`ResumeError::Submit`] as a submission
+    /// (the server's limits may have changed since).
+    pub fn resume_optimization(&self, id: &str) -> Result<Submitted, ResumeError> {
+        if lock(&self.inner.live).contains_key(id) {
+            return Err(ResumeError::InFlight(id.to_owned()));
+        }
+        let store = &self.inner.store;
+        let stored = store
+            .optimization(id, 0)
+            .map_err(|e| SubmitError::from(ServiceError::from(e)))?
+            .ok_or_else(|| ResumeError::NotFound(id.to_owned()))?;
+        let h = &stored.header;
+        if h.status != RunStatus::Cancelled {
+            return Err(ResumeError::NotResumable {
+                id: id.to_owned(),
+                status: h.status,
+            });
+        }
+        let mut body = h.request.clone();
+        if let (Some(search), Value::Object(fields)) = (&h.spec.search, &mut body) {
+            fields.insert("seed".into(), Value::from(search.seed));
+        }
+        let req = OptimizationRequest::from_json(&body).map_err(SubmitError::from)?;
+        let recorded = store
+            .recorded_trials(id)
+            .map_err(|e| SubmitError::from(ServiceError::from(e)))?
+            .unwrap_or_default();
+        let ds = self.dataset(&req.run.dataset)?;
+        let cfg = &self.inner.cfg;
+        let limits = plan::GridLimits {
+            max_combinations: cfg.max_combinations,
+            max_kept_points: cfg.max_kept_points,
+        };
+        let plan =
+            plan::optimization(&cfg.registry, &req, ds, limits).map_err(SubmitError::from)?;
+        info!(run = id, recorded = recorded.len(), "resuming");
+        Ok(self.submit_with(plan, body, recorded)?)
+    }
+
     /// Accepts a walk-forward (or answers with the identical one), held to
     /// the optimizations' limits: each fold's grid to
     /// [`ServiceConfig::max_combinations`], its one kept winner to
@@ -75,6 +122,17 @@ impl RunService {
     }
 
     pub(super) fn submit(&self, plan: Plan, body: Value) -> Result<Submitted, SubmitError> {
+        self.submit_with(plan, body, Vec::new())
+    }
+
+    /// Submits `plan`; an optimization starts from the trials `recorded`
+    /// (a resumed run's).
+    fn submit_with(
+        &self,
+        plan: Plan,
+        body: Value,
+        recorded: Vec<Trial>,
+    ) -> Result<Submitted, SubmitError> {
         let inner = &self.inner;
         let id = uuid::Uuid::new_v4().to_string();
         let key = plan.key.to_string();
@@ -151,6 +209,7 @@ impl RunService {
             folds: crate::walkforward::WalkForwardProgress::new(),
             common: OnceLock::new(),
             cancelled_at: OnceLock::new(),
+            recorded: Mutex::new(recorded),
             plan,
         });
         let snap = run.snapshot();
@@ -219,6 +278,28 @@ impl RunService {
             Some(_) | None => CancelOutcome::NotFound,
         })
     }
+}
+
+/// Why a resume was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ResumeError {
+    /// No optimization with this id (HTTP 404).
+    #[error("no optimization '{0}'")]
+    NotFound(String),
+    /// The run is still pending, running or being saved (HTTP 409).
+    #[error("optimization '{0}' is still in flight (pending, running or being saved): resume it once it has ended")]
+    InFlight(String),
+    /// Only a cancelled optimization can be resumed (HTTP 409).
+    #[error("optimization '{id}' is {status}: only a cancelled optimization can be resumed")]
+    NotResumable {
+        /// The run.
+        id: String,
+        /// Its status.
+        status: RunStatus,
+    },
+    /// Its request, planned again, was refused, or storage failed.
+    #[error(transparent)]
+    Submit(#[from] SubmitError),
 }
 
 /// A submission counted against its lane's `max_pending` until it is

@@ -12,6 +12,7 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_runs.sql")),
     (2, include_str!("../../migrations/0002_robustness.sql")),
     (3, include_str!("../../migrations/0003_walkforwards.sql")),
+    (4, include_str!("../../migrations/0004_recorded_trials.sql")),
 ];
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ mod columns;
 mod migrations;
 mod model;
 mod read;
+mod recorded;
 mod row_values;
 mod sort;
 mod write;
@@ -64,6 +65,14 @@ pub enum StoreError {
     ReadOnly {
         /// The database file.
         path: PathBuf,
+    },
+    /// A cancelled optimization's recorded trials do not decode.
+    #[error("run database {}: corrupt recorded trials: {reason}", path.display())]
+    Recorded {
+        /// The database file.
+        path: PathBuf,
+        /// What the decoder said.
+        reason: String,
     },
     /// A stored JSON column does not parse.
     #[error("run database {path}: corrupt JSON in {what}: {source}")]

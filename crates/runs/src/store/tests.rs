@@ -100,6 +100,7 @@ fn key_spec(kind: RunKind, strategy: &str) -> RunSpec {
         constraints: Vec::new(),
         maximize: (kind == RunKind::Optimization).then(|| "net-profit".into()),
         top: (kind == RunKind::Optimization).then_some(2),
+        search: None,
         cash_raw: 1,
         commission_rate_raw: 0,
         commission_fixed_raw: 0,
@@ -256,6 +257,7 @@ fn an_optimization_keeps_every_trial_and_its_best_in_full() {
         fitness: atf_engine::optimize::Fitness::NetProfit,
         top: 3,
         assess: true,
+        search: None,
     };
     let cfg = cfg();
     let report = entry
@@ -376,6 +378,7 @@ fn saved_optimization(store: &RunStore, id: &str) {
         fitness: atf_engine::optimize::Fitness::NetProfit,
         top: 2,
         assess: true,
+        search: None,
     };
     let report = entry
         .optimize(&data, &cfg(), &spec, &OptimizationProgress::new(), 2)

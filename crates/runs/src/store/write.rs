@@ -99,6 +99,9 @@ impl RunStore {
         .map_err(self.err())?;
         if let Some(report) = end.report {
             save_trials(&tx, h, end.spec, report).map_err(self.err())?;
+            if h.status == RunStatus::Cancelled {
+                super::recorded::save(&tx, &h.id, &report.trials).map_err(self.err())?;
+            }
         }
         tx.commit().map_err(self.err())
     }

@@ -311,6 +311,7 @@ fn criteria_and_stability_are_measured_as_documented() {
         fitness: atf_engine::optimize::Fitness::Sharpe,
         top: 1,
         assess: true,
+        search: None,
     };
     let st = stability(&spec, &folds);
     assert_eq!(st.len(), 1);

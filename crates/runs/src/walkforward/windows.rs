@@ -230,6 +230,18 @@ pub fn check_walkforward(
     // each fold needs only its winner in full (the ranking, and so the
     // winner, does not depend on how many are kept): `top` is 1 whatever
     // the request says, which also keeps the kept-curve bound out of the way
+    if req
+        .optimization
+        .method
+        .is_some_and(|m| m != crate::request::Method::Grid)
+    {
+        // a fold's progress and total count its grid; searches per fold
+        // are for a later increment of issue 17
+        return Err(FieldError::new(
+            "method",
+            "walk-forward folds run the whole grid: a search per fold is not available yet",
+        ));
+    }
     let mut optimization = req.optimization.clone();
     optimization.top = Some(1);
     let job = plan::check_optimization(registry, &optimization, dataset, limits, qty_decimals)

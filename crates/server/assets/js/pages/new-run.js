@@ -35,6 +35,13 @@ function timeframesFor(ds) {
   return TIMEFRAMES.filter((tf) => base && seconds(tf) > base && seconds(tf) % base === 0);
 }
 
+/** `method`: every combination, or a search within a budget (issue 17). */
+const SEARCH_METHODS = [
+  ['grid', 'Every combination (grid)'],
+  ['random', 'Random search'],
+  ['genetic', 'Genetic search'],
+];
+
 function numberInput(name, value, { step = 'any', min, max } = {}) {
   return h('input', { type: 'number', name, value: value ?? '', step, min, max, inputmode: 'decimal' });
 }
@@ -68,6 +75,9 @@ function buildForm(strategies, datasets, prefill, limits) {
   const constraints = h('textarea', { name: 'constraints', rows: 2, placeholder: 'fast < slow', spellcheck: 'false' });
   const maximize = h('select', { name: 'maximize' }, FITNESS.map(([v, l]) => h('option', { value: v }, l)));
   const top = numberInput('top', 20, { step: 1, min: 1, max: limits.maxTop });
+  const method = h('select', { name: 'method' }, SEARCH_METHODS.map(([v, l]) => h('option', { value: v }, l)));
+  const budget = numberInput('budget', 1000, { step: 1, min: 1 });
+  const seed = numberInput('seed', '', { step: 1, min: 0 });
   const gridOut = h('output', { class: 'grid-size', 'aria-live': 'polite', 'data-testid': 'grid-size' });
   const paramsBox = h('div', { class: 'params' });
   const formError = h('div', { class: 'form-error', 'aria-live': 'assertive' });
@@ -108,6 +118,10 @@ function buildForm(strategies, datasets, prefill, limits) {
           field({ label: 'Constraints (one per line)', input: constraints, name: 'constraints', hint: 'Skip combinations, e.g. fast < slow' }),
           field({ label: 'Maximize', input: maximize, name: 'maximize' }),
           h('div', { class: 'opt-only' }, field({ label: 'Keep best (full reports)', input: top, name: 'top' }))),
+        h('div', { class: 'grid-3 opt-only' },
+          field({ label: 'Method', input: method, name: 'method' }),
+          field({ label: 'Budget (trials)', input: budget, name: 'budget', hint: 'Trials the search evaluates' }),
+          field({ label: 'Seed', input: seed, name: 'seed', hint: 'Empty: chosen at random (shown with the result)' })),
         gridOut)),
     wf.el,
     h('fieldset', { class: 'card' },
@@ -128,6 +142,8 @@ function buildForm(strategies, datasets, prefill, limits) {
     sizeField.querySelector('.hint').textContent = sizing.value === 'sizePct' ? '% of equity per entry' : 'units per entry';
   };
 
+  /** Whether an optimization searches its axes (method random or genetic) instead of running them all. */
+  const searching = () => kind() === 'optimization' && method.value !== 'grid';
   /** The folds the walk-forward's windows make (null: none yet). */
   const previewFolds = () => {
     const d = currentDataset();
@@ -137,6 +153,7 @@ function buildForm(strategies, datasets, prefill, limits) {
 
   const updateGrid = () => {
     for (const r of rows) r.refresh(rowKind());
+    for (const input of [budget, seed]) input.closest('.field').hidden = !searching();
     if (!isGrid(kind())) return;
     const folds = kind() === 'walkforward' ? previewFolds() : null;
     const axisRows = rows.filter((r) => r.isAxis('optimization'));
@@ -152,8 +169,10 @@ function buildForm(strategies, datasets, prefill, limits) {
     } else {
       const product = counts.length > 1 ? `${counts.map((c) => int(c.count)).join(' × ')} = ` : '';
       const text = `Grid size: ${product}${int(size)} combination${size === 1 ? '' : 's'}`;
-      if (size > MAX_COMBINATIONS) {
-        gridOut.textContent = `${text} — above the limit of ${int(MAX_COMBINATIONS)}; narrow an axis`;
+      if (searching()) {
+        gridOut.textContent = `${text} — a ${method.value} search evaluates ${budget.value ? int(Number(budget.value)) : '—'} of them`;
+      } else if (size > MAX_COMBINATIONS) {
+        gridOut.textContent = `${text} — above the limit of ${int(MAX_COMBINATIONS)}; narrow an axis or search it (method random or genetic)`;
         gridOut.classList.add('bad');
         submit.disabled = true;
       } else {
@@ -206,6 +225,8 @@ function buildForm(strategies, datasets, prefill, limits) {
   for (const input of [timeframe, from, to]) input.addEventListener('change', updateGrid);
   sizing.addEventListener('change', syncSizing);
   constraints.addEventListener('input', updateGrid);
+  method.addEventListener('change', updateGrid);
+  budget.addEventListener('input', updateGrid);
 
   /** The request body, or null after showing what is unreadable. */
   const body = () => {
@@ -244,10 +265,20 @@ function buildForm(strategies, datasets, prefill, limits) {
       if (t.error) errors.push(['top', t.error]);
       else if (t.value !== undefined && (t.value < 1 || t.value > limits.maxTop)) errors.push(['top', `must be between 1 and ${int(limits.maxTop)}`]);
       else if (t.value !== undefined) req.top = t.value;
+      if (searching()) {
+        req.method = method.value;
+        const b = optionalNumber(budget);
+        if (b.error) errors.push(['budget', b.error]);
+        else if (b.value === undefined || !Number.isInteger(b.value) || b.value < 1) errors.push(['budget', 'a whole number of trials, at least 1']);
+        else req.budget = b.value;
+        const sd = optionalNumber(seed);
+        if (sd.error || (sd.value !== undefined && !(Number.isSafeInteger(sd.value) && sd.value >= 0))) errors.push(['seed', 'a whole number from 0 to 2^53 - 1']);
+        else if (sd.value !== undefined) req.seed = sd.value;
+      }
     }
     if (isGrid(kind())) {
       const size = gridSize(rows.map((r) => r.count('optimization')));
-      if (size != null && size > MAX_COMBINATIONS) errors.push(['axes', `the grid of ${int(size)} combinations is above the limit of ${int(MAX_COMBINATIONS)}`]);
+      if (!searching() && size != null && size > MAX_COMBINATIONS) errors.push(['axes', `the grid of ${int(size)} combinations is above the limit of ${int(MAX_COMBINATIONS)}`]);
     }
     if (errors.length) {
       for (const [name, message] of errors.reverse()) {
@@ -305,6 +336,9 @@ function buildForm(strategies, datasets, prefill, limits) {
   if (r.constraints) constraints.value = r.constraints.join('\n');
   if (r.maximize) maximize.value = FITNESS.some(([v]) => v === r.maximize) ? r.maximize : 'sharpe';
   if (r.top != null) top.value = r.top;
+  if (SEARCH_METHODS.some(([v]) => v === r.method)) method.value = r.method;
+  if (r.budget != null) budget.value = r.budget;
+  if (r.seed != null) seed.value = r.seed;
   if (prefill?.kind === 'walkforward') wf.set(r);
   syncKind();
   return form;

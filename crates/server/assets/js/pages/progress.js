@@ -1,4 +1,4 @@
-// A run's progress panel: "Processed X / Total Bars|Combinations" (and
+// A run's progress panel: "Processed X / Total Bars|Combinations|Trials" (and
 // failed trials; for a walk-forward the folds done and the fold running), a
 // bar, elapsed time and ETA, the live-update mode, and a Cancel button (with
 // confirmation) while the run is in flight.
@@ -101,8 +101,10 @@ export function progressPanel(kind, initial, { onCancel }) {
     const s = last;
     const c = counters(kind, s);
     replace(badge, statusBadge(s.status));
-    text.textContent = `Processed ${int(c.processed)} / ${int(c.total)} ${unit}`;
-    extra.textContent = extraText(kind, c, s.status);
+    // a search (method random or genetic) counts trials of its budget
+    const searching = kind === 'optimization' && s.generation != null;
+    text.textContent = `Processed ${int(c.processed)} / ${int(c.total)} ${searching ? 'Trials' : unit}`;
+    extra.textContent = `${searching ? `Generation ${int(s.generation)} · ` : ''}${extraText(kind, c, s.status)}`;
     extra.hidden = !isGrid(kind);
     setProgress(bar, c.processed, c.total);
     const now = Date.now();
