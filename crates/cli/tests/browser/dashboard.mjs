@@ -70,6 +70,11 @@ async function newPage(browser, scenario, viewport = DESKTOP) {
   return page;
 }
 
+/** A percentage as the dashboard writes it (format.js `pct`). */
+function pctText(n) {
+  return `${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} %`;
+}
+
 async function shot(page, name) {
   await page.mouse.move(0, 0); // no crosshair or hover in the picture
   await page.screenshot({ path: path.join(shotDir, `${name}.png`), fullPage: true });
@@ -243,6 +248,25 @@ const scenarios = {
     await page.waitForURL(/#\/optimizations\/[\w-]+$/);
     await page.locator('[data-testid="progress-text"]', { hasText: /^Processed 40 \/ 40 Trials$/ }).waitFor();
     assert.match(await page.locator('[data-testid="progress-extra"]').textContent(), /^Generation [1-9]\d* · Failed: 0/);
+    // its report: the fitness of the 40 trials in evaluation order under the best so far
+    await page.waitForSelector('[data-testid="optimization-report"]');
+    const chart = page.locator('[data-testid="convergence-chart"]');
+    await chart.waitFor();
+    const note = await page.locator('[data-testid="convergence-note"]').textContent();
+    assert.match(note, /^Best \w+ -?[\d.,]+, first reached by trial \d+ of 40\.$/, note);
+    const marks = await page.locator('[data-testid="convergence-trials"] circle, [data-testid="convergence-trials"] line').count();
+    assert.ok(marks > 20 && marks <= 40, `${marks} trial marks for 40 trials`);
+    assert.match(await page.locator('[data-testid="convergence-best"]').getAttribute('d'), /^M[\d.]+ [\d.]+ H/);
+    assert.match(await page.locator('[data-testid="convergence"] p').first().textContent(), /^Genetic search, \d+ generations: budget 40\./);
+    // the running best never falls: its step line only rises on screen (y shrinks)
+    const ys = (await page.locator('[data-testid="convergence-best"]').getAttribute('d')).match(/V[\d.]+/g)?.map((v) => Number(v.slice(1))) ?? [];
+    assert.ok(ys.every((y, i) => i === 0 || y <= ys[i - 1]), `running best falls: ${ys}`);
+    // the heatmap over the parameter values the search evaluated
+    await expectDrawn(page, '[data-testid="heatmap"]', 'the heatmap of a search');
+    const heatLabel = await page.locator('[data-testid="heatmap-canvas"]').getAttribute('aria-label');
+    assert.match(heatLabel, /best at fast=\d+, slow=\d+/, heatLabel);
+    assert.match(await page.locator('[data-testid="heatmap"] ~ p').textContent(), /the axes show only the values its 40 evaluated trials took/);
+    await shot(page, 'optimization-search-report');
     await page.context().close();
   },
 
@@ -258,6 +282,7 @@ const scenarios = {
     await page.click('[data-testid="submit-run"]');
     await page.waitForURL(/#\/optimizations\/[\w-]+$/);
     await page.waitForSelector('[data-testid="optimization-report"]');
+    assert.equal(await page.locator('[data-testid="convergence"]').count(), 0, 'a grid has no evaluation order to plot');
     // is the winner real: the deflated Sharpe ratio over the 29 trials that ran
     await page.locator('[data-testid="robustness"] .metric', { hasText: 'Deflated Sharpe ratio' })
       .filter({ hasText: '(N = 29)' }).waitFor();
@@ -362,6 +387,11 @@ const scenarios = {
     assert.equal(await listed.locator('.kind').textContent(), 'Walk-forward');
     const kinds = await page.locator('[data-testid="runs-table"] .kind').allTextContents();
     assert.ok(kinds.every((k) => k === 'Walk-forward'), `kind filter shows ${kinds}`);
+    // its result: the verdict and the stitched out-of-sample account, as the report has them
+    const line = await listed.locator('[data-testid="walkforward-result"]').textContent();
+    const expected = `${r.passed ? '✓ passed' : '✗ failed'} · OOS ${pctText(r.stitched.totalReturnPct)}, DD ${pctText(r.stitched.maxDrawdownPct)}`;
+    assert.ok(line.startsWith(expected), `${line} — expected ${expected}`);
+    assert.ok(line.endsWith(` · ${r.stitched.profitableFolds}/${r.stitched.folds} folds profitable`), line);
     await listed.locator('a.run-link').click();
     await page.waitForURL(new RegExp(`#/walkforwards/${id}$`));
     await page.waitForSelector('[data-testid="walkforward-report"]');

@@ -42,6 +42,15 @@ function progressCell(run) {
 
 function resultCell(run) {
   if (run.status === 'Failed') return h('span', { class: 'error-text', title: run.errorMessage ?? '' }, truncate(run.errorMessage ?? 'failed', 60));
+  const wf = run.walkforward;
+  if (wf) {
+    // a walk-forward: its verdict, then its stitched out-of-sample account
+    const cancelled = run.status === 'Cancelled';
+    const verdict = cancelled ? 'partial' : wf.passed ? 'passed' : 'failed';
+    return h('span', { 'data-testid': 'walkforward-result' },
+      h('span', { class: cancelled ? 'muted' : wf.passed ? 'mark-pass' : 'mark-fail' }, `${wf.passed ? '✓' : cancelled ? '·' : '✗'} ${verdict}`),
+      ` · OOS ${metric('totalReturnPct', wf.oosReturnPct)}, DD ${metric('maxDrawdownPct', wf.oosMaxDrawdownPct)} · WFE ${metric('wfePct', wf.wfePct)} · ${int(wf.profitableFolds)}/${int(wf.folds)} folds profitable`);
+  }
   const m = run.metrics;
   if (!m) return '—';
   return h('span', {}, `P&L ${metric('netProfit', m.netProfit)} · Sharpe ${metric('sharpe', m.sharpe)}`);
