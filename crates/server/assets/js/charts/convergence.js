@@ -82,7 +82,7 @@ export function convergence(box, data, valueName) {
       if (p.high - p.low > (hi - lo) * 0.01) {
         marks.append(el('line', { x1: cx, x2: cx, y1: y(p.low), y2: y(p.high) }));
       } else {
-        marks.append(el('circle', { cx, cy: y(p.high), r: 2 }));
+        marks.append(el('circle', { cx, cy: y(p.high), r: 3.5 }));
       }
     }
     svg.append(marks);

@@ -87,8 +87,14 @@ function convergenceSection(run, ctx) {
   section.append(box, note);
   get(`/api/optimizations/${encodeURIComponent(run.id)}/convergence`, { points: 1500 }, { signal: ctx.signal }).then((data) => {
     if (!ctx.alive) return;
-    const text = convergence(box, data, run.result.maximize ?? 'fitness');
-    replace(note, data.perPoint > 1 ? `${text} Each mark folds ${int(data.perPoint)} consecutive trials (lowest to highest).` : text);
+    const name = run.result.maximize ?? 'fitness';
+    const text = convergence(box, data, name);
+    const bits = [text];
+    if (data.perPoint > 1) bits.push(`Each mark folds ${int(data.perPoint)} consecutive trials (lowest to highest).`);
+    // trials with no fitness (no trades for a ratio, or failed) have no dot
+    const without = data.perPoint === 1 ? data.points.filter((p) => p.low == null).length : 0;
+    if (without) bits.push(`${int(without)} trials without a ${name} (no trades, or failed) are not drawn.`);
+    replace(note, bits.join(' '));
   }).catch((e) => {
     if (ctx.alive && e.name !== 'AbortError') replace(box, notice(`Could not load the convergence: ${e.message}`, 'error'));
   });
