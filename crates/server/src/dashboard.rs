@@ -46,6 +46,7 @@ static ASSETS: &[Asset] = assets![
     "js/token.js",
     "js/windows.js",
     "js/charts/equity.js",
+    "js/charts/convergence.js",
     "js/charts/heatmap.js",
     "js/charts/lwc.js",
     "js/charts/price.js",

@@ -8,13 +8,13 @@ use crate::dto::OptimizationRun;
 use crate::dto::{AnyStatus, CancelResponse, OptimizationStatus, OptimizationSubmission};
 use crate::openapi::{AccessToken, Unauthorized};
 use crate::problem::Problem;
-use crate::queries::{ListQuery, TrialsQuery};
+use crate::queries::{ConvergenceQuery, ListQuery, TrialsQuery};
 use crate::runs;
 use crate::AppState;
 use atf_engine::optimize::TrialRecord;
 use atf_runs::request::OptimizationRequest;
 use atf_runs::service::ResumeError;
-use atf_runs::store::{Page, RunSummary};
+use atf_runs::store::{Convergence, Page, RunSummary};
 use atf_runs::RunKind;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -288,4 +288,38 @@ pub async fn trials(
     q: Result<Query<TrialsQuery>, QueryRejection>,
 ) -> Result<Response, Problem> {
     runs::trials(app, id, q).await
+}
+
+/// An ended optimization's convergence
+///
+/// A search's (`method` random or genetic) fitness by evaluation order —
+/// the search converging: at most `points` points, each folding
+/// consecutive evaluated trials into their lowest and highest fitness and
+/// the best found so far (higher is better, as ranked). A grid's trials
+/// have no evaluation order: `trials` is 0 and `points` empty.
+#[utoipa::path(
+    get,
+    path = "/api/optimizations/{id}/convergence",
+    tag = "optimizations",
+    operation_id = "getOptimizationConvergence",
+    params(
+        ("id" = String, Path, description = "Optimization id."),
+        ConvergenceQuery,
+    ),
+    responses(
+        (status = 200, description = "Fitness by evaluation order.", body = Convergence),
+        (status = 400, description = "Unreadable query string.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 404, description = "No optimization with this id.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The optimization has not ended.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`points` out of its range (named in `field`).", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Storage failure.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn convergence(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    q: Result<Query<ConvergenceQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
+    runs::convergence(app, id, q).await
 }

@@ -112,10 +112,20 @@ pub struct TrialsQuery {
     pub order: Option<String>,
 }
 
+/// How finely a search's convergence is drawn.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConvergenceQuery {
+    /// Most points (default 1000); more trials than that are folded, a
+    /// point holding consecutive ones.
+    #[param(minimum = 1, maximum = 5000, example = 1000)]
+    pub points: Option<u64>,
+}
+
 /// `sort`: the fixed keys and every metric (from the store's own list),
 /// or `params.` and a parameter name as the store reads it.
 fn sort_schema() -> RefOr<Schema> {
-    let keys: Vec<Value> = ["rank", "fitness", "index"]
+    let keys: Vec<Value> = ["rank", "fitness", "index", "evalOrder"]
         .into_iter()
         .chain(atf_engine::PerformanceMetrics::fields().iter().copied())
         .map(Value::from)

@@ -35,6 +35,7 @@ pub(crate) fn api(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(optimizations::cancel))
         .routes(routes!(optimizations::resume))
         .routes(routes!(optimizations::trials))
+        .routes(routes!(optimizations::convergence))
         .routes(routes!(walkforwards::submit, walkforwards::list))
         .routes(routes!(walkforwards::get))
         .routes(routes!(walkforwards::status))

@@ -6,7 +6,7 @@
 
 use crate::dto::{AnyStatus, BacktestRun, CancelResponse, OptimizationRun, WalkForwardRun};
 use crate::problem::Problem;
-use crate::queries::{page_bounds, parse_status, ListQuery, TrialsQuery};
+use crate::queries::{page_bounds, parse_status, ConvergenceQuery, ListQuery, TrialsQuery};
 use crate::streams::EventStreams;
 use crate::AppState;
 use atf_runs::service::{CancelOutcome, RunService, RunState, SubmitError};
@@ -281,6 +281,47 @@ pub(crate) async fn page_of_runs(
     Ok(Json(page).into_response())
 }
 
+/// An ended optimization's id, or why it cannot be read yet: `404`
+/// unknown, `409` still in flight.
+fn ended_optimization(svc: &RunService, id: &str) -> Result<(), Problem> {
+    if svc.stored_optimization(id)?.is_none() {
+        return Err(match svc.state(RunKind::Optimization, id)? {
+            Some(_) => Problem::new(
+                StatusCode::CONFLICT,
+                format!("optimization '{id}' has not ended; its leaders are in /status"),
+            ),
+            None => Problem::not_found("optimization", id),
+        });
+    }
+    Ok(())
+}
+
+/// `GET /api/optimizations/{id}/convergence`.
+pub async fn convergence(
+    app: AppState,
+    id: String,
+    q: Result<Query<ConvergenceQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    let Query(q) = q.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let points = q.points.unwrap_or(1000);
+    if !(1..=atf_runs::store::MAX_CONVERGENCE_POINTS).contains(&points) {
+        return Err(Problem::field(
+            "points",
+            format!(
+                "must be between 1 and {}",
+                atf_runs::store::MAX_CONVERGENCE_POINTS
+            ),
+        ));
+    }
+    let svc = app.service.clone();
+    let out = blocking(move || {
+        ended_optimization(&svc, &id)?;
+        Ok(svc.convergence(&id, points)?)
+    })
+    .await?;
+    Ok(Json(out).into_response())
+}
+
 /// `GET /api/optimizations/{id}/trials`.
 pub async fn trials(
     app: AppState,
@@ -292,15 +333,7 @@ pub async fn trials(
     let order = TrialOrder::parse(q.sort.as_deref(), q.order.as_deref())?;
     let svc = app.service.clone();
     let page = blocking(move || {
-        if svc.stored_optimization(&id)?.is_none() {
-            return Err(match svc.state(RunKind::Optimization, &id)? {
-                Some(_) => Problem::new(
-                    StatusCode::CONFLICT,
-                    format!("optimization '{id}' has not ended; its leaders are in /status"),
-                ),
-                None => Problem::not_found("optimization", &id),
-            });
-        }
+        ended_optimization(&svc, &id)?;
         Ok(svc.sorted_trials(&id, offset, limit, &order)?)
     })
     .await?;

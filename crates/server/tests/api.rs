@@ -298,6 +298,11 @@ fn an_optimization_with_failing_trials_completes_and_keeps_every_failure() {
         assert_eq!(page["total"], 15);
         assert_eq!(page["items"].as_array().unwrap().len(), 5);
         assert_eq!(page["items"][0]["rank"], 11);
+        // a grid's trials run in index order: no evaluation order to plot
+        assert!(page["items"][0].get("evalOrder").is_none(), "{page}");
+        let (code, conv) = srv.get(&format!("/api/optimizations/{id}/convergence"));
+        assert_eq!(code, 200, "{conv}");
+        assert_eq!((&conv["trials"], &conv["points"]), (&json!(0), &json!([])));
     }
 }
 
@@ -352,6 +357,45 @@ fn a_search_reports_trials_of_its_budget_its_generation_and_its_seed() {
         // read back from SQLite alike
         let (_, stored) = srv.get(&format!("/api/optimizations/{id}"));
         assert_eq!(&stored["result"]["search"], search);
+        // every trial says when it was evaluated: 0..64, once each
+        let (code, page) = srv.get(&format!(
+            "/api/optimizations/{id}/trials?sort=evalOrder&limit=100"
+        ));
+        assert_eq!(code, 200, "{page}");
+        let orders: Vec<u64> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["evalOrder"].as_u64().expect("an evaluation order"))
+            .collect();
+        assert_eq!(orders, (0..64).collect::<Vec<_>>());
+        // its convergence: the running best rises to the winner's fitness
+        let (code, conv) = srv.get(&format!("/api/optimizations/{id}/convergence"));
+        assert_eq!(code, 200, "{conv}");
+        assert_eq!(
+            (conv["trials"].as_u64(), conv["perPoint"].as_u64()),
+            (Some(64), Some(1))
+        );
+        let points = conv["points"].as_array().unwrap();
+        assert_eq!(points.len(), 64);
+        let bests: Vec<f64> = points.iter().filter_map(|p| p["best"].as_f64()).collect();
+        assert!(bests.windows(2).all(|w| w[0] <= w[1]), "{bests:?}");
+        assert_eq!(
+            bests.last().copied(),
+            stored["result"]["trials"][0]["fitness"].as_f64(),
+            "the best so far ends at rank 1"
+        );
+        // folded: 8 points of 8 trials, the same best
+        let (_, folded) = srv.get(&format!("/api/optimizations/{id}/convergence?points=8"));
+        assert_eq!(folded["perPoint"], 8, "{folded}");
+        let folded = folded["points"].as_array().unwrap();
+        assert_eq!(
+            (folded.len(), &folded[1]["first"], &folded[7]["last"]),
+            (8, &json!(8), &json!(63))
+        );
+        assert_eq!(folded[7]["best"], points[63]["best"]);
+        let (code, p) = srv.get(&format!("/api/optimizations/{id}/convergence?points=0"));
+        assert_eq!((code, &p["field"]), (422, &json!("points")), "{p}");
         // the same search with its seed: the same run
         body["seed"] = search["seed"].clone();
         let (code, again) = srv.post("/api/optimizations", &body);

@@ -138,6 +138,29 @@ fn a_walkforward_is_accepted_then_reports_its_folds_and_the_workers_give_the_loc
         assert_eq!(all["total"], 2, "{all}");
         assert_eq!(all["items"][1]["id"], id);
         assert_eq!(all["items"][1]["processed"], 48);
+        // its headline in the list: the report's verdict and stitched account
+        let line = &all["items"][1]["walkforward"];
+        assert_eq!(line["passed"], r["passed"], "{line}");
+        assert_eq!(line["wfePct"], r["wfePct"], "{line}");
+        assert_eq!(
+            line["oosReturnPct"], r["stitched"]["totalReturnPct"],
+            "{line}"
+        );
+        assert_eq!(
+            line["oosMaxDrawdownPct"], r["stitched"]["maxDrawdownPct"],
+            "{line}"
+        );
+        assert_eq!(
+            (&line["folds"], &line["profitableFolds"]),
+            (&r["stitched"]["folds"], &r["stitched"]["profitableFolds"])
+        );
+        assert!(all["items"][1]["metrics"].is_null(), "{all}");
+        let (_, per_kind) = srv.get("/api/walkforwards");
+        assert!(per_kind["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["walkforward"]["oosReturnPct"].is_number()));
         // a walk-forward is no optimization
         let (code, _) = srv.get(&format!("/api/optimizations/{id}/status"));
         assert_eq!(code, 404);

@@ -70,6 +70,11 @@ async function newPage(browser, scenario, viewport = DESKTOP) {
   return page;
 }
 
+/** A percentage as the dashboard writes it (format.js `pct`). */
+function pctText(n) {
+  return `${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} %`;
+}
+
 async function shot(page, name) {
   await page.mouse.move(0, 0); // no crosshair or hover in the picture
   await page.screenshot({ path: path.join(shotDir, `${name}.png`), fullPage: true });
@@ -237,12 +242,38 @@ const scenarios = {
     await grid.filter({ hasText: 'above the limit of 1,000,000' }).waitFor();
     await page.selectOption('select[name="method"]', 'genetic');
     await page.fill('input[name="budget"]', '40');
+    // a seed whose trials trade (on 1h bars most of this space never does)
+    await page.fill('input[name="seed"]', '3');
     await grid.filter({ hasText: 'a genetic search evaluates 40 of them' }).waitFor();
     assert.equal(await page.locator('[data-testid="submit-run"]').isDisabled(), false, 'a search above the grid limit cannot be submitted');
     await page.click('[data-testid="submit-run"]');
     await page.waitForURL(/#\/optimizations\/[\w-]+$/);
     await page.locator('[data-testid="progress-text"]', { hasText: /^Processed 40 \/ 40 Trials$/ }).waitFor();
     assert.match(await page.locator('[data-testid="progress-extra"]').textContent(), /^Generation [1-9]\d* · Failed: 0/);
+    // its report: the fitness of the 40 trials in evaluation order under the best so far
+    await page.waitForSelector('[data-testid="optimization-report"]');
+    const chart = page.locator('[data-testid="convergence-chart"]');
+    await chart.waitFor();
+    const note = await page.locator('[data-testid="convergence-note"]').textContent();
+    assert.match(note, /^Best \w+ -?[\d.,]+, first reached by trial \d+ of 40\./, note);
+    // a mark per trial with a fitness (no trades: no Sharpe ratio, no mark), the rest said
+    const id = page.url().split('/').pop();
+    const conv = await api('GET', `/api/optimizations/${id}/convergence?points=1500`);
+    const withFitness = conv.points.filter((p) => p.low != null).length;
+    const marks = await page.locator('[data-testid="convergence-trials"] circle, [data-testid="convergence-trials"] line').count();
+    assert.ok(withFitness > 0 && marks === withFitness, `${marks} trial marks for ${withFitness} trials with a fitness`);
+    if (withFitness < 40) assert.ok(note.includes(`${40 - withFitness} trials without a`), note);
+    assert.match(await page.locator('[data-testid="convergence-best"]').getAttribute('d'), /^M[\d.]+ [\d.]+ H/);
+    assert.match(await page.locator('[data-testid="convergence"] p').first().textContent(), /^Genetic search, \d+ generations: budget 40\./);
+    // the running best never falls: its step line only rises on screen (y shrinks)
+    const ys = (await page.locator('[data-testid="convergence-best"]').getAttribute('d')).match(/V[\d.]+/g)?.map((v) => Number(v.slice(1))) ?? [];
+    assert.ok(ys.every((y, i) => i === 0 || y <= ys[i - 1]), `running best falls: ${ys}`);
+    // the heatmap over the parameter values the search evaluated
+    await expectDrawn(page, '[data-testid="heatmap"]', 'the heatmap of a search');
+    const heatLabel = await page.locator('[data-testid="heatmap-canvas"]').getAttribute('aria-label');
+    assert.match(heatLabel, /best at fast=\d+, slow=\d+/, heatLabel);
+    assert.match(await page.locator('[data-testid="heatmap"] ~ p').textContent(), /the axes show only the values its 40 evaluated trials took/);
+    await shot(page, 'optimization-search-report');
     await page.context().close();
   },
 
@@ -258,6 +289,7 @@ const scenarios = {
     await page.click('[data-testid="submit-run"]');
     await page.waitForURL(/#\/optimizations\/[\w-]+$/);
     await page.waitForSelector('[data-testid="optimization-report"]');
+    assert.equal(await page.locator('[data-testid="convergence"]').count(), 0, 'a grid has no evaluation order to plot');
     // is the winner real: the deflated Sharpe ratio over the 29 trials that ran
     await page.locator('[data-testid="robustness"] .metric', { hasText: 'Deflated Sharpe ratio' })
       .filter({ hasText: '(N = 29)' }).waitFor();
@@ -366,6 +398,11 @@ const scenarios = {
     assert.equal(await listed.locator('.kind').textContent(), 'Walk-forward');
     const kinds = await page.locator('[data-testid="runs-table"] .kind').allTextContents();
     assert.ok(kinds.every((k) => k === 'Walk-forward'), `kind filter shows ${kinds}`);
+    // its result: the verdict and the stitched out-of-sample account, as the report has them
+    const line = await listed.locator('[data-testid="walkforward-result"]').innerText();
+    const listedWfe = r.wfePct == null ? '—' : pctText(r.wfePct);
+    assert.equal(line.replace(/\s*\n\s*/g, ' | '),
+      `${r.passed ? '✓ passed' : '✗ failed'} · ${r.stitched.profitableFolds}/${r.stitched.folds} folds profitable | OOS ${pctText(r.stitched.totalReturnPct)}, DD ${pctText(r.stitched.maxDrawdownPct)} · WFE ${listedWfe}`);
     await listed.locator('a.run-link').click();
     await page.waitForURL(new RegExp(`#/walkforwards/${id}$`));
     await page.waitForSelector('[data-testid="walkforward-report"]');

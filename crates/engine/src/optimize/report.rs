@@ -281,6 +281,7 @@ impl OptimizationReport {
                 error_message: None,
                 error_stack_trace: None,
                 backtest_id: None,
+                eval_order: None,
             },
             TrialOutcome::Failed(f) => TrialRecord {
                 index: trial.index,
@@ -292,6 +293,7 @@ impl OptimizationReport {
                 error_message: Some(f.message.to_string()),
                 error_stack_trace: Some(f.backtrace.to_string()),
                 backtest_id: None,
+                eval_order: None,
             },
         }
     }
@@ -416,6 +418,10 @@ pub struct TrialRecord {
     /// The stored backtest of a best trial kept in full (server only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backtest_id: Option<String>,
+    /// A search's trials: when it was evaluated (0 = first); absent for a
+    /// grid, whose trials run in index order (server only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval_order: Option<u64>,
 }
 
 /// A best trial kept in full by the server: where its backtest is.
@@ -529,6 +535,7 @@ mod tests {
             error_message: Some("boom".into()),
             error_stack_trace: Some("at line 1".into()),
             backtest_id: None,
+            eval_order: Some(4),
         };
         let text = serde_json::to_string(&failed).unwrap();
         assert_eq!(serde_json::from_str::<TrialRecord>(&text).unwrap(), failed);

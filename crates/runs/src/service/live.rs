@@ -108,6 +108,7 @@ impl LiveRun {
                     error_message: None,
                     error_stack_trace: None,
                     backtest_id: None,
+                    eval_order: None,
                 })
                 .collect(),
             _ => Vec::new(),

@@ -144,6 +144,19 @@ impl RunService {
             .map_err(ServiceError::from)?)
     }
 
+    /// A stored optimization's fitness by evaluation order in at most
+    /// `points` points (see [`RunStore::convergence`](crate::store::RunStore::convergence)).
+    ///
+    /// # Errors
+    /// [`ServiceError`] when storage fails.
+    pub fn convergence(
+        &self,
+        id: &str,
+        points: u64,
+    ) -> Result<crate::store::Convergence, ServiceError> {
+        Ok(self.inner.store.convergence(id, points)?)
+    }
+
     /// Runs of `kind`, newest first: this process's runs in flight, then
     /// the finished ones from SQLite.
     ///
@@ -189,6 +202,7 @@ impl RunService {
                 submitted_at_ms: s.submitted_at_ms,
                 finished_at_ms: 0,
                 metrics: None,
+                walkforward: None,
             })
             .collect();
         let room = limit.saturating_sub(items.len() as u64);

@@ -13,6 +13,11 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../../migrations/0002_robustness.sql")),
     (3, include_str!("../../migrations/0003_walkforwards.sql")),
     (4, include_str!("../../migrations/0004_recorded_trials.sql")),
+    (5, include_str!("../../migrations/0005_eval_order.sql")),
+    (
+        6,
+        include_str!("../../migrations/0006_walkforward_summary.sql"),
+    ),
 ];
 
 #[cfg(test)]

@@ -24,6 +24,7 @@
 //! `columns` (rows ↔ types), `sort` (trial orders), `write` and `read`.
 
 mod columns;
+mod convergence;
 mod migrations;
 mod model;
 mod read;
@@ -35,9 +36,10 @@ mod write;
 #[cfg(test)]
 mod tests;
 
+pub use convergence::{Convergence, ConvergencePoint, MAX_POINTS as MAX_CONVERGENCE_POINTS};
 pub use model::{
     BacktestEnd, OptimizationEnd, OptimizationResult, Page, RunHeader, RunSummary, StoredBacktest,
-    StoredOptimization, StoredWalkForward, WalkForwardEnd,
+    StoredOptimization, StoredWalkForward, WalkForwardEnd, WalkForwardLine,
 };
 pub use sort::{SortOrder, TrialOrder, TrialSort};
 

@@ -167,6 +167,30 @@ pub struct RunSummary {
     pub finished_at_ms: i64,
     /// Metrics of a completed backtest, or of an optimization's best trial.
     pub metrics: Option<PerformanceMetrics>,
+    /// A walk-forward's headline (`null` for other kinds, and for a
+    /// walk-forward that left no report or is still running).
+    #[serde(default)]
+    pub walkforward: Option<WalkForwardLine>,
+}
+
+/// A walk-forward's headline in a runs list: its verdict and its stitched
+/// out-of-sample account (the report has the rest).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WalkForwardLine {
+    /// Whether every criterion passed (never for a cancelled run).
+    pub passed: bool,
+    /// Walk-forward efficiency, % (`null` when undefined).
+    pub wfe_pct: Option<f64>,
+    /// Stitched out-of-sample net profit in % of the initial equity.
+    pub oos_return_pct: f64,
+    /// Stitched out-of-sample largest peak-to-trough fall, % of the peak.
+    pub oos_max_drawdown_pct: f64,
+    /// Folds run on some bars.
+    pub folds: u32,
+    /// Of those, folds with an out-of-sample net profit > 0.
+    pub profitable_folds: u32,
 }
 
 /// A page of results.

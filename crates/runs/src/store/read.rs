@@ -3,7 +3,7 @@
 use super::columns;
 use super::model::{
     OptimizationResult, Page, RunHeader, RunSummary, StoredBacktest, StoredOptimization,
-    StoredWalkForward,
+    StoredWalkForward, WalkForwardLine,
 };
 use super::sort::TrialOrder;
 use super::{i, parse_status, status_text, table, u, RunStore, StoreError};
@@ -341,7 +341,7 @@ impl RunStore {
             let mut stmt = c
                 .prepare_cached(&format!(
                     "SELECT combination_index, rank, status, params_json, fitness, error_message,
-                        error_stack_trace, backtest_run_id, {}
+                        error_stack_trace, backtest_run_id, eval_order, {}
                      FROM optimization_trials WHERE optimization_id = ?1
                      ORDER BY {} LIMIT ?2 OFFSET ?3",
                     metric_cols.list,
@@ -391,11 +391,13 @@ impl RunStore {
         };
         // the same columns from either table: kind, id, status, strategy,
         // dataset, timeframe, total, processed, failed, error, submitted,
-        // finished, has-metrics, every metric
+        // finished, has-metrics, every metric, then a walk-forward's
+        // headline (passed, WFE, OOS return and drawdown, folds, profitable)
+        const NO_WF: &str = "NULL, NULL, NULL, NULL, NULL, NULL";
         let backtests = format!(
             "SELECT 'backtest' AS kind, id, status, strategy, dataset_name, timeframe,
                 total_bars, processed_bars, 0, error_message, submitted_at_ms, finished_at_ms,
-                report_json IS NOT NULL, {}
+                report_json IS NOT NULL, {}, {NO_WF}
              FROM backtest_runs
              WHERE optimization_id IS NULL AND (?1 IS NULL OR status = ?1)",
             prefixed("")
@@ -405,18 +407,20 @@ impl RunStore {
                 o.timeframe, o.total_combinations,
                 o.completed_combinations + o.failed_combinations + o.skipped_combinations,
                 o.failed_combinations, o.error_message, o.submitted_at_ms, o.finished_at_ms,
-                t.status = 'Completed', {}
+                t.status = 'Completed', {}, {NO_WF}
              FROM optimization_runs o
              LEFT JOIN optimization_trials t ON t.optimization_id = o.id AND t.rank = 1
              WHERE (?1 IS NULL OR o.status = ?1)",
             prefixed("t.")
         );
-        // a walk-forward's headline is its stitched curve, not one
-        // backtest's metrics: none in the list
+        // a walk-forward's headline is its verdict and stitched account,
+        // not one backtest's metrics
         let walkforwards = format!(
             "SELECT 'walkforward' AS kind, id, status, strategy, dataset_name, timeframe,
                 total_combinations, processed_combinations, failed_trials, error_message,
-                submitted_at_ms, finished_at_ms, 0, {}
+                submitted_at_ms, finished_at_ms, 0, {},
+                passed, wfe_pct, oos_return_pct, oos_max_drawdown_pct, folds_run,
+                profitable_folds
              FROM walkforward_runs
              WHERE (?1 IS NULL OR status = ?1)",
             vec!["NULL"; metric_cols.columns.len()].join(", ")
@@ -480,6 +484,7 @@ impl RunStore {
                         } else {
                             None
                         },
+                        walkforward: walkforward_line(r, 13 + metric_cols.fields.len())?,
                     })
                 })
                 .map_err(self.err())?
@@ -519,6 +524,22 @@ impl RunStore {
     }
 }
 
+/// A walk-forward's headline from the list's columns at `first..`; `None`
+/// without a report (its return column NULL).
+fn walkforward_line(r: &Row<'_>, first: usize) -> rusqlite::Result<Option<WalkForwardLine>> {
+    let Some(oos_return_pct) = r.get::<_, Option<f64>>(first + 2)? else {
+        return Ok(None);
+    };
+    Ok(Some(WalkForwardLine {
+        passed: r.get::<_, Option<bool>>(first)?.unwrap_or(false),
+        wfe_pct: r.get(first + 1)?,
+        oos_return_pct,
+        oos_max_drawdown_pct: r.get::<_, Option<f64>>(first + 3)?.unwrap_or(0.0),
+        folds: r.get::<_, Option<u32>>(first + 4)?.unwrap_or(0),
+        profitable_folds: r.get::<_, Option<u32>>(first + 5)?.unwrap_or(0),
+    }))
+}
+
 /// A trial row (columns as [`RunStore::sorted_trials`] selects them).
 fn trial_of(r: &Row<'_>, metric_cols: &columns::Columns) -> rusqlite::Result<TrialRecord> {
     let status: String = r.get(2)?;
@@ -538,13 +559,14 @@ fn trial_of(r: &Row<'_>, metric_cols: &columns::Columns) -> rusqlite::Result<Tri
         },
         fitness: if completed { r.get(4)? } else { None },
         metrics: if completed {
-            Some(metric_cols.read(r, 8)?)
+            Some(metric_cols.read(r, 9)?)
         } else {
             None
         },
         error_message: if completed { None } else { r.get(5)? },
         error_stack_trace: if completed { None } else { r.get(6)? },
         backtest_id: r.get(7)?,
+        eval_order: r.get::<_, Option<i64>>(8)?.map(u),
     })
 }
 

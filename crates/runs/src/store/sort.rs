@@ -14,6 +14,9 @@ pub enum TrialSort {
     Fitness,
     /// Combination index in the grid.
     Index,
+    /// A search's evaluation order (first evaluated first); a grid's
+    /// trials have none and keep rank order.
+    EvalOrder,
     /// A metric, a field of [`PerformanceMetrics`](atf_engine::PerformanceMetrics)
     /// (camelCase, as serialized).
     Metric(&'static str),
@@ -52,7 +55,8 @@ impl Default for TrialOrder {
 }
 
 impl TrialOrder {
-    /// Parses the API's `sort` (`rank` by default, `fitness`, `index`, a
+    /// Parses the API's `sort` (`rank` by default, `fitness`, `index`,
+    /// `evalOrder`, a
     /// metric in camelCase such as `netProfit`, or `params.<name>`) and
     /// `order` (`asc` or `desc`; by default ascending for `rank` and
     /// `index`, descending for the rest).
@@ -64,6 +68,7 @@ impl TrialOrder {
             None | Some("rank") => TrialSort::Rank,
             Some("fitness") => TrialSort::Fitness,
             Some("index") => TrialSort::Index,
+            Some("evalOrder") => TrialSort::EvalOrder,
             Some(text) => {
                 if let Some(m) = columns::metrics().fields.iter().find(|m| **m == text) {
                     TrialSort::Metric(m)
@@ -81,8 +86,8 @@ impl TrialOrder {
                     return Err(FieldError::new(
                         "sort",
                         format!(
-                            "unknown sort '{text}' (rank, fitness, index, params.<name>, or a \
-                             metric: {})",
+                            "unknown sort '{text}' (rank, fitness, index, evalOrder, \
+                             params.<name>, or a metric: {})",
                             columns::metrics().fields.join(", ")
                         ),
                     ));
@@ -91,7 +96,7 @@ impl TrialOrder {
         };
         let order = match order.map(str::trim) {
             None => match sort {
-                TrialSort::Rank | TrialSort::Index => SortOrder::Asc,
+                TrialSort::Rank | TrialSort::Index | TrialSort::EvalOrder => SortOrder::Asc,
                 _ => SortOrder::Desc,
             },
             Some("asc") => SortOrder::Asc,
@@ -117,6 +122,7 @@ impl TrialOrder {
         let key = match &self.sort {
             TrialSort::Rank => return format!("rank {dir}"),
             TrialSort::Index => "combination_index".to_owned(),
+            TrialSort::EvalOrder => "eval_order".to_owned(),
             TrialSort::Fitness => "fitness".to_owned(),
             TrialSort::Metric(m) => atf_engine::fields::snake_case(m),
             TrialSort::Param(_) => "json_extract(params_json, ?4)".to_owned(),

@@ -703,6 +703,44 @@ fn walkforwards_read_back_with_their_report_or_their_error_and_list_with_the_oth
     );
     assert_eq!((all.items[1].processed, all.items[1].failed), (5, 1));
     assert_eq!(all.items[0].metrics, None);
+    // a walk-forward's headline: from its report; none without one
+    let line = super::WalkForwardLine {
+        passed: false,
+        wfe_pct: None,
+        oos_return_pct: 0.0,
+        oos_max_drawdown_pct: 0.0,
+        folds: 0,
+        profitable_folds: 0,
+    };
+    assert_eq!(all.items[1].walkforward.as_ref(), Some(&line));
+    assert_eq!(all.items[0].walkforward, None);
+    assert_eq!(all.items[2].walkforward, None, "an optimization has none");
+    // a run stored before migration 6 gets it from its report
+    let conn = rusqlite::Connection::open(&store.path).unwrap();
+    conn.execute(
+        "UPDATE walkforward_runs SET oos_return_pct = NULL, oos_max_drawdown_pct = NULL,
+            folds_run = NULL, profitable_folds = NULL, report_json =
+            json_set(report_json, '$.stitched.totalReturnPct', 4.5,
+                '$.stitched.maxDrawdownPct', 2.25, '$.stitched.folds', 3,
+                '$.stitched.profitableFolds', 2)
+         WHERE id = 'w1'",
+        [],
+    )
+    .unwrap();
+    let migration = super::migrations::MIGRATIONS[5].1;
+    conn.execute_batch(&migration[migration.find("UPDATE").unwrap()..])
+        .unwrap();
+    let all = store.list(Some(RunKind::WalkForward), None, 0, 10).unwrap();
+    assert_eq!(
+        all.items[1].walkforward,
+        Some(super::WalkForwardLine {
+            oos_return_pct: 4.5,
+            oos_max_drawdown_pct: 2.25,
+            folds: 3,
+            profitable_folds: 2,
+            ..line
+        })
+    );
     let only = store.list(Some(RunKind::WalkForward), None, 0, 10).unwrap();
     assert_eq!(only.total, 2);
     let failed = store

@@ -1,7 +1,9 @@
-// An ended optimization: its summary, a heatmap of the fitness (or a
-// metric) over two chosen parameters, and the trials table.
+// An ended optimization: its summary, a search's convergence (fitness by
+// evaluation order), a heatmap of the fitness (or a metric) over two
+// chosen parameters, and the trials table.
 
 import { get } from '../api.js';
+import { convergence } from '../charts/convergence.js';
 import { heatmap } from '../charts/heatmap.js';
 import { h, replace, uid } from '../dom.js';
 import { duration, int, label, metric, num } from '../format.js';
@@ -84,6 +86,31 @@ async function heatmapTrials(run, signal, cap = HEATMAP_TRIALS) {
   return { trials, count };
 }
 
+/** How a search (`result.search`) converged; a grid has no such order. */
+function convergenceSection(run, ctx) {
+  const s = run.result.search;
+  const section = h('section', { class: 'card', 'data-testid': 'convergence' }, h('h2', {}, 'Convergence'));
+  section.append(h('p', { class: 'muted small' },
+    `${s.method === 'genetic' ? `Genetic search, ${int(s.generations)} generations` : 'Random search'}: budget ${int(s.budget)}${s.exhausted ? ' (the space ran out first)' : ''}. Each dot is a trial's fitness in the order it was evaluated; the line is the best so far.`));
+  const box = h('div', { class: 'convergence' }, h('p', { class: 'muted' }, 'Loading…'));
+  const note = h('p', { class: 'muted small', 'aria-live': 'polite', 'data-testid': 'convergence-note' });
+  section.append(box, note);
+  get(`/api/optimizations/${encodeURIComponent(run.id)}/convergence`, { points: 1500 }, { signal: ctx.signal }).then((data) => {
+    if (!ctx.alive) return;
+    const name = run.result.maximize ?? 'fitness';
+    const text = convergence(box, data, name);
+    const bits = [text];
+    if (data.perPoint > 1) bits.push(`Each mark folds ${int(data.perPoint)} consecutive trials (lowest to highest).`);
+    // trials with no fitness (no trades for a ratio, or failed) have no dot
+    const without = data.perPoint === 1 ? data.points.filter((p) => p.low == null).length : 0;
+    if (without) bits.push(`${int(without)} trials without a ${name} (no trades, or failed) are not drawn.`);
+    replace(note, bits.join(' '));
+  }).catch((e) => {
+    if (ctx.alive && e.name !== 'AbortError') replace(box, notice(`Could not load the convergence: ${e.message}`, 'error'));
+  });
+  return section;
+}
+
 function select(id, options, selected) {
   return h('select', { id }, options.map(([v, l]) => h('option', { value: v, selected: v === selected }, l)));
 }
@@ -96,6 +123,7 @@ function heatmapSection(run, ctx) {
     return section;
   }
   const names = axes.map(([n]) => n);
+  const search = run.result.search != null;
   const ids = { x: uid('hx'), y: uid('hy'), v: uid('hv') };
   const xSel = select(ids.x, names.map((n) => [n, n]), names[0]);
   const ySel = select(ids.y, [['', '— none —'], ...names.map((n) => [n, n])], names[1] ?? '');
@@ -111,13 +139,21 @@ function heatmapSection(run, ctx) {
 
   let trials = null;
   let remove = null;
+  // a search's space may be far wider than it looked: its axes keep only
+  // the values its evaluated trials took (in the axis's order)
+  const axisValues = (name) => {
+    const all = run.result.axes[name];
+    if (!search) return all;
+    const seen = new Set(trials.map((t) => String(t.params?.[name])));
+    return all.filter((v) => seen.has(String(v)));
+  };
   ctx.onCleanup(() => remove?.());
   const draw = () => {
     remove?.();
     const xName = xSel.value;
     const yName = ySel.value && ySel.value !== xName ? ySel.value : null;
-    const xs = run.result.axes[xName];
-    const ys = yName ? run.result.axes[yName] : [null];
+    const xs = axisValues(xName);
+    const ys = yName ? axisValues(yName) : [null];
     const xi = new Map(xs.map((v, i) => [String(v), i]));
     const yi = new Map(ys.map((v, i) => [String(v), i]));
     const key = vSel.value;
@@ -150,6 +186,7 @@ function heatmapSection(run, ctx) {
     const bits = [];
     if (loaded.length < count) bits.push(`The best ${int(loaded.length)} of ${int(count)} trials.`);
     if (axes.length > 2) bits.push('Each cell shows the best value over the other parameters.');
+    if (search) bits.push(`A search: the axes show only the values its ${int(count)} evaluated trials took.`);
     replace(note, bits.join(' '));
     if (loaded.length < count) {
       const more = h('button', { type: 'button', class: 'small secondary' }, `Load all ${int(count)} trials`);
@@ -173,6 +210,7 @@ export function renderOptimizationReport(run, ctx) {
   return h('div', { class: 'optimization-report', 'data-testid': 'optimization-report' },
     h('section', { class: 'card' }, h('h2', {}, 'Summary'), summary(run)),
     robustness(run),
+    run.result.search ? convergenceSection(run, ctx) : null,
     heatmapSection(run, ctx),
     trialsSection(run, ctx));
 }

@@ -42,6 +42,20 @@ function progressCell(run) {
 
 function resultCell(run) {
   if (run.status === 'Failed') return h('span', { class: 'error-text', title: run.errorMessage ?? '' }, truncate(run.errorMessage ?? 'failed', 60));
+  const wf = run.walkforward;
+  if (wf) {
+    // a walk-forward: its verdict, then its stitched out-of-sample account
+    // (two short lines, so the list keeps its width)
+    const cancelled = run.status === 'Cancelled';
+    if (cancelled && wf.folds === 0) return h('span', { class: 'muted', 'data-testid': 'walkforward-result' }, 'partial · no fold ended');
+    const verdict = cancelled ? 'partial' : wf.passed ? '✓ passed' : '✗ failed';
+    return h('div', { 'data-testid': 'walkforward-result' },
+      h('div', {},
+        h('span', { class: cancelled ? 'muted' : wf.passed ? 'mark-pass' : 'mark-fail' }, verdict),
+        ` · ${int(wf.profitableFolds)}/${int(wf.folds)} folds profitable`),
+      h('div', { class: 'muted small' },
+        `OOS ${metric('totalReturnPct', wf.oosReturnPct)}, DD ${metric('maxDrawdownPct', wf.oosMaxDrawdownPct)} · WFE ${metric('wfePct', wf.wfePct)}`));
+  }
   const m = run.metrics;
   if (!m) return '—';
   return h('span', {}, `P&L ${metric('netProfit', m.netProfit)} · Sharpe ${metric('sharpe', m.sharpe)}`);
