@@ -23,10 +23,16 @@ _RUN = (
 
 DATA_DEPENDENT = {
     "POST /api/backtests": _RUN,
-    "POST /api/optimizations": _RUN + ("axes", "constraints"),
+    # a search's fields go together (`budget` and `seed` need a `method`
+    # other than grid, which needs a `budget`), and a budget is bounded by
+    # --max-combinations
+    "POST /api/optimizations": _RUN + ("axes", "constraints", "method", "budget", "seed"),
     # the windows must fit the period (and be sized one way, in whole bars)
     "POST /api/walkforwards": _RUN
-    + ("axes", "constraints", "inSample", "outOfSample", "folds", "oosFraction"),
+    + ("axes", "constraints", "inSample", "outOfSample", "folds", "oosFraction")
+    # a walk-forward's folds run grids for now: a search (`method` other
+    # than grid, with its `budget` and `seed`) is refused
+    + ("method", "budget", "seed"),
     # a timeframe must be a multiple of the dataset's; `to` after `from`
     "GET /api/datasets/{id}/bars": ("from", "to", "timeframe"),
     # `params.<name>` must be one of the optimization's parameters
