@@ -1,8 +1,9 @@
 //! The coordinator (inside `atf serve --redis-url`): publishes an
-//! optimization's job and chunks, mirrors the workers' progress into the
-//! run's [`OptimizationProgress`], and once every chunk is recorded
-//! gathers the trials and assembles the report — the same report, trial
-//! for trial, a single machine computes.
+//! optimization's job and chunks (a grid's ranges at once; a search's
+//! batches, or a resumed run's missing combinations, as lists), mirrors the
+//! workers' progress into the run's [`OptimizationProgress`], and once
+//! every chunk is recorded gathers the trials and assembles the report —
+//! the same report, trial for trial, a single machine computes.
 
 use super::codec;
 use super::job::{self, Job, JobDataset};
@@ -393,7 +394,9 @@ impl Coordinator {
                 return Err((reason, String::new()));
             }
             polls += 1;
-            std::thread::sleep(POLL);
+            // a search waits for each batch: look again soon at first
+            // (5, 10, 20 … ms), then every `POLL`
+            std::thread::sleep(POLL.min(Duration::from_millis(5 << polls.min(6))));
         }
     }
 
