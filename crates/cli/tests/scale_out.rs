@@ -319,21 +319,37 @@ fn a_search_is_the_same_on_0_1_or_2_workers_and_resumes_on_them() {
     );
     assert_eq!(one_thread, two_threads);
 
+    // each batch goes to the workers as one chunk or more
+    let generations = one_thread["search"]["generations"].as_u64().unwrap();
+    let handed_out = |run: &dyn Fn()| {
+        let before = chunks::ever_published(&redis.url);
+        run();
+        chunks::ever_published(&redis.url) - before
+    };
     let first = worker(logs, "first", &redis.url, &[]);
-    assert_eq!(
-        remote(&search_args("1500", Some("9"), &[])),
-        one_thread,
-        "1 worker\n{}",
-        first.log_tail(20)
-    );
+    let n = handed_out(&|| {
+        assert_eq!(
+            remote(&search_args("1500", Some("9"), &[])),
+            one_thread,
+            "1 worker\n{}",
+            first.log_tail(20)
+        );
+    });
+    assert!(n >= generations, "{n} chunks for {generations} batches");
+    // another seed: the same request would be answered with the run above
+    let other_seed = local(&search_args("1500", Some("11"), &["--threads", "1"]));
+    assert_ne!(other_seed["trials"], one_thread["trials"]);
     let second = worker(logs, "second", &redis.url, &[]);
-    assert_eq!(
-        remote(&search_args("1500", Some("9"), &[])),
-        one_thread,
-        "2 workers\n{}\n{}",
-        first.log_tail(20),
-        second.log_tail(20)
-    );
+    let n = handed_out(&|| {
+        assert_eq!(
+            remote(&search_args("1500", Some("11"), &[])),
+            other_seed,
+            "2 workers\n{}\n{}",
+            first.log_tail(20),
+            second.log_tail(20)
+        );
+    });
+    assert!(n >= generations, "{n} chunks for {generations} batches");
 
     // no seed: the coordinator's choice, which the workers plan with too
     let chosen = remote(&search_args("500", None, &[]));
@@ -366,6 +382,7 @@ fn a_search_is_the_same_on_0_1_or_2_workers_and_resumes_on_them() {
     assert_eq!(code, 200);
     let cancelled = api.wait("optimizations", &id, PATIENCE, is_terminal);
     assert_eq!(cancelled["status"], "Cancelled", "{cancelled}");
+    let before = chunks::ever_published(&redis.url);
     let _third = worker(logs, "third", &redis.url, &[]);
     let _fourth = worker(logs, "fourth", &redis.url, &[]);
     // resumable once the cancelled run is saved (until then: in flight)
@@ -388,6 +405,10 @@ fn a_search_is_the_same_on_0_1_or_2_workers_and_resumes_on_them() {
         }
     });
     assert_eq!(resumed["completedCombinations"], 2000, "{resumed}");
+    assert!(
+        chunks::ever_published(&redis.url) > before,
+        "the resumed search ran on the workers"
+    );
     assert_eq!(
         resumed,
         local(&search_args("2000", Some("4"), &["--threads", "2"]))
