@@ -3,7 +3,8 @@
 //! --redis-url` coordinator and `atf worker` processes give the results of
 //! a single machine trial for trial, survive a `kill -9` of a worker with
 //! every combination recorded once, stop on cancel everywhere, and refuse
-//! data whose checksum is not the job's.
+//! data whose checksum is not the job's; a search (batch by batch) and a
+//! resumed run give the single machine's report on any worker count.
 //!
 //! The tests read what the system says — statuses, counters, the chunk
 //! stream's state in Redis, files — never its logs (kept for failure
@@ -222,6 +223,198 @@ fn workers_give_the_single_machine_result_even_when_one_is_killed() {
     // PBO too: the chunks carried every trial's block sums
     assert!(distributed["pbo"]["pbo"].is_number(), "{distributed}");
     assert_eq!(distributed, robustness(&plain, &plain_id));
+}
+
+/// `v` without what depends on timing or the machine (wall times, rates,
+/// thread counts), at any depth.
+fn without_timing(mut v: Value) -> Value {
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                for k in ["wallTimeMs", "subBarsPerSecond", "threads"] {
+                    m.remove(k);
+                }
+                m.values_mut().for_each(strip);
+            }
+            Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut v);
+    v
+}
+
+/// `atf optimize` of a genetic search of `budget` trials (`seed` when
+/// given) over 20,000 combinations, as `--json`, with `extra` arguments.
+fn search_args<'a>(budget: &'a str, seed: Option<&'a str>, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "optimize",
+        "--strategy",
+        "sma-cross",
+        "--dataset",
+        "spy-1m",
+        "--axis",
+        "fast=2..200:1",
+        "--axis",
+        "slow=3..401:2",
+        "--constraint",
+        "fast<slow",
+        "--method",
+        "genetic",
+        "--budget",
+        budget,
+        "--top",
+        "3",
+        "--json",
+    ];
+    if let Some(seed) = seed {
+        args.extend(["--seed", seed]);
+    }
+    args.extend(extra);
+    args
+}
+
+/// Issue 17: a search's batches go to the workers, and its `--json` report
+/// is bit-identical with 0 workers (a local run on 1 or 2 threads), 1 or 2
+/// workers; a request without a seed gets one on the coordinator that its
+/// workers use too; and a search cancelled on the workers resumes there to
+/// the uninterrupted result.
+#[test]
+fn a_search_is_the_same_on_0_1_or_2_workers_and_resumes_on_them() {
+    let redis = RedisServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tmp.path();
+    let local_dir = logs.join("local");
+    let (coordinator, api) = serve(
+        logs,
+        &logs.join("data"),
+        &[
+            "--redis-url",
+            &redis.url,
+            "--no-local-worker",
+            "--threads",
+            "1",
+        ],
+    );
+    let remote = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--server", api.base()]);
+        let out = common::atf(&local_dir, &all);
+        assert!(
+            out.status.success(),
+            "atf {all:?} exited {:?}: {}\n{}",
+            out.status.code(),
+            common::stderr(&out),
+            coordinator.log_tail(20)
+        );
+        without_timing(common::json(&common::stdout(&out)))
+    };
+    let local = |args: &[&str]| without_timing(common::json(&common::ok(&local_dir, args)));
+
+    let one_thread = local(&search_args("1500", Some("9"), &["--threads", "1"]));
+    let two_threads = local(&search_args("1500", Some("9"), &["--threads", "2"]));
+    assert_eq!(one_thread["completedCombinations"], 1500, "{one_thread}");
+    assert!(
+        one_thread["search"]["generations"].as_u64().unwrap() > 10,
+        "a search of many batches: {}",
+        one_thread["search"]
+    );
+    assert_eq!(one_thread, two_threads);
+
+    // each batch goes to the workers as one chunk or more
+    let generations = one_thread["search"]["generations"].as_u64().unwrap();
+    let handed_out = |run: &dyn Fn()| {
+        let before = chunks::ever_published(&redis.url);
+        run();
+        chunks::ever_published(&redis.url) - before
+    };
+    let first = worker(logs, "first", &redis.url, &[]);
+    let n = handed_out(&|| {
+        assert_eq!(
+            remote(&search_args("1500", Some("9"), &[])),
+            one_thread,
+            "1 worker\n{}",
+            first.log_tail(20)
+        );
+    });
+    assert!(n >= generations, "{n} chunks for {generations} batches");
+    // another seed: the same request would be answered with the run above
+    let other_seed = local(&search_args("1500", Some("11"), &["--threads", "1"]));
+    assert_ne!(other_seed["trials"], one_thread["trials"]);
+    let second = worker(logs, "second", &redis.url, &[]);
+    let n = handed_out(&|| {
+        assert_eq!(
+            remote(&search_args("1500", Some("11"), &[])),
+            other_seed,
+            "2 workers\n{}\n{}",
+            first.log_tail(20),
+            second.log_tail(20)
+        );
+    });
+    assert!(n >= generations, "{n} chunks for {generations} batches");
+
+    // no seed: the coordinator's choice, which the workers plan with too
+    let chosen = remote(&search_args("500", None, &[]));
+    let seed = chosen["search"]["seed"].as_u64().unwrap().to_string();
+    assert_eq!(
+        chosen,
+        local(&search_args("500", Some(&seed), &["--threads", "1"]))
+    );
+
+    // cancelled while no worker runs it (both killed mid-search), then
+    // resumed on new workers: the uninterrupted search's report
+    let (mut first, mut second) = (first, second);
+    let sub = submit(
+        &api,
+        &json!({
+            "strategy": "sma-cross", "dataset": "spy-1m",
+            "axes": {"fast": {"min": 2, "max": 200, "step": 1}, "slow": {"min": 3, "max": 401, "step": 2}},
+            "constraints": ["fast < slow"], "method": "genetic", "budget": 2000, "seed": 4, "top": 3
+        }),
+    );
+    let id = id_of(&sub);
+    api.wait("optimizations", &id, PATIENCE, |s| {
+        s["processedCombinations"].as_u64().unwrap_or(0) >= 300
+    });
+    first.kill();
+    second.kill();
+    let running = api.status("optimizations", &id);
+    assert_eq!(running["status"], "Running", "finished too soon: {running}");
+    let (code, _) = api.post(&format!("/api/optimizations/{id}/cancel"), &json!({}));
+    assert_eq!(code, 200);
+    let cancelled = api.wait("optimizations", &id, PATIENCE, is_terminal);
+    assert_eq!(cancelled["status"], "Cancelled", "{cancelled}");
+    let before = chunks::ever_published(&redis.url);
+    let _third = worker(logs, "third", &redis.url, &[]);
+    let _fourth = worker(logs, "fourth", &redis.url, &[]);
+    // resumable once the cancelled run is saved (until then: in flight)
+    let resumed = eventually(PATIENCE, || {
+        let out = common::atf(
+            &local_dir,
+            &[
+                "optimize",
+                "--resume",
+                &id,
+                "--json",
+                "--server",
+                api.base(),
+            ],
+        );
+        if out.status.success() {
+            Ok(without_timing(common::json(&common::stdout(&out))))
+        } else {
+            Err(common::stderr(&out))
+        }
+    });
+    assert_eq!(resumed["completedCombinations"], 2000, "{resumed}");
+    assert!(
+        chunks::ever_published(&redis.url) > before,
+        "the resumed search ran on the workers"
+    );
+    assert_eq!(
+        resumed,
+        local(&search_args("2000", Some("4"), &["--threads", "2"]))
+    );
 }
 
 #[test]

@@ -6,8 +6,8 @@
 
 use crate::bars::MarketData;
 use crate::optimize::{
-    assemble, optimize, resume, run_range, OptimizationProgress, OptimizationReport, OptimizeError,
-    OptimizeSpec, Trial,
+    assemble, optimize, resume, run_list, run_range, OptimizationProgress, OptimizationReport,
+    OptimizeError, OptimizeSpec, Trial,
 };
 use crate::order::BacktestConfig;
 use crate::params::StrategyParams;
@@ -92,6 +92,20 @@ pub trait StrategyEntry: Send + Sync {
         cfg: &BacktestConfig,
         spec: &OptimizeSpec,
         range: std::ops::Range<u64>,
+        progress: &OptimizationProgress,
+        threads: usize,
+    ) -> Result<Vec<Trial>, OptimizeError>;
+
+    /// Runs a list of a grid's combinations (see [`run_list`]).
+    ///
+    /// # Errors
+    /// See [`run_list`].
+    fn run_list(
+        &self,
+        data: &MarketData,
+        cfg: &BacktestConfig,
+        spec: &OptimizeSpec,
+        indices: &[u64],
         progress: &OptimizationProgress,
         threads: usize,
     ) -> Result<Vec<Trial>, OptimizeError>;
@@ -182,6 +196,18 @@ impl<S: Strategy> StrategyEntry for Entry<S> {
         threads: usize,
     ) -> Result<Vec<Trial>, OptimizeError> {
         run_range::<S>(data, cfg, spec, range, progress, threads)
+    }
+
+    fn run_list(
+        &self,
+        data: &MarketData,
+        cfg: &BacktestConfig,
+        spec: &OptimizeSpec,
+        indices: &[u64],
+        progress: &OptimizationProgress,
+        threads: usize,
+    ) -> Result<Vec<Trial>, OptimizeError> {
+        run_list::<S>(data, cfg, spec, indices, progress, threads)
     }
 
     fn assemble(

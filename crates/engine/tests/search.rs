@@ -292,3 +292,52 @@ fn a_resumed_run_ends_as_the_uninterrupted_one() {
         assert!(!resumed.cancelled);
     }
 }
+
+/// A search stepped from outside ([`SearchDriver`]), each batch run as
+/// separate lists in any order — as scale-out workers run it — ends as the
+/// optimizer's own search: same trials, ranking, top and search summary.
+#[test]
+fn a_search_driven_batch_by_batch_from_outside_is_the_optimizers() {
+    use atf_engine::metrics::RunCommon;
+    use atf_engine::optimize::search::SearchDriver;
+    let data = walk(3_000);
+    let entry = Registry::builtin().find("sma-cross").unwrap();
+    for method in SearchMethod::ALL {
+        let search = Search {
+            method,
+            budget: 300,
+            seed: 7,
+        };
+        let spec = spec(&AXES, &["fast < slow"], Some(search));
+        let common = RunCommon {
+            initial_equity: data.instrument.money_f64(cfg().initial_cash),
+            main_bars: data.window_times().len() as u64,
+            sub_bars: data.total_sub_bars(),
+        };
+        let mut driver = SearchDriver::new(&spec, search, common, Vec::new());
+        let mut batches = 0;
+        while let Some(todo) = driver.next_batch() {
+            batches += 1;
+            // two "workers", the second half's results arriving first
+            let (a, b) = todo.split_at(todo.len() / 2);
+            let progress = OptimizationProgress::new();
+            let later = entry
+                .run_list(&data, &cfg(), &spec, b, &progress, 1)
+                .unwrap();
+            let mut fresh = entry
+                .run_list(&data, &cfg(), &spec, a, &progress, 2)
+                .unwrap();
+            fresh.extend(later);
+            assert!(driver.feed(fresh));
+        }
+        let skipped = driver.skipped();
+        let (trials, outcome) = driver.finish();
+        let mut outside = entry
+            .assemble(&data, &cfg(), &spec, trials, skipped, false, 1, 0.0)
+            .unwrap();
+        outside.search = Some(outcome);
+        let inside = run(&data, &spec, 2);
+        assert!(batches > 1 || method == SearchMethod::Random, "{method}");
+        assert_eq!(json(&outside), json(&inside), "{method}");
+    }
+}

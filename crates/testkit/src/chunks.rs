@@ -47,3 +47,20 @@ pub fn published(redis_url: &str) -> usize {
         .query(&mut connection(redis_url))
         .unwrap_or_else(|e| panic!("XLEN at {redis_url}: {e}"))
 }
+
+/// Chunks ever added to the stream, removed ones included (`XINFO STREAM`
+/// `entries-added`): how many chunks the runs so far handed to workers.
+///
+/// # Panics
+/// When Redis cannot be read.
+#[must_use]
+pub fn ever_published(redis_url: &str) -> u64 {
+    let info: std::collections::HashMap<String, redis::Value> = redis::cmd("XINFO")
+        .arg("STREAM")
+        .arg(keys::CHUNKS)
+        .query(&mut connection(redis_url))
+        .unwrap_or_else(|e| panic!("XINFO STREAM at {redis_url}: {e}"));
+    info.get("entries-added")
+        .and_then(|v| redis::from_redis_value(v.clone()).ok())
+        .unwrap_or_else(|| panic!("XINFO STREAM at {redis_url} has no entries-added: {info:?}"))
+}

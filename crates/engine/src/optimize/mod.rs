@@ -38,7 +38,7 @@ pub use report::{
     TopTrial, Trial, TrialFailure, TrialOutcome, TrialRecord, TrialStatus,
 };
 pub use resume::resume;
-pub use runner::{assemble, optimize, run_range};
+pub use runner::{assemble, optimize, run_list, run_range};
 
 use crate::grid::{numeric, Constraint, Grid};
 use crate::params::{ParamValue, Params};

@@ -67,6 +67,12 @@ impl OptimizationProgress {
         self.generation.load(AtomicOrdering::Relaxed)
     }
 
+    /// Sets the batches a search has planned (a search driven from
+    /// outside the engine, e.g. over scale-out workers).
+    pub fn set_generation(&self, generation: u64) {
+        self.generation.store(generation, AtomicOrdering::Relaxed);
+    }
+
     /// Asks every thread to stop (running trials stop within 4,096 sub-bars).
     pub fn cancel(&self) {
         self.cancelled.store(true, AtomicOrdering::Relaxed);

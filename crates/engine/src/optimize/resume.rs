@@ -60,7 +60,7 @@ pub fn resume<S: Strategy>(
         }
         Some(s) => {
             let (trials, outcome, cancelled) =
-                super::search::run_search::<S>(&pool, &shared, s, &recorded);
+                super::search::run_search::<S>(&pool, &shared, s, recorded);
             (trials, Some(outcome), cancelled)
         }
     };

@@ -450,6 +450,28 @@ pub fn run_range<S: Strategy>(
     ))
 }
 
+/// Runs the combinations `indices` of `spec`'s grid (a search's batch, or
+/// what a resumed run still lacks — a scale-out chunk that is not a
+/// range): their trials in the list's order, those a constraint refuses
+/// counted as skipped in `progress`, indices past the grid ignored.
+///
+/// # Errors
+/// As [`optimize`].
+pub fn run_list<S: Strategy>(
+    data: &MarketData,
+    cfg: &BacktestConfig,
+    spec: &OptimizeSpec,
+    indices: &[u64],
+    progress: &OptimizationProgress,
+    threads: usize,
+) -> Result<Vec<Trial>, OptimizeError> {
+    let slots = slots_of(spec)?;
+    let total = spec.grid.size();
+    let inside: Vec<u64> = indices.iter().copied().filter(|&i| i < total).collect();
+    let (pool, shared) = setup(data, cfg, spec, progress, threads, LEADERBOARD_SIZE, slots)?;
+    Ok(run_trials::<S>(&pool, &shared, Batch::List(&inside)))
+}
+
 /// The report of a whole grid from its trials, gathered from any number of
 /// chunks in any order (a trial recorded twice counts once): ranked like
 /// [`optimize`], the best `spec.top` run again in full for their reports.
@@ -672,7 +694,7 @@ pub fn optimize<S: Strategy>(
         ),
         Some(s) => {
             let (trials, outcome, cancelled) =
-                super::search::run_search::<S>(&pool, &shared, s, &[]);
+                super::search::run_search::<S>(&pool, &shared, s, Vec::new());
             (trials, Some(outcome), cancelled)
         }
     };

@@ -139,6 +139,29 @@ pub fn chunks(total: u64, size: u64) -> Vec<Range<u64>> {
         .collect()
 }
 
+/// A list chunk's combination indices as its stream entry carries them
+/// (field `list`): decimal, comma-separated.
+#[must_use]
+pub fn encode_list(indices: &[u64]) -> String {
+    let mut out = String::with_capacity(indices.len() * 8);
+    for (n, i) in indices.iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        out.push_str(&i.to_string());
+    }
+    out
+}
+
+/// The indices of [`encode_list`]'s text; `None` when it is not one.
+#[must_use]
+pub fn decode_list(text: &str) -> Option<Vec<u64>> {
+    if text.is_empty() {
+        return Some(Vec::new());
+    }
+    text.split(',').map(|i| i.parse().ok()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +184,14 @@ mod tests {
         assert_eq!(chunk_size(10, 31_757), MIN_CHUNK);
         assert_eq!(chunk_size(10_000_000, 10), MAX_CHUNK);
         assert_eq!(chunk_size(1_000_000, 100_000_000), MIN_CHUNK);
+    }
+
+    #[test]
+    fn lists_travel_as_text_and_back() {
+        let l = [u64::MAX, 0, 42, 9_007_199_254_740_991];
+        assert_eq!(decode_list(&encode_list(&l)), Some(l.to_vec()));
+        assert_eq!(decode_list(&encode_list(&[])), Some(Vec::new()));
+        assert_eq!(decode_list("1,,2"), None);
+        assert_eq!(decode_list("1,x"), None);
     }
 }

@@ -104,6 +104,37 @@ pub fn check_chunk(chunk: &Range<u64>, skipped: u64, trials: &[Trial]) -> Result
     Ok(())
 }
 
+/// Checks that `trials` (plus `skipped` combinations a constraint left
+/// out) are exactly the combinations `indices` of the list chunk at
+/// position `at` of the run's evaluation order: every one in the list,
+/// none twice, none missing.
+///
+/// # Errors
+/// What is wrong, for the run's error message.
+pub fn check_list(at: u64, indices: &[u64], skipped: u64, trials: &[Trial]) -> Result<(), String> {
+    let len = indices.len() as u64;
+    let count = (trials.len() as u64).checked_add(skipped);
+    if count != Some(len) {
+        return Err(format!(
+            "chunk {at} (a list of {len} combinations) has a result of {} trials and {skipped} skipped",
+            trials.len()
+        ));
+    }
+    let mut wanted = indices.to_vec();
+    wanted.sort_unstable();
+    let mut idx: Vec<u64> = trials.iter().map(|t| t.index).collect();
+    idx.sort_unstable();
+    if let Some(&out) = idx.iter().find(|i| wanted.binary_search(i).is_err()) {
+        return Err(format!(
+            "chunk {at} holds trial {out}, not one of its combinations"
+        ));
+    }
+    if let Some(w) = idx.windows(2).find(|w| w[0] == w[1]) {
+        return Err(format!("chunk {at} holds trial {} twice", w[0]));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +180,21 @@ mod tests {
         assert!(e.contains("trial 3 twice"), "{e}");
         let e = check_chunk(&(0..4), u64::MAX, &trials(&[1])).unwrap_err();
         assert!(e.contains("has 4 combinations"), "{e}");
+    }
+
+    #[test]
+    fn a_list_chunks_own_trials_pass_and_others_are_rejected() {
+        assert_eq!(
+            check_list(7, &[40, 3, 19], 0, &trials(&[3, 19, 40])),
+            Ok(())
+        );
+        assert_eq!(check_list(7, &[40, 3, 19], 1, &trials(&[40, 3])), Ok(()));
+        let e = check_list(7, &[40, 3, 19], 0, &trials(&[3, 19])).unwrap_err();
+        assert!(e.contains("a list of 3 combinations"), "{e}");
+        // a range's worth of trials is not the list's
+        let e = check_list(7, &[40, 3, 19], 0, &trials(&[7, 8, 9])).unwrap_err();
+        assert!(e.contains("trial 7, not one of its combinations"), "{e}");
+        let e = check_list(7, &[40, 3, 19], 0, &trials(&[3, 3, 40])).unwrap_err();
+        assert!(e.contains("trial 3 twice"), "{e}");
     }
 }

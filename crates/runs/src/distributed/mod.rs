@@ -17,10 +17,10 @@
 //!
 //! | key | what |
 //! |---|---|
-//! | `atf:chunks` | stream of chunks `{run, start, end}`, consumer group `atf-workers` |
+//! | `atf:chunks` | stream of chunks `{run, start, end}` (a list chunk — a search's batch, a resumed run's missing combinations — adds `list`, its indices, `start` being its position in the evaluation order), consumer group `atf-workers` |
 //! | `atf:opt:{id}:job` | the job JSON; gone = the run ended (drop its chunks) |
 //! | `atf:opt:{id}:cancel` | set when the run is cancelled |
-//! | `atf:opt:{id}:chunks` | hash chunk start → the chunk's encoded trials (written once) |
+//! | `atf:opt:{id}:chunks` | hash chunk start (or list position) → the chunk's encoded trials (written once) |
 //! | `atf:opt:{id}:progress` | hash `completed`, `failed`, `skipped`, `chunks` (recorded) |
 //! | `atf:opt:{id}:leaders` | sorted set index → fitness (each chunk's best) |
 //! | `atf:opt:{id}:leader-metrics` | hash index → metrics of those |

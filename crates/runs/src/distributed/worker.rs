@@ -14,7 +14,7 @@
 //! expires 5 s after the worker stops.
 
 use super::codec;
-use super::job::Job;
+use super::job::{self, Job};
 use super::keys;
 use super::limits;
 use super::link::Link;
@@ -99,20 +99,43 @@ pub struct WorkerConfig {
 struct Chunk {
     entry: String,
     run: String,
+    /// Its position: a grid's first combination, or (a list chunk) its
+    /// first trial's position in the run's evaluation order.
     start: u64,
     end: u64,
+    /// A list chunk's combinations (a search's batch, a resumed run's
+    /// missing ones); `None` for a range `start..end` of the grid.
+    list: Option<Vec<u64>>,
     reclaimed: bool,
 }
 
 impl Chunk {
     fn of(e: &StreamId, reclaimed: bool) -> Option<Self> {
-        Some(Self {
+        let list = match e.get::<String>("list") {
+            Some(text) => Some(job::decode_list(&text)?),
+            None => None,
+        };
+        let c = Self {
             entry: e.id.clone(),
             run: e.get("run")?,
             start: e.get::<String>("start")?.parse().ok()?,
             end: e.get::<String>("end")?.parse().ok()?,
+            list,
             reclaimed,
-        })
+        };
+        let len = c.end.checked_sub(c.start)?;
+        c.list
+            .as_ref()
+            .is_none_or(|l| l.len() as u64 == len)
+            .then_some(c)
+    }
+
+    /// Checks that `trials` and `skipped` are exactly this chunk's.
+    fn check(&self, skipped: u64, trials: &[Trial]) -> Result<(), String> {
+        match &self.list {
+            None => limits::check_chunk(&(self.start..self.end), skipped, trials),
+            Some(l) => limits::check_list(self.start, l, skipped, trials),
+        }
     }
 }
 
@@ -322,9 +345,7 @@ impl Worker {
         }
         // a chunk that did not run, or whose trials are not the chunk's
         // (never recorded), is a failed delivery
-        let trials = match outcome.and_then(|t| {
-            limits::check_chunk(&(chunk.start..chunk.end), progress.skipped(), &t).map(|()| t)
-        }) {
+        let trials = match outcome.and_then(|t| chunk.check(progress.skipped(), &t).map(|()| t)) {
             Ok(t) => t,
             Err(e) => {
                 error!(worker = %self.cfg.name, run = %chunk.run, start = chunk.start, error = %e, "chunk failed");
@@ -418,17 +439,21 @@ impl Worker {
         let t = &p.plan.target;
         Ok(std::thread::scope(|s| {
             s.spawn(|| self.watch(&mut watch_con, chunk, progress, &done));
-            let r = t
-                .strategy
-                .run_range(
+            let r = match &chunk.list {
+                None => t.strategy.run_range(
                     &p.data,
                     &t.config,
                     spec,
                     chunk.start..chunk.end,
                     progress,
                     self.cfg.threads,
-                )
-                .map_err(|e| e.to_string());
+                ),
+                Some(l) => {
+                    t.strategy
+                        .run_list(&p.data, &t.config, spec, l, progress, self.cfg.threads)
+                }
+            }
+            .map_err(|e| e.to_string());
             done.store(true, Ordering::Relaxed);
             r
         }))

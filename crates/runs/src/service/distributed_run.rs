@@ -1,5 +1,6 @@
-//! An optimization run by the workers of a [`Coordinator`] instead of this
-//! process's threads; it ends exactly like a local one.
+//! An optimization — a grid, a search or a resumed run — run by the
+//! workers of a [`Coordinator`] instead of this process's threads; it ends
+//! exactly like a local one.
 //!
 //! [`Coordinator`]: crate::distributed::Coordinator
 
@@ -18,6 +19,10 @@ impl RunService {
         let Some(coordinator) = &self.inner.coordinator else {
             return Err(("no coordinator".into(), String::new()));
         };
+        // a resumed run starts from the trials its original recorded
+        let mut recorded = std::mem::take(&mut *super::lock(&run.recorded));
+        recorded.sort_by_key(|t| t.index);
+        recorded.dedup_by_key(|t| t.index);
         let dist = DistRun {
             id: &run.id,
             plan: &run.plan,
@@ -25,11 +30,13 @@ impl RunService {
             data,
             progress: &run.trials,
             threads: self.inner.cfg.optimizer_threads,
+            recorded: &recorded,
         };
         match coordinator.optimize(&dist)? {
             Some(report) => {
+                let cancelled = report.cancelled;
                 log_failed_trials(&run.id, &report);
-                Ok((Ended::Optimization(Some(Box::new(report))), false))
+                Ok((Ended::Optimization(Some(Box::new(report))), cancelled))
             }
             None => Ok((Ended::Optimization(None), true)),
         }

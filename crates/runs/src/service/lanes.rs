@@ -134,14 +134,8 @@ impl RunService {
                     Err(e) => Err((e.to_string(), trace_here())),
                 }
             }
-            // a search, and a resumed run, run here, on the coordinator's
-            // threads: their batches are not yet handed to the workers
-            // (issue 17, increment 4)
-            Work::Optimization(spec)
-                if self.inner.coordinator.is_some()
-                    && spec.search.is_none()
-                    && lock(&run.recorded).is_empty() =>
-            {
+            // grids, searches and resumed runs alike go to the workers
+            Work::Optimization(_) if self.inner.coordinator.is_some() => {
                 self.compute_distributed(run, &data)
             }
             Work::WalkForward(_) => Err((

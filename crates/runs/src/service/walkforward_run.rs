@@ -124,6 +124,7 @@ impl FoldOptimizer for WorkerFolds<'_> {
             data,
             progress,
             threads: self.threads,
+            recorded: &[],
         };
         self.coordinator
             .optimize(&dist)

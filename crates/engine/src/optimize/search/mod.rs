@@ -35,6 +35,7 @@ mod feistel;
 mod planner;
 
 pub(super) use drive::run_search;
+pub use drive::SearchDriver;
 pub use feistel::Permutation;
 
 use serde::{Deserialize, Serialize};

@@ -83,6 +83,11 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// The search it plans.
+    pub(super) fn search(&self) -> Search {
+        self.search
+    }
+
     /// Combinations refused by a constraint so far.
     pub(super) fn skipped(&self) -> u64 {
         self.skipped
