@@ -173,7 +173,7 @@ impl Coordinator {
     ///
     /// A grid is cut into ranges of combinations, published at once. A
     /// search, and a resumed run, hand out lists of combinations instead
-    /// ([`Coordinator::optimize_listed`]).
+    /// (`Coordinator::optimize_listed`).
     ///
     /// # Errors
     /// `(message, stack trace)` as the run service records a failed run.
