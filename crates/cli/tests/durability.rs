@@ -6,7 +6,8 @@
 //! trials it finished); a data directory that fills during a save (the run
 //! ends `Failed` with the reason, which survives a restart; earlier
 //! results are intact and nothing is half-written); a read-only or
-//! unusable data directory (one line, non-zero exit, nothing lost).
+//! unusable data directory (one line, non-zero exit, nothing lost); a
+//! search stopped by SIGTERM resumes after the restart (issue 17).
 //!
 //! The disk fills through a file-size limit (`ulimit -f`, with SIGXFSZ
 //! ignored so writes fail with EFBIG instead of killing the process): it
@@ -157,6 +158,59 @@ fn stopped_with_runs_in_flight(signal: fn(&Proc), extra: &[&str]) {
     assert_eq!(q["status"], "Cancelled", "{q}");
     assert_eq!(q["completed"], 0, "it never started: {q}");
     assert_eq!(q["startedAtMs"], Value::Null, "{q}");
+}
+
+/// Issue 17: a search interrupted by SIGTERM is saved `Cancelled` with the
+/// trials it recorded; after a restart `POST …/resume` finishes it, and it
+/// ends exactly as the same request run without interruption elsewhere.
+#[test]
+fn a_search_stopped_by_sigterm_resumes_after_a_restart_to_the_uninterrupted_result() {
+    let body = json!({
+        "strategy": "sma-cross", "dataset": "spy-1m",
+        "axes": {"fast": {"min": 2, "max": 200, "step": 1}, "slow": {"min": 3, "max": 401, "step": 2}},
+        "constraints": ["fast < slow"], "method": "genetic", "budget": 1200, "seed": 11, "top": 3
+    });
+    // what the result says, without what names the run or times it
+    let result_of = |api: &Api, id: &str| {
+        let (code, run) = api.get(&format!("/api/optimizations/{id}"));
+        assert_eq!(code, 200, "{run}");
+        assert_eq!(run["status"], "Completed", "{run}");
+        let mut r = run["result"].clone();
+        for t in r["trials"].as_array_mut().unwrap() {
+            t.as_object_mut().unwrap().remove("backtestId");
+        }
+        for k in ["top", "wallTimeMs", "threads"] {
+            r.as_object_mut().unwrap().remove(k);
+        }
+        r
+    };
+    let logs = tempfile::tempdir().unwrap();
+    let data = logs.path().join("data");
+    let args = ["--threads", "1"];
+    let (server, api) = serve(logs.path(), "serve", &data, &[], &args);
+    let id = submit(&api, "optimizations", &body);
+    api.wait("optimizations", &id, PATIENCE, |s| {
+        s["processedCombinations"].as_u64().unwrap_or(0) >= 50
+    });
+    stop(server, Proc::terminate);
+
+    let (_server, api) = serve(logs.path(), "restart", &data, &[], &args);
+    let (code, stored) = api.get(&format!("/api/optimizations/{id}"));
+    assert_eq!(code, 200, "{stored}");
+    assert_eq!(stored["status"], "Cancelled", "{stored}");
+    let done = stored["completed"].as_u64().unwrap() + stored["failed"].as_u64().unwrap();
+    assert!((50..1200).contains(&done), "stopped mid-search: {stored}");
+    let (code, resumed) = api.post(&format!("/api/optimizations/{id}/resume"), &json!({}));
+    assert_eq!(code, 202, "{resumed}");
+    let new_id = resumed["id"].as_str().unwrap().to_owned();
+    let last = api.wait_terminal("optimizations", &new_id);
+    assert_eq!(last["status"], "Completed", "{last}");
+
+    // the same request, never interrupted, on a server of its own
+    let (_other, fresh) = serve(logs.path(), "fresh", &logs.path().join("fresh"), &[], &args);
+    let reference = submit(&fresh, "optimizations", &body);
+    fresh.wait_terminal("optimizations", &reference);
+    assert_eq!(result_of(&api, &new_id), result_of(&fresh, &reference));
 }
 
 /// The size of the largest file under `dir`.
