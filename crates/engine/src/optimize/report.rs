@@ -266,10 +266,33 @@ impl OptimizationReport {
         }
     }
 
-    /// The reported form of `trial` at `rank`.
+    /// Each evaluated combination's position in a search's evaluation
+    /// order, as `(index, position)` sorted by index (empty for a grid,
+    /// whose order is its index order).
     #[must_use]
-    pub fn record(&self, rank: u64, trial: &Trial) -> TrialRecord {
+    pub fn eval_positions(&self) -> Vec<(u64, u64)> {
+        let Some(search) = &self.search else {
+            return Vec::new();
+        };
+        let mut pairs: Vec<(u64, u64)> = search
+            .order
+            .iter()
+            .enumerate()
+            .map(|(pos, &index)| (index, pos as u64))
+            .collect();
+        pairs.sort_unstable();
+        pairs
+    }
+
+    /// The reported form of `trial` at `rank`; `positions` are
+    /// [`Self::eval_positions`] (its `evalOrder` for a search).
+    #[must_use]
+    pub fn record(&self, rank: u64, trial: &Trial, positions: &[(u64, u64)]) -> TrialRecord {
         let params = (&self.spec.params_of(trial.index)).into();
+        let eval_order = positions
+            .binary_search_by_key(&trial.index, |&(index, _)| index)
+            .ok()
+            .map(|k| positions[k].1);
         match &trial.outcome {
             TrialOutcome::Completed(m) => TrialRecord {
                 index: trial.index,
@@ -281,7 +304,7 @@ impl OptimizationReport {
                 error_message: None,
                 error_stack_trace: None,
                 backtest_id: None,
-                eval_order: None,
+                eval_order,
             },
             TrialOutcome::Failed(f) => TrialRecord {
                 index: trial.index,
@@ -293,7 +316,7 @@ impl OptimizationReport {
                 error_message: Some(f.message.to_string()),
                 error_stack_trace: Some(f.backtrace.to_string()),
                 backtest_id: None,
-                eval_order: None,
+                eval_order,
             },
         }
     }
@@ -301,10 +324,11 @@ impl OptimizationReport {
     /// Every trial's reported form, best first — built one at a time as
     /// they are consumed (a million-trial list is never held twice).
     pub fn records(&self) -> impl Iterator<Item = TrialRecord> + '_ {
+        let positions = self.eval_positions();
         self.ranking()
             .into_iter()
             .enumerate()
-            .map(|(r, i)| self.record(r as u64 + 1, &self.trials[i]))
+            .map(move |(r, i)| self.record(r as u64 + 1, &self.trials[i], &positions))
     }
 
     /// The best `n` trials' reported forms, best first, and the
@@ -313,16 +337,17 @@ impl OptimizationReport {
     #[must_use]
     pub fn best_and_first_failed(&self, n: usize) -> (Vec<TrialRecord>, Option<TrialRecord>) {
         let ranking = self.ranking();
+        let positions = self.eval_positions();
         let best = ranking
             .iter()
             .take(n)
             .enumerate()
-            .map(|(r, &i)| self.record(r as u64 + 1, &self.trials[i]))
+            .map(|(r, &i)| self.record(r as u64 + 1, &self.trials[i], &positions))
             .collect();
         let failed = ranking
             .iter()
             .position(|&i| matches!(self.trials[i].outcome, TrialOutcome::Failed(_)))
-            .map(|r| self.record(r as u64 + 1, &self.trials[ranking[r]]));
+            .map(|r| self.record(r as u64 + 1, &self.trials[ranking[r]], &positions));
         (best, failed)
     }
 

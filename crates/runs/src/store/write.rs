@@ -325,7 +325,7 @@ fn save_trials(
     for (r, &i) in report.ranking().iter().enumerate() {
         rank_of[i] = r + 1;
     }
-    let eval_order = eval_positions(report);
+    let eval_order = report.eval_positions();
     let nulls = vec![SqlValue::Null; metric_cols.fields.len()];
     for (trial, &rank) in report.trials.iter().zip(&rank_of) {
         let params = serde_json::to_string(&ParamMap::from(&report.spec.params_of(trial.index)))
@@ -364,21 +364,4 @@ fn save_trials(
         stmt.execute(all.as_slice())?;
     }
     Ok(())
-}
-
-/// A search's `(combination index, evaluation position)` pairs sorted by
-/// index, to look each trial up in (16 bytes a trial: 16 MB at the
-/// 1,000,000 budget, freed with the save); empty for a grid.
-fn eval_positions(report: &OptimizationReport) -> Vec<(u64, u64)> {
-    let Some(search) = &report.search else {
-        return Vec::new();
-    };
-    let mut pairs: Vec<(u64, u64)> = search
-        .order
-        .iter()
-        .enumerate()
-        .map(|(pos, &index)| (index, pos as u64))
-        .collect();
-    pairs.sort_unstable();
-    pairs
 }
