@@ -101,10 +101,14 @@ export function progressPanel(kind, initial, { onCancel }) {
     const s = last;
     const c = counters(kind, s);
     replace(badge, statusBadge(s.status));
-    // a search (method random or genetic) counts trials of its budget
-    const searching = kind === 'optimization' && s.generation != null;
+    // a search (method random or genetic) counts trials of its budget: a
+    // live status says so by its generation, a stored run by its result's
+    // search summary (a quick search may have ended before the page opened)
+    const search = s.result?.search;
+    const generation = s.generation ?? search?.generations;
+    const searching = kind === 'optimization' && generation != null;
     text.textContent = `Processed ${int(c.processed)} / ${int(c.total)} ${searching ? 'Trials' : unit}`;
-    extra.textContent = `${searching ? `Generation ${int(s.generation)} · ` : ''}${extraText(kind, c, s.status)}`;
+    extra.textContent = `${searching ? `Generation ${int(generation)} · ` : ''}${extraText(kind, c, s.status)}`;
     extra.hidden = !isGrid(kind);
     setProgress(bar, c.processed, c.total);
     const now = Date.now();
