@@ -320,7 +320,7 @@ mod tests {
             "strategy": "sma-cross", "dataset": "spy-1m", "timeframe": "1h",
             "from": "2011-01-10", "to": "2011-03-31", "params": {"fast": 10},
             "cash": 10000, "commissionPct": 0.1, "commissionFixed": 1,
-            "slippageTicks": 0, "sizePct": 100, "sizeQty": 1
+            "slippageTicks": 0, "sizePct": 100, "sizeQty": 1, "warmupBars": 60
         });
         let mut optimization = backtest.clone();
         for (k, v) in serde_json::json!({
